@@ -1,0 +1,3 @@
+"""martsmith: natural-language requests to linted, built and tested dbt models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,75 @@
+"""The `martsmith` command line: one Click group; each command lives in martsmith/commands/.
+
+Commands are imported only when invoked so that `martsmith --help` never loads dbt or litellm.
+Known errors (MartsmithError) become one red line and an exit code; --debug shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from martsmith import __version__
+
+# command name -> (module, attribute, one-line help shown by `martsmith --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("martsmith.commands.init", "init", "Scaffold an analytics dbt project (optionally with sample data)."),
+    "sources": ("martsmith.commands.sources", "sources", "Declare the tables of a warehouse schema as a dbt source."),
+    "model": ("martsmith.commands.model", "model", "Generate a linted, built and tested dbt model from a request."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the table above: listing commands must not import them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_, _, text) in COMMANDS.items()])
+
+    def invoke(self, ctx: click.Context):
+        from martsmith.errors import MartsmithError
+
+        debug = bool(ctx.meta.get("martsmith.debug"))
+        try:
+            return super().invoke(ctx)
+        except MartsmithError as exc:
+            if debug:
+                raise
+            click.echo(click.style("Error: ", fg="red", bold=True) + exc.message, err=True)
+            if exc.hint:
+                click.echo(exc.hint, err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing was written.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="martsmith")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Turn plain-words requests into dbt models that are linted, built and tested.
+
+    \b
+    Examples:
+      martsmith init shop --sample
+      cd shop
+      martsmith model "total revenue by customer country per month" --yes
+      martsmith sources --schema raw --name shop
+    """
+    ctx.meta["martsmith.debug"] = debug
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

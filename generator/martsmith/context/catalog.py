@@ -1,0 +1,294 @@
+"""The catalog: what the planner may use. dbt nodes (sources and models) joined with what the
+warehouse says about them (columns, types, row counts, distinct values) and the keys between them.
+
+Only tables that are dbt nodes are in the catalog: generated code must reach them through
+`source()` or `ref()`. A warehouse table no source declares is listed in `undeclared` so that
+messages can suggest `martsmith sources`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from martsmith.context.warehouse import Warehouse, quote, relation_sql
+
+LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
+TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR")
+NUMERIC_TYPES = ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "UBIGINT", "UINTEGER")
+TIME_TYPES = ("DATE", "TIMESTAMP", "TIME")
+
+
+def type_family(data_type: str) -> Literal["text", "number", "time", "boolean", "other"]:
+    t = data_type.upper()
+    if t.startswith(TIME_TYPES) or t.startswith("TIMESTAMP"):
+        return "time"
+    if t.startswith("BOOL"):
+        return "boolean"
+    if t.startswith(NUMERIC_TYPES) or t.startswith("INTEGER"):
+        return "number"
+    if t.startswith(TEXT_TYPES):
+        return "text"
+    return "other"
+
+
+@dataclass
+class Column:
+    name: str
+    data_type: str
+    description: str = ""
+    null_count: int | None = None
+    distinct_count: int | None = None
+    values: list[str] | None = None  # every distinct value, for low-cardinality text columns
+    tests: list[str] = field(default_factory=list)  # generic tests declared in the project
+
+    @property
+    def family(self) -> str:
+        return type_family(self.data_type)
+
+
+@dataclass
+class Table:
+    """A dbt source table or model with its warehouse columns."""
+
+    kind: Literal["source", "model"]
+    name: str  # source table name, or model name
+    schema: str
+    identifier: str
+    database: str | None = None
+    source_name: str | None = None
+    unique_id: str = ""
+    description: str = ""
+    columns: list[Column] = field(default_factory=list)
+    row_count: int | None = None
+    primary_key: str | None = None
+    primary_key_unique: bool | None = None  # does the data agree that the key is unique?
+
+    @property
+    def label(self) -> str:
+        """How dbt selects it: `source:shop.orders` or `stg_orders`."""
+        return f"source:{self.source_name}.{self.name}" if self.kind == "source" else self.name
+
+    @property
+    def relation(self) -> str:
+        return relation_sql(self.schema, self.identifier)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
+
+    def jinja(self) -> str:
+        if self.kind == "source":
+            return f"{{{{ source('{self.source_name}', '{self.name}') }}}}"
+        return f"{{{{ ref('{self.name}') }}}}"
+
+
+@dataclass
+class ForeignKey:
+    table: str  # Table.label
+    column: str
+    ref_table: str
+    ref_column: str
+    origin: Literal["declared", "inferred"] = "inferred"
+
+
+@dataclass
+class Catalog:
+    tables: list[Table] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    undeclared: list[tuple[str, str]] = field(default_factory=list)
+
+    def table(self, label: str) -> Table | None:
+        return next((t for t in self.tables if t.label == label), None)
+
+    def by_relation(self, schema: str, identifier: str) -> Table | None:
+        return next(
+            (t for t in self.tables if t.schema.lower() == schema.lower() and t.identifier.lower() == identifier.lower()),
+            None,
+        )
+
+    def schema_for_sqlglot(self) -> dict:
+        """{schema: {table: {column: type}}} keyed by the physical relation."""
+        out: dict = {}
+        for t in self.tables:
+            out.setdefault(t.schema, {})[t.identifier] = {c.name: c.data_type for c in t.columns}
+        return out
+
+
+def singular(word: str) -> str:
+    """A light English singular: orders -> order, categories -> category, addresses -> address."""
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def entity_of(table_name: str) -> str:
+    """The entity a table holds: stg_shop__orders -> order, dim_customers -> customer."""
+    name = table_name.lower()
+    if "__" in name:
+        name = name.split("__", 1)[1]
+    for prefix in ("stg_", "int_", "dim_", "fct_", "raw_", "src_", "base_"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return singular(name)
+
+
+def _nodes_from_manifest(manifest) -> list[Table]:
+    tables: list[Table] = []
+    for src in manifest.sources.values():
+        tables.append(
+            Table(
+                kind="source",
+                name=src.name,
+                schema=src.schema,
+                identifier=src.identifier or src.name,
+                database=src.database,
+                source_name=src.source_name,
+                unique_id=src.unique_id,
+                description=src.description or src.source_description or "",
+                columns=[Column(c.name, c.data_type or "", c.description or "") for c in src.columns.values()],
+            )
+        )
+    for node in manifest.nodes.values():
+        if node.resource_type != "model" or not node.config.enabled:
+            continue
+        tables.append(
+            Table(
+                kind="model",
+                name=node.name,
+                schema=node.schema,
+                identifier=node.alias or node.name,
+                database=node.database,
+                unique_id=node.unique_id,
+                description=node.description or "",
+                columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
+            )
+        )
+    return tables
+
+
+def _declared_tests(manifest, tables: list[Table]) -> list[ForeignKey]:
+    """Attach declared generic tests to columns; return declared relationships as foreign keys."""
+    by_id = {t.unique_id: t for t in tables}
+    fks: list[ForeignKey] = []
+    for node in manifest.nodes.values():
+        if node.resource_type != "test" or not getattr(node, "test_metadata", None):
+            continue
+        meta = node.test_metadata
+        kwargs = meta.kwargs or {}
+        attached = getattr(node, "attached_node", None)
+        owner = by_id.get(attached) if attached else None
+        if owner is None:
+            deps = [d for d in node.depends_on.nodes if d in by_id]
+            owner = by_id.get(deps[0]) if deps else None
+        column_name = kwargs.get("column_name")
+        if owner is None or not column_name:
+            continue
+        col = owner.column(column_name)
+        if col is not None:
+            col.tests.append(meta.name)
+        if meta.name in ("unique",) and owner.primary_key is None:
+            owner.primary_key = column_name
+        if meta.name == "relationships":
+            others = [by_id[d] for d in node.depends_on.nodes if d in by_id and by_id[d] is not owner]
+            field_name = kwargs.get("field")
+            if others and field_name:
+                fks.append(ForeignKey(owner.label, column_name, others[0].label, field_name, "declared"))
+    return fks
+
+
+def _profile(wh: Warehouse, table: Table) -> None:
+    """Row count, nulls and distinct counts in one query; values of low-cardinality text
+    columns in a second one."""
+    if not table.columns:
+        return
+    parts = ["count(*)"]
+    for c in table.columns:
+        q = quote(c.name)
+        parts += [f"count({q})", f"approx_count_distinct({q})"]
+    row = wh.query(f"select {', '.join(parts)} from {table.relation}")[0]
+    table.row_count = int(row[0])
+    for i, c in enumerate(table.columns):
+        non_null, distinct = row[1 + 2 * i], row[2 + 2 * i]
+        c.null_count = table.row_count - int(non_null)
+        c.distinct_count = int(distinct)
+    low = [c for c in table.columns if c.family == "text" and (c.distinct_count or 0) <= LOW_CARDINALITY and c.distinct_count]
+    if low:
+        aggs = ", ".join(f"list(distinct {quote(c.name)} order by {quote(c.name)})" for c in low)
+        row = wh.query(f"select {aggs} from {table.relation}")[0]
+        for c, values in zip(low, row):
+            vals = [v for v in (values or []) if v is not None]
+            if len(vals) <= LOW_CARDINALITY:
+                c.values = [str(v) for v in vals]
+
+
+def _infer_primary_key(wh: Warehouse, table: Table) -> None:
+    if table.primary_key is None:
+        ent = entity_of(table.name)
+        names = [c.name for c in table.columns]
+        for candidate in ("id", f"{ent}_id", f"{ent}_key", f"{ent}_sk", "key"):
+            if candidate in names:
+                table.primary_key = candidate
+                break
+    if table.primary_key and table.row_count is not None:
+        q = quote(table.primary_key)
+        (distinct,) = wh.query(f"select count(distinct {q}) from {table.relation}")[0]
+        table.primary_key_unique = int(distinct) == table.row_count
+
+
+def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[ForeignKey]:
+    """`<entity>_id` in one table -> the primary key of the table that holds <entity>."""
+    have = {(f.table, f.column) for f in declared}
+    by_entity: dict[str, list[Table]] = {}
+    for t in tables:
+        if t.primary_key:
+            by_entity.setdefault(entity_of(t.name), []).append(t)
+    out: list[ForeignKey] = []
+    for t in tables:
+        for c in t.columns:
+            if (t.label, c.name) in have or c.name == t.primary_key:
+                continue
+            name = c.name.lower()
+            for suffix in ("_id", "_key"):
+                if name.endswith(suffix) and len(name) > len(suffix):
+                    ent = singular(name[: -len(suffix)])
+                    targets = [x for x in by_entity.get(ent, []) if x is not t]
+                    # Prefer the same kind of node (a source joins sources, a model joins models).
+                    targets.sort(key=lambda x: (x.kind != t.kind, x.label))
+                    if targets:
+                        target = targets[0]
+                        ref_col = target.column(target.primary_key or "")
+                        if ref_col and type_family(ref_col.data_type) == c.family:
+                            out.append(ForeignKey(t.label, c.name, target.label, target.primary_key or ""))
+                    break
+    return out
+
+
+def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
+    """Catalog of the project's sources and models that exist in the warehouse."""
+    tables = _nodes_from_manifest(manifest)
+    physical = wh.columns()
+    present: list[Table] = []
+    for t in tables:
+        cols = next((v for (s, n), v in physical.items() if s.lower() == t.schema.lower() and n.lower() == t.identifier.lower()), None)
+        if cols is None:
+            continue  # declared but not built (yet): it cannot be queried
+        described = {c.name.lower(): c for c in t.columns}
+        t.columns = [
+            Column(name, dtype, described[name.lower()].description if name.lower() in described else "")
+            for name, dtype in cols
+        ]
+        present.append(t)
+    declared = _declared_tests(manifest, present)
+    for t in present:
+        if profile:
+            _profile(wh, t)
+        _infer_primary_key(wh, t)
+    known = {(t.schema.lower(), t.identifier.lower()) for t in present}
+    undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)
+    fks = declared + infer_foreign_keys(present, declared)
+    return Catalog(tables=present, foreign_keys=fks, undeclared=undeclared)

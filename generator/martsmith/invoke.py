@@ -1,0 +1,132 @@
+"""Run dbt in-process with dbtRunner (partial parsing on): 5-25x faster than a subprocess after
+the first call. dbt is imported here, lazily, and nowhere at module level elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from martsmith.context.project import Project
+from martsmith.errors import ProjectError, WarehouseError
+
+# No tracking calls from a tool that may run offline, and no version check against the hub.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    message: str = ""
+    failures: int | None = None
+    rows: int | None = None
+    relation: str | None = None
+
+
+@dataclass
+class DbtResult:
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+    raw: Any = None
+
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+@contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    # dbt-duckdb resolves a relative database path against the process' working directory, as
+    # the dbt CLI does when run from the project folder.
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+class Dbt:
+    """dbt for one project/target, in this process."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.messages: list[str] = []
+
+    def _callback(self, event) -> None:
+        level = getattr(event.info, "level", "")
+        if level in ("error", "warn"):
+            msg = getattr(event.info, "msg", "")
+            if msg:
+                self.messages.append(str(msg))
+
+    def invoke(self, args: list[str]) -> DbtResult:
+        try:
+            from dbt.cli.main import dbtRunner
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise ProjectError(f"dbt is not installed: {exc}") from exc
+        self.messages = []
+        full = [
+            *args,
+            "--project-dir", str(self.project.root),
+            "--profiles-dir", str(self.project.profiles_dir),
+            "--target", self.project.target_name,
+        ]
+        flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
+        with _cwd(self.project.root):
+            res = dbtRunner(callbacks=[self._callback]).invoke(flags + full)
+        return self._convert(res)
+
+    def _convert(self, res) -> DbtResult:
+        nodes: list[NodeResult] = []
+        result = res.result
+        for r in getattr(result, "results", None) or []:
+            node = r.node
+            adapter_response = getattr(r, "adapter_response", None) or {}
+            rows = adapter_response.get("rows_affected") if isinstance(adapter_response, dict) else None
+            nodes.append(
+                NodeResult(
+                    unique_id=node.unique_id,
+                    name=node.name,
+                    resource_type=str(node.resource_type),
+                    status=str(r.status).lower().split(".")[-1],
+                    message=str(r.message or ""),
+                    failures=r.failures,
+                    rows=rows,
+                    relation=getattr(node, "relation_name", None),
+                )
+            )
+        error = None
+        if res.exception is not None:
+            error = str(res.exception)
+            if "lock" in error.lower() and "conflicting" in error.lower():
+                raise WarehouseError(
+                    f"The warehouse file is locked by another process: {error.splitlines()[0]}",
+                    hint="Close the other DuckDB session and try again.",
+                )
+        elif not res.success:
+            failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+            error = "; ".join(f"{n.name}: {n.message}" for n in failed) or "\n".join(self.messages)
+        return DbtResult(success=bool(res.success), nodes=nodes, error=error, raw=result)
+
+    def parse(self):
+        """The project's manifest (dbt parse, partial parsing on)."""
+        res = self.invoke(["parse"])
+        if not res.success or res.raw is None:
+            raise ProjectError(
+                "dbt could not parse the project: " + (res.error or "\n".join(self.messages)),
+                hint="Fix the project so that `dbt parse` succeeds, then try again.",
+            )
+        return res.raw
+
+    def deps(self) -> None:
+        res = self.invoke(["deps"])
+        if not res.success:
+            raise ProjectError("dbt deps failed: " + (res.error or "\n".join(self.messages)))

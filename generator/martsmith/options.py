@@ -1,0 +1,72 @@
+"""Options shared by commands: spelled once, so a flag means the same everywhere."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from martsmith.context.project import Project, load_project
+
+
+def project_options(func: Callable) -> Callable:
+    """--project-dir, --profiles-dir, --target: which dbt project and target to work on."""
+
+    @click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The dbt project (default: the nearest folder with dbt_project.yml).",
+    )
+    @click.option(
+        "--profiles-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder of profiles.yml (default: the project, $DBT_PROFILES_DIR, ~/.dbt).",
+    )
+    @click.option("--target", default=None, help="dbt target (default: the profile's).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, project_dir: Path | None, profiles_dir: Path | None, target: str | None, **kwargs: Any):
+        kwargs["project"] = lambda: load_project(project_dir, profiles_dir, target)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def format_option(func: Callable) -> Callable:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Human summary or one JSON document on stdout.",
+    )(func)
+
+
+def llm_option(func: Callable) -> Callable:
+    return click.option(
+        "--llm",
+        "llm_model",
+        envvar="MARTSMITH_LLM",
+        default=None,
+        metavar="MODEL",
+        help="Plan with an LLM through litellm (e.g. openai/gpt-4.1-mini, anthropic/claude-sonnet-4-5, "
+        "ollama/llama3.1). Default: the offline planner. Env: MARTSMITH_LLM.",
+    )(func)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
+
+
+def progress(message: str, *, quiet: bool = False) -> None:
+    """A progress line on stderr (stdout stays clean for --format json)."""
+    if not quiet:
+        click.echo(click.style("· ", fg="cyan") + message, err=True)
+
+
+__all__ = ["Project", "project_options", "format_option", "llm_option", "emit_json", "progress"]

@@ -1,0 +1,233 @@
+"""The spec: the project's intermediate representation between planning and rendering.
+
+Both planners (offline and llm) produce a `ModelSpec`; the renderer turns it into SQL + YAML
+deterministically. Every model is strict (`extra="forbid"`) so that an LLM answer with a stray
+or misspelt field is rejected with a message that names it.
+
+>>> spec = ModelSpec(
+...     name="revenue_by_country",
+...     description="Revenue by customer country.",
+...     inputs=[InputSpec(alias="orders", kind="source", source_name="shop", table="orders")],
+...     measures=[MeasureSpec(name="order_count", agg="count", input="orders")],
+...     request="orders", planner="offline",
+... )
+>>> spec.grain
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+TimeGrain = Literal["day", "week", "month", "quarter", "year"]
+Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
+FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "is null", "is not null"]
+Scalar = Union[str, int, float, bool, None]
+
+
+def check_identifier(value: str, what: str = "name") -> str:
+    """Lower-case SQL/dbt identifier, no path characters: `a-z`, digits, underscore."""
+    if not IDENTIFIER.match(value or ""):
+        raise ValueError(
+            f"{what} {value!r} is not a valid identifier: use lower-case letters, digits and "
+            "underscores, starting with a letter (no paths, dots or spaces)"
+        )
+    if len(value) > 63:
+        raise ValueError(f"{what} {value!r} is longer than 63 characters")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class InputSpec(Strict):
+    """A dbt node the model reads: an import CTE `alias as (select * from source/ref)`."""
+
+    alias: str = Field(description="CTE name for this input, e.g. 'orders'.")
+    kind: Literal["source", "ref"]
+    source_name: str | None = Field(None, description="dbt source name when kind='source'.")
+    table: str = Field(description="Source table name, or model name when kind='ref'.")
+    dedupe_key: list[str] = Field(
+        default_factory=list,
+        description="When the input has several rows per key (duplicates, late-arriving "
+        "updates), keep one row per these columns ...",
+    )
+    dedupe_order_by: str | None = Field(
+        None, description="... the latest by this column (descending)."
+    )
+
+    _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "input alias"))
+
+    @model_validator(mode="after")
+    def _source_has_name(self) -> "InputSpec":
+        if self.kind == "source" and not self.source_name:
+            raise ValueError(f"input {self.alias!r} is a source but has no source_name")
+        return self
+
+
+class JoinSpec(Strict):
+    """`left join right on left.left_column = right.right_column` (many-to-one from left)."""
+
+    left: str = Field(description="Alias of the input already in the query.")
+    left_column: str
+    right: str = Field(description="Alias of the input joined in.")
+    right_column: str
+    how: Literal["left", "inner"] = "left"
+
+
+class DimensionSpec(Strict):
+    """A group-by column of the output, optionally truncated to a time grain."""
+
+    name: str = Field(description="Output column name.")
+    input: str = Field(description="Input alias the column comes from.")
+    column: str
+    time_grain: TimeGrain | None = None
+    description: str = ""
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+
+
+class MeasureSpec(Strict):
+    """An aggregate of the output. `column=None` with agg='count' counts rows."""
+
+    name: str
+    agg: Aggregation
+    input: str
+    column: str | None = None
+    description: str = ""
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> "MeasureSpec":
+        if self.column is None and self.agg != "count":
+            raise ValueError(f"measure {self.name!r}: {self.agg} needs a column")
+        return self
+
+
+class FilterSpec(Strict):
+    """A row filter applied before aggregation: `input.column op values`."""
+
+    input: str
+    column: str
+    op: FilterOp
+    values: list[Scalar] = Field(default_factory=list)
+    cast: Literal["date", "timestamp"] | None = Field(
+        None, description="Cast the values (e.g. date literals)."
+    )
+
+    @model_validator(mode="after")
+    def _arity(self) -> "FilterSpec":
+        n = len(self.values)
+        need = {"is null": 0, "is not null": 0, "between": 2}.get(self.op)
+        if need is not None and n != need:
+            raise ValueError(f"filter {self.column} {self.op} takes {need} values, got {n}")
+        if need is None and self.op not in ("in", "not in") and n != 1:
+            raise ValueError(f"filter {self.column} {self.op} takes 1 value, got {n}")
+        if self.op in ("in", "not in") and n == 0:
+            raise ValueError(f"filter {self.column} {self.op} needs at least one value")
+        return self
+
+
+class OrderSpec(Strict):
+    column: str = Field(description="Output column name.")
+    direction: Literal["asc", "desc"] = "desc"
+
+
+class TestSpec(Strict):
+    """A dbt data test: generic test name (package-qualified for ours) and its arguments."""
+
+    __test__ = False  # not a pytest class
+
+    name: str = Field(description="e.g. 'unique', 'not_null', 'martsmith.accepted_range'.")
+    column: str | None = Field(None, description="None for a model-level test.")
+    arguments: dict = Field(default_factory=dict)
+    severity: Literal["error", "warn"] = "error"
+    reason: str = Field("", description="Evidence that produced this test (for --explain).")
+
+
+class ColumnSpec(Strict):
+    name: str
+    description: str = ""
+    data_type: str | None = None
+
+
+class ModelSpec(Strict):
+    """One dbt model. Either structured (inputs/joins/dimensions/measures/filters) or, for what
+    the structure cannot express, a `sql_body` written by the llm planner."""
+
+    name: str
+    layer: Literal["staging", "intermediate", "marts"] = "marts"
+    folder: str | None = Field(
+        None, description="Sub-folder under the layer, e.g. 'finance'. None: the layer root."
+    )
+    materialized: Literal["table", "view"] = "table"
+    description: str
+    inputs: list[InputSpec] = Field(default_factory=list)
+    joins: list[JoinSpec] = Field(default_factory=list)
+    dimensions: list[DimensionSpec] = Field(default_factory=list)
+    measures: list[MeasureSpec] = Field(default_factory=list)
+    filters: list[FilterSpec] = Field(default_factory=list)
+    order_by: list[OrderSpec] = Field(default_factory=list)
+    limit: int | None = Field(None, ge=1)
+    sql_body: str | None = Field(
+        None, description="A complete SELECT (with ref()/source()) when the structure can't "
+        "express the request. Used instead of dimensions/measures."
+    )
+    surrogate_key: str | None = Field(
+        None, description="Name of a key column built from the grain with martsmith.surrogate_key."
+    )
+    grain: list[str] = Field(default_factory=list, description="Output columns that identify a row.")
+    columns: list[ColumnSpec] = Field(default_factory=list)
+    tests: list[TestSpec] = Field(default_factory=list)
+    request: str = ""
+    planner: str = ""
+    notes: list[str] = Field(default_factory=list, description="Choices the planner made.")
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "model name"))
+
+    @field_validator("folder")
+    @classmethod
+    def _folder_ok(cls, v: str | None) -> str | None:
+        return None if v is None else check_identifier(v, "folder")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ModelSpec":
+        aliases = [i.alias for i in self.inputs]
+        if len(set(aliases)) != len(aliases):
+            raise ValueError(f"duplicate input aliases: {aliases}")
+        known = set(aliases)
+        for item in [*self.dimensions, *self.measures, *self.filters]:
+            if item.input not in known:
+                raise ValueError(f"{item.__class__.__name__} refers to unknown input {item.input!r}")
+        for join in self.joins:
+            for alias in (join.left, join.right):
+                if alias not in known:
+                    raise ValueError(f"join refers to unknown input {alias!r}")
+        outputs = [d.name for d in self.dimensions] + [m.name for m in self.measures]
+        if len(set(outputs)) != len(outputs):
+            raise ValueError(f"duplicate output columns: {outputs}")
+        if self.sql_body is None:
+            if not self.inputs:
+                raise ValueError("a model needs at least one input")
+            if not (self.dimensions or self.measures):
+                raise ValueError("a model needs at least one dimension or measure")
+            for o in self.order_by:
+                if o.column not in outputs:
+                    raise ValueError(f"order_by column {o.column!r} is not an output column")
+        return self
+
+    @property
+    def output_columns(self) -> list[str]:
+        cols = [self.surrogate_key] if self.surrogate_key else []
+        return cols + [d.name for d in self.dimensions] + [m.name for m in self.measures]
+
+    @property
+    def relative_dir(self) -> str:
+        """Directory of the model inside the project's model path, e.g. 'marts/finance'."""
+        return self.layer if not self.folder else f"{self.layer}/{self.folder}"
