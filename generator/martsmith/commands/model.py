@@ -1,0 +1,109 @@
+"""`martsmith model`: one request in plain words -> one linted, built and tested dbt model."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import click
+
+from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+
+
+def _describe(result) -> str:
+    spec = result.spec
+    lines = [click.style(f"{spec.name}", bold=True) + f"  ({spec.planner} planner)", f"  {spec.description}"]
+    if spec.grain:
+        lines.append("  grain: " + ", ".join(spec.grain))
+    if spec.inputs:
+        lines.append("  reads: " + ", ".join(
+            f"source('{i.source_name}', '{i.table}')" if i.kind == "source" else f"ref('{i.table}')" for i in spec.inputs
+        ))
+    for note in spec.notes:
+        lines.append(click.style("  note: ", fg="yellow") + note)
+    if spec.tests:
+        lines.append("  tests: " + ", ".join(f"{t.name}({t.column})" if t.column else t.name for t in spec.tests))
+    return "\n".join(lines)
+
+
+def _summary(result, root) -> str:
+    files = [str(p.relative_to(root)) for p in (result.sql_path, result.yml_path)]
+    lines = [_describe(result), "  files: " + ", ".join(files)]
+    if result.built:
+        warned = f", {result.tests_warned} warned" if result.tests_warned else ""
+        lines.append(f"  built: {result.rows} rows; tests: {result.tests_passed} passed{warned}")
+    elif result.written:
+        lines.append("  compiled (not built: --no-build)")
+    return "\n".join(lines)
+
+
+def _confirm_in_terminal(yes: bool) -> Callable | None:
+    if yes:
+        return None
+
+    def confirm(result) -> bool:
+        from martsmith.errors import WriteRefused
+
+        if not sys.stdin.isatty():
+            raise WriteRefused(
+                "Not writing without confirmation: stdin is not a terminal.",
+                hint="Pass --yes to write and build, or --dry-run to only look.",
+            )
+        click.echo(_describe(result), err=True)
+        return click.confirm("Write and build this model?", default=True, err=True)
+
+    return confirm
+
+
+@click.command()
+@click.argument("request")
+@click.option("--name", default=None, help="Model name (default: derived from the request).")
+@llm_option
+@click.option("--dry-run", is_flag=True, help="Show the plan and the files; write and build nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@click.option("--no-build", is_flag=True, help="Compile only; don't build or test in the warehouse.")
+@click.option("--force", is_flag=True, help="Replace an existing model of the same name.")
+@format_option
+@project_options
+def model(request, name, llm_model, dry_run, yes, no_build, force, output_format, project) -> None:
+    """Generate a dbt model from REQUEST, in plain words.
+
+    The model is planned (offline by default, or with --llm), rendered as dbt SQL + YAML,
+    checked (single SELECT, columns against the catalog, sqlfluff), then built and tested with
+    dbt. If any step fails, nothing is written and the warehouse is left as it was.
+
+    \b
+    Examples:
+      martsmith model "total revenue by customer country per month" --yes
+      martsmith model "number of orders per status, completed orders only" --dry-run
+      martsmith model "top 10 products by quantity sold" --name top_products --yes
+      martsmith model "weekly active accounts by plan" --llm openai/gpt-4.1-mini --yes
+    """
+    from martsmith.pipeline import generate_model
+
+    proj = project()
+    quiet = output_format == "json"
+    result = generate_model(
+        request,
+        proj,
+        name=name,
+        llm_model=llm_model,
+        dry_run=dry_run,
+        no_build=no_build,
+        force=force,
+        confirm=_confirm_in_terminal(yes),
+        progress=lambda m: progress(m, quiet=quiet),
+    )
+    if output_format == "json":
+        data = result.as_dict(proj.root)
+        if dry_run:
+            data["sql"], data["yml"] = result.sql, result.yml
+        emit_json(data)
+        return
+    if dry_run:
+        click.echo(_describe(result))
+        for path, text in ((result.sql_path, result.sql), (result.yml_path, result.yml)):
+            click.echo(click.style(f"\n-- {path.relative_to(proj.root)} (not written)", fg="cyan"))
+            click.echo(text, nl=False)
+        return
+    click.echo(_summary(result, proj.root))

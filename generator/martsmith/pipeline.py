@@ -1,0 +1,247 @@
+"""The `model` pipeline: request -> context -> plan -> render -> validate -> write.
+
+Each stage is a function of the previous stage's output; this module only sequences them and
+owns the all-or-nothing guarantee: on any failure the project tree is byte-identical to before
+and no relation created by the run is left in the warehouse.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from martsmith.context.catalog import Catalog, build_catalog
+from martsmith.context.project import Project
+from martsmith.context.warehouse import Warehouse
+from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
+from martsmith.invoke import Dbt
+from martsmith.render.properties import render_properties
+from martsmith.render.sql import render_sql
+from martsmith.spec import ModelSpec, TestSpec
+from martsmith.validate.findings import Finding
+from martsmith.validate.lint import lint_sql
+from martsmith.validate.static import check_spec, check_sql
+from martsmith.write import FileTransaction, RelationGuard
+
+MART_FOLDER_NAMES = ("marts", "mart", "reporting", "analytics")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Context:
+    project: Project
+    dbt: Dbt
+    manifest: object
+    catalog: Catalog
+
+
+@dataclass
+class ModelResult:
+    spec: ModelSpec
+    sql_path: Path
+    yml_path: Path
+    sql: str
+    yml: str
+    written: bool = False
+    built: bool = False
+    rows: int | None = None
+    tests_passed: int = 0
+    tests_warned: int = 0
+    lint_fixed: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self, root: Path) -> dict:
+        return {
+            "name": self.spec.name,
+            "written": self.written,
+            "built": self.built,
+            "files": [str(self.sql_path.relative_to(root)), str(self.yml_path.relative_to(root))],
+            "rows": self.rows,
+            "tests_passed": self.tests_passed,
+            "tests_warned": self.tests_warned,
+            "grain": self.spec.grain,
+            "planner": self.spec.planner,
+            "notes": self.spec.notes,
+            "spec": self.spec.model_dump(mode="json", exclude_defaults=True),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def ensure_packages(project: Project, dbt: Dbt) -> None:
+    """Install packages.yml (local/git, offline) when dbt_packages/ is missing."""
+    packages = project.root / "packages.yml"
+    if packages.is_file() and not (project.root / "dbt_packages").is_dir():
+        dbt.deps()
+
+
+def load_context(project: Project, progress: Progress) -> Context:
+    dbt = Dbt(project)
+    ensure_packages(project, dbt)
+    progress("reading the dbt project")
+    manifest = dbt.parse()
+    progress("reading the warehouse catalog")
+    with Warehouse(project) as wh:
+        catalog = build_catalog(manifest, wh)
+    if not catalog.tables:
+        hint = "Declare them with `martsmith sources --schema SCHEMA`." if catalog.undeclared else "Load data first."
+        raise PlanError("The project has no built sources or models to build on.", hint=hint)
+    return Context(project, dbt, manifest, catalog)
+
+
+def spec_findings(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
+    """Everything that can be checked before dbt: the spec, then its rendered SQL."""
+    return check_spec(spec, catalog) or check_sql(render_sql(spec), catalog)
+
+
+def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str | None) -> ModelSpec:
+    if not request or not request.strip():
+        raise UsageError("The request is empty.", hint='Describe the model, e.g. "revenue by country per month".')
+    check = lambda s: spec_findings(s, ctx.catalog)  # noqa: E731
+    if llm_model:
+        from martsmith.plan.llm import plan_with_llm
+
+        return plan_with_llm(request, ctx.catalog, model=llm_model, name=name, check=check)
+    from martsmith.plan.offline import plan_offline
+
+    return plan_offline(request, ctx.catalog, name=name)
+
+
+def model_tests(spec: ModelSpec) -> list[TestSpec]:
+    """Tests every generated model carries: its key, and that it is not empty (a warning)."""
+    tests = [t for t in spec.tests]
+    have = {(t.name, t.column) for t in tests}
+    if spec.surrogate_key:
+        for name in ("unique", "not_null"):
+            if (name, spec.surrogate_key) not in have:
+                tests.append(TestSpec(name=name, column=spec.surrogate_key, reason="primary key of the grain"))
+    elif len(spec.grain) == 1 and ("unique", spec.grain[0]) not in have:
+        tests.append(TestSpec(name="unique", column=spec.grain[0], reason="the grain"))
+    if ("martsmith.not_empty", None) not in have:
+        tests.append(TestSpec(name="martsmith.not_empty", severity="warn", reason="an empty result usually means a filter matched nothing"))
+    return tests
+
+
+def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
+    """Where the model goes: the existing file of a same-named model, or the project's marts
+    folder. Returns (sql_path, yml_path, exists)."""
+    for node in ctx.manifest.nodes.values():
+        if node.resource_type == "model" and node.name == spec.name and node.package_name == ctx.project.name:
+            sql_path = ctx.project.root / node.original_file_path
+            return sql_path, sql_path.with_suffix(".yml"), True
+    models = ctx.project.models_dir
+    layer = spec.layer
+    if layer == "marts" and not (models / "marts").is_dir():
+        layer = next((n for n in MART_FOLDER_NAMES if (models / n).is_dir()), "marts")
+    folder = models / layer / (spec.folder or "")
+    sql_path = folder / f"{spec.name}.sql"
+    return sql_path, sql_path.with_suffix(".yml"), sql_path.exists()
+
+
+def render_and_check(spec: ModelSpec, ctx: Context, progress: Progress) -> tuple[str, str, bool, dict]:
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    findings = spec_findings(spec, ctx.catalog)
+    timings["static"] = time.perf_counter() - t
+    if findings:
+        raise ValidationFailed(
+            "The generated model failed static checks:\n" + "\n".join(f"  {f}" for f in findings), findings
+        )
+    progress("linting with sqlfluff")
+    t = time.perf_counter()
+    lint = lint_sql(render_sql(spec), ctx.project.root, fname=f"{spec.name}.sql")
+    timings["lint"] = time.perf_counter() - t
+    if lint.findings:
+        raise ValidationFailed(
+            "sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in lint.findings),
+            lint.findings,
+        )
+    return lint.sql, render_properties(spec), lint.fixed, timings
+
+
+def build(
+    result: ModelResult, ctx: Context, *, no_build: bool, progress: Progress
+) -> None:
+    """Write the files, then compile or build+test with dbt; undo everything on failure."""
+    files = FileTransaction(ctx.project.root)
+    guard = None
+    try:
+        files.write(result.sql_path.relative_to(ctx.project.root), result.sql, overwrite=True)
+        files.write(result.yml_path.relative_to(ctx.project.root), result.yml, overwrite=True)
+        if no_build:
+            progress("compiling with dbt")
+            t = time.perf_counter()
+            res = ctx.dbt.invoke(["compile", "--select", result.spec.name])
+            result.seconds["dbt"] = time.perf_counter() - t
+            if not res.success:
+                raise ValidationFailed("dbt compile failed: " + (res.error or "unknown error"), [Finding("compile", res.error or "")])
+        else:
+            schema = ctx.project.schema
+            guard = RelationGuard(Warehouse(ctx.project), [(schema, result.spec.name)])
+            progress(f"building and testing {result.spec.name} with dbt")
+            t = time.perf_counter()
+            res = ctx.dbt.invoke(["build", "--select", result.spec.name])
+            result.seconds["dbt"] = time.perf_counter() - t
+            failed = res.failed()
+            if not res.success or failed:
+                findings = [Finding("test" if n.resource_type == "test" else "build", f"{n.name}: {n.message}") for n in failed]
+                detail = "\n".join(f"  {f}" for f in findings) or f"  {res.error}"
+                raise ValidationFailed("dbt build failed; nothing was kept:\n" + detail, findings)
+            for n in res.nodes:
+                if n.resource_type == "test":
+                    result.tests_passed += n.status == "pass"
+                    result.tests_warned += n.status == "warn"
+            with Warehouse(ctx.project) as wh:
+                relation = next((n.relation for n in res.nodes if n.resource_type == "model"), None)
+                if relation:
+                    result.rows = int(wh.query(f"select count(*) from {relation}")[0][0])
+            guard.commit()
+            result.built = True
+        result.written = True
+    except BaseException:
+        files.rollback()
+        if guard is not None:
+            guard.rollback()
+        raise
+
+
+def generate_model(
+    request: str,
+    project: Project,
+    *,
+    name: str | None = None,
+    llm_model: str | None = None,
+    dry_run: bool = False,
+    no_build: bool = False,
+    force: bool = False,
+    confirm: Callable[[ModelResult], bool] | None = None,
+    progress: Progress = lambda _m: None,
+) -> ModelResult:
+    """Run the whole pipeline for one request. `confirm` is asked before anything is written;
+    returning False aborts with nothing written."""
+    t0 = time.perf_counter()
+    ctx = load_context(project, progress)
+    t_ctx = time.perf_counter() - t0
+    progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
+    t = time.perf_counter()
+    spec = plan_request(request, ctx, name=name, llm_model=llm_model)
+    spec = spec.model_copy(update={"tests": model_tests(spec)})
+    t_plan = time.perf_counter() - t
+    sql_path, yml_path, exists = model_paths(spec, ctx)
+    if exists and not force and not dry_run:
+        raise WriteRefused(
+            f"A model named '{spec.name}' already exists ({sql_path.relative_to(project.root)}).",
+            hint="Pass --name to choose another name, or --force to replace it.",
+        )
+    sql, yml, fixed, timings = render_and_check(spec, ctx, progress)
+    result = ModelResult(spec, sql_path, yml_path, sql, yml, lint_fixed=fixed)
+    result.seconds.update(context=t_ctx, plan=t_plan, **timings)
+    if dry_run:
+        return result
+    if confirm is not None and not confirm(result):
+        raise WriteRefused("Nothing was written.")
+    build(result, ctx, no_build=no_build, progress=progress)
+    result.seconds["total"] = time.perf_counter() - t0
+    return result

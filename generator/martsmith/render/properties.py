@@ -1,0 +1,89 @@
+"""Spec -> the model's YAML properties file: descriptions (stating the grain), column docs,
+data tests (`data_tests:` with `arguments:`, dbt >= 1.10) and `meta.martsmith` provenance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from martsmith import __version__
+from martsmith.spec import ModelSpec, TestSpec
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, readable multi-line strings, lists indented under their key (dbt style)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False)
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+
+
+def render_test(test: TestSpec) -> Any:
+    """`unique` or `{name: {arguments: {...}, config: {...}}}`."""
+    body: dict[str, Any] = {}
+    if test.arguments:
+        body["arguments"] = dict(test.arguments)
+    if test.severity != "error":
+        body["config"] = {"severity": test.severity}
+    return test.name if not body else {test.name: body}
+
+
+def column_descriptions(spec: ModelSpec) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if spec.surrogate_key:
+        out[spec.surrogate_key] = (
+            "Surrogate key of the grain (" + ", ".join(spec.grain) + "), built with martsmith.surrogate_key."
+        )
+    for d in spec.dimensions:
+        out[d.name] = d.description
+    for m in spec.measures:
+        out[m.name] = m.description
+    for c in spec.columns:
+        if c.description or c.name not in out:
+            out[c.name] = c.description
+    return out
+
+
+def render_properties(spec: ModelSpec) -> str:
+    columns = []
+    descriptions = column_descriptions(spec)
+    column_tests: dict[str, list[TestSpec]] = {}
+    model_tests: list[TestSpec] = []
+    for t in spec.tests:
+        (column_tests.setdefault(t.column, []) if t.column else model_tests).append(t)
+    names = list(descriptions) + [c for c in column_tests if c not in descriptions]
+    for name in names:
+        entry: dict[str, Any] = {"name": name}
+        if descriptions.get(name):
+            entry["description"] = descriptions[name]
+        if name in column_tests:
+            entry["data_tests"] = [render_test(t) for t in column_tests[name]]
+        columns.append(entry)
+    meta: dict[str, Any] = {
+        "request": spec.request,
+        "planner": spec.planner,
+        "version": __version__,
+    }
+    if spec.grain:
+        meta["grain"] = list(spec.grain)
+    model: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "config": {"materialized": spec.materialized, "meta": {"martsmith": meta}},
+    }
+    if model_tests:
+        model["data_tests"] = [render_test(t) for t in model_tests]
+    model["columns"] = columns
+    return dump_yaml({"version": 2, "models": [model]})

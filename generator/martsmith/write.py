@@ -1,0 +1,125 @@
+"""All-or-nothing changes to the project tree and the warehouse.
+
+`FileTransaction` writes files and remembers what was there before (bytes, or nothing; and the
+directories it had to create), so that `rollback()` leaves the tree byte-identical.
+`RelationGuard` remembers which relations existed in the target schema(s) before a dbt build and,
+on rollback, drops the ones the run created and restores the ones it replaced (--force).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from martsmith.context.warehouse import Warehouse, quote
+from martsmith.errors import WriteRefused
+
+
+@dataclass
+class FileTransaction:
+    root: Path
+    _before: dict[Path, bytes | None] = field(default_factory=dict)
+    _created_dirs: list[Path] = field(default_factory=list)
+    applied: bool = False
+
+    def write(self, relpath: str | Path, content: str, *, overwrite: bool = False) -> Path:
+        path = (self.root / relpath).resolve()
+        if self.root.resolve() not in path.parents:
+            raise WriteRefused(f"Refusing to write {relpath}: it is outside the project.")
+        if path.exists() and not overwrite and path not in self._before:
+            raise WriteRefused(f"{path.relative_to(self.root)} already exists.", hint="Use --force to replace it.")
+        if path not in self._before:
+            self._before[path] = path.read_bytes() if path.exists() else None
+        missing = []
+        parent = path.parent
+        while not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        for d in reversed(missing):
+            d.mkdir()
+            self._created_dirs.append(d)
+        path.write_text(content)
+        self.applied = True
+        return path
+
+    @property
+    def paths(self) -> list[Path]:
+        return list(self._before)
+
+    def rollback(self) -> None:
+        for path, before in self._before.items():
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(before)
+        for d in reversed(self._created_dirs):
+            try:
+                d.rmdir()
+            except OSError:
+                pass  # something else was put there meanwhile: leave it
+        self._before.clear()
+        self._created_dirs.clear()
+
+
+BACKUP_PREFIX = "__martsmith_backup__"
+
+
+@dataclass
+class RelationGuard:
+    """Protects the warehouse around a build of `relations` [(schema, name), ...]."""
+
+    warehouse: Warehouse
+    relations: list[tuple[str, str]]
+    _existed: set[tuple[str, str]] = field(default_factory=set)
+    _backups: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._before_all = self.warehouse.relations()
+        for schema, name in self.relations:
+            kind = self.warehouse.relation_kind(schema, name)
+            if kind is None:
+                continue
+            self._existed.add((schema, name))
+            if kind == "view":
+                (sql,) = self.warehouse.query(
+                    "select sql from duckdb_views() where database_name = current_database() "
+                    "and schema_name = ? and view_name = ?",
+                    [schema, name],
+                )[0]
+                self._backups[(schema, name)] = ("view", sql)
+            else:
+                backup = BACKUP_PREFIX + name
+                self.warehouse.execute(
+                    f"create or replace table {quote(schema)}.{quote(backup)} as "
+                    f"select * from {quote(schema)}.{quote(name)}"
+                )
+                self._backups[(schema, name)] = ("table", backup)
+        self.warehouse.close()
+
+    def rollback(self) -> None:
+        wh = self.warehouse
+        after = wh.relations()
+        for schema, name in sorted(after - self._before_all):
+            if name.startswith(BACKUP_PREFIX):
+                continue
+            kind = wh.relation_kind(schema, name)
+            wh.execute(f"drop {'view' if kind == 'view' else 'table'} if exists {quote(schema)}.{quote(name)} cascade")
+        for (schema, name), (kind, payload) in self._backups.items():
+            current = wh.relation_kind(schema, name)
+            if current:
+                wh.execute(f"drop {current} if exists {quote(schema)}.{quote(name)} cascade")
+            if kind == "view":
+                wh.execute(payload)
+            else:
+                wh.execute(
+                    f"alter table {quote(schema)}.{quote(payload)} rename to {quote(name)}"
+                )
+        self._backups.clear()
+        wh.close()
+
+    def commit(self) -> None:
+        for (schema, _), (kind, payload) in self._backups.items():
+            if kind == "table":
+                self.warehouse.execute(f"drop table if exists {quote(schema)}.{quote(payload)}")
+        self._backups.clear()
+        self.warehouse.close()
