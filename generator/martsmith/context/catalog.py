@@ -292,3 +292,30 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
     undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)
     fks = declared + infer_foreign_keys(present, declared)
     return Catalog(tables=present, foreign_keys=fks, undeclared=undeclared)
+
+
+def resolve_node(catalog: Catalog, name: str) -> Table:
+    """The table a user named as dbt selects it (`stg_orders`, `source:shop.orders`, or just
+    `shop.orders` / `orders` when that is unambiguous); a UsageError with suggestions otherwise."""
+    import difflib
+
+    from martsmith.errors import UsageError
+
+    exact = catalog.table(name)
+    if exact is not None:
+        return exact
+    bare = name.removeprefix("source:")
+    matches = [
+        t for t in catalog.tables
+        if bare in (t.name, f"{t.source_name}.{t.name}" if t.source_name else t.name)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    labels = [t.label for t in catalog.tables]
+    if len(matches) > 1:
+        raise UsageError(f"'{name}' is ambiguous: " + ", ".join(t.label for t in matches) + ".")
+    close = difflib.get_close_matches(name, labels, n=3, cutoff=0.5) or difflib.get_close_matches(
+        bare, [t.name for t in catalog.tables], n=3, cutoff=0.5
+    )
+    hint = f"Did you mean {', '.join(close)}?" if close else "Known nodes: " + ", ".join(labels[:20])
+    raise UsageError(f"No source or model named '{name}' (built in the warehouse).", hint=hint)

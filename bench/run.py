@@ -1,0 +1,97 @@
+"""Benchmarks, measured as ratios against a baseline run in the same session.
+
+1. `martsmith --help` wall time (target: under 0.5 s), against `python -c pass` as the floor.
+2. `martsmith model` end to end (plan, lint, dbt build and tests of the new model) on the sample
+   project, against a bare `dbt build --select <that model>` subprocess on the same project
+   (target: at most 1.2x). Runs alternate so that both see the same machine state.
+
+Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--json bench/results/latest.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+REQUESTS = [
+    "total revenue by customer country per month",
+    "number of orders per status",
+    "average order amount by customer city",
+]
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return elapsed
+
+
+def bench_help(runs: int) -> dict:
+    floor = [timed([sys.executable, "-c", "pass"]) for _ in range(runs)]
+    helps = [timed([str(BIN / "martsmith"), "--help"]) for _ in range(runs)]
+    return {
+        "python_floor_s": statistics.median(floor),
+        "martsmith_help_s": statistics.median(helps),
+        "target_s": 0.5,
+    }
+
+
+def bench_model(runs: int, scale: float) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="martsmith-bench-"))
+    project = work / "shop"
+    timed([str(BIN / "martsmith"), "init", str(project), "--sample", "--scale", str(scale)])
+    # Warm dbt's partial-parse state once, as a user's project would have it.
+    timed([str(BIN / "dbt"), "parse"], cwd=project)
+    ours, bare = [], []
+    for i in range(runs):
+        request = REQUESTS[i % len(REQUESTS)]
+        name = f"bench_model_{i}"
+        ours.append(timed([str(BIN / "martsmith"), "model", request, "--name", name, "--yes"], cwd=project))
+        bare.append(timed([str(BIN / "dbt"), "build", "--select", name], cwd=project))
+    shutil.rmtree(work, ignore_errors=True)
+    m_ours, m_bare = statistics.median(ours), statistics.median(bare)
+    return {
+        "scale": scale,
+        "runs": runs,
+        "martsmith_model_s": m_ours,
+        "dbt_build_subprocess_s": m_bare,
+        "ratio": m_ours / m_bare,
+        "target_ratio": 1.2,
+        "all_martsmith_s": ours,
+        "all_dbt_s": bare,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
+    h, m = results["help"], results["model"]
+    print(f"martsmith --help: {h['martsmith_help_s']:.3f} s (python floor {h['python_floor_s']:.3f} s; target < 0.5 s)")
+    print(
+        f"martsmith model: {m['martsmith_model_s']:.2f} s vs bare dbt build subprocess "
+        f"{m['dbt_build_subprocess_s']:.2f} s -> ratio {m['ratio']:.2f} (target <= 1.2)"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

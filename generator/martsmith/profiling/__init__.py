@@ -1,0 +1,1 @@
+"""Single-pass data profiles of sources and models (see profiler.py) and their types."""

@@ -1,0 +1,25 @@
+with
+
+orders as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+aggregated as (
+
+    select
+        count(*) as order_count
+    from orders
+
+),
+
+final as (
+
+    select
+        order_count
+    from aggregated
+
+)
+
+select * from final
