@@ -23,6 +23,7 @@ from typing import Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "is null", "is not null"]
@@ -62,6 +63,14 @@ class InputSpec(Strict):
     )
 
     _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "input alias"))
+
+    @field_validator("table", "source_name")
+    @classmethod
+    def _node_name_ok(cls, v: str | None) -> str | None:
+        # Warehouse names may be upper-case, but never carry quotes, dots or path characters.
+        if v is not None and not NODE_NAME.match(v):
+            raise ValueError(f"{v!r} is not a dbt source or model name")
+        return v
 
     @model_validator(mode="after")
     def _source_has_name(self) -> "InputSpec":

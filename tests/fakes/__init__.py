@@ -1,0 +1,1 @@
+"""Test doubles for services martsmith talks to (an OpenAI-compatible LLM server)."""
