@@ -12,43 +12,8 @@ from pathlib import Path
 
 from martsmith.validate.findings import Finding
 
-# Used when the project has no .sqlfluff; `martsmith init` writes the same settings.
-DEFAULT_SQLFLUFF = """\
-[sqlfluff]
-templater = jinja
-dialect = duckdb
-max_line_length = 100
-# Generated SQL uses implicit `group by 1, 2` positions and `select *` in import CTEs.
-exclude_rules = AM04, ST06
-
-[sqlfluff:indentation]
-indent_unit = space
-tab_space_size = 4
-indented_joins = False
-indented_using_on = True
-implicit_indents = allow
-
-[sqlfluff:templater:jinja]
-apply_dbt_builtins = True
-
-[sqlfluff:rules:capitalisation.keywords]
-capitalisation_policy = lower
-
-[sqlfluff:rules:capitalisation.identifiers]
-extended_capitalisation_policy = lower
-
-[sqlfluff:rules:capitalisation.functions]
-extended_capitalisation_policy = lower
-
-[sqlfluff:rules:capitalisation.literals]
-capitalisation_policy = lower
-
-[sqlfluff:rules:capitalisation.types]
-extended_capitalisation_policy = lower
-
-[sqlfluff:rules:ambiguous.column_references]
-group_by_and_order_by_style = implicit
-"""
+# Used when the project has no .sqlfluff: the same settings `martsmith init` writes.
+DEFAULT_SQLFLUFF = (Path(__file__).parent.parent / "scaffold" / "templates" / "sqlfluff.tmpl").read_text()
 
 
 @dataclass

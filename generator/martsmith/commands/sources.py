@@ -1,0 +1,53 @@
+"""`martsmith sources`: declare the tables of a warehouse schema as a dbt source."""
+
+from __future__ import annotations
+
+import click
+
+from martsmith.options import emit_json, format_option, progress, project_options
+
+
+def _summary(summary: dict, root) -> str:
+    from pathlib import Path
+
+    path = Path(summary["path"])
+    rel = path.relative_to(root) if path.is_relative_to(root) else path
+    tables = summary["tables"]
+    lines = [click.style(f"Wrote {rel}", bold=True)
+             + f": source '{summary['source']}' (schema {summary['schema']}), {len(tables)} tables"]
+    width = max((len(t["name"]) for t in tables), default=0)
+    lines += [f"  {t['name']:<{width}} {t['columns']:>3} columns {t['rows']:>12,} rows" for t in tables]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--schema", required=True, help="Warehouse schema whose tables to declare.")
+@click.option("--name", "source_name", default=None, help="dbt source name (default: the schema name).")
+@click.option("--table", "tables", multiple=True, metavar="TABLE",
+              help="Declare only this table (repeatable; default: every table of the schema).")
+@click.option("--force", is_flag=True, help="Replace the sources file if it exists.")
+@format_option
+@project_options
+def sources(schema: str, source_name: str | None, tables: tuple[str, ...], force: bool,
+            output_format: str, project) -> None:
+    """Declare the tables of warehouse schema SCHEMA as a dbt source.
+
+    Writes models/staging/<source>/_<source>__sources.yml with every table and column of the
+    schema, their types, and the warehouse's comments as descriptions. Refuses to replace an
+    existing file unless --force.
+
+    \b
+    Examples:
+      martsmith sources --schema raw --name shop
+      martsmith sources --schema stripe --table charges --table refunds --force
+    """
+    from martsmith.scaffold.sources import declare_source, source_summary
+
+    proj = project()
+    progress(f"Reading schema {schema} of {proj.target_name}", quiet=output_format == "json")
+    path = declare_source(proj, schema, source_name, tables=list(tables) or None, force=force)
+    summary = source_summary(proj, path)
+    if output_format == "json":
+        emit_json(summary)
+    else:
+        click.echo(_summary(summary, proj.root))

@@ -1,0 +1,217 @@
+"""Scaffold an analytics dbt project on DuckDB that installs the martsmith package.
+
+`init_project` writes dbt_project.yml, profiles.yml (a relative DuckDB path, so the folder can be
+moved or copied), packages.yml, .sqlfluff, .gitignore and models/staging + models/marts, runs
+`dbt deps` in-process and, with `sample=True`, loads the shop dataset into schema `raw` and
+declares it as the source `shop`. All or nothing: on failure everything init created is removed
+and whatever was in the folder before is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Callable
+
+from martsmith.errors import UsageError, WarehouseError, WriteRefused
+from martsmith.scaffold.package import package_name, package_path
+from martsmith.spec import check_identifier
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SAMPLE_SCHEMA = "raw"
+SAMPLE_SOURCE = "shop"
+
+# file in the project -> template
+FILES = {
+    "dbt_project.yml": "dbt_project.yml.tmpl",
+    "profiles.yml": "profiles.yml.tmpl",
+    "packages.yml": "packages.yml.tmpl",
+    ".sqlfluff": "sqlfluff.tmpl",
+    ".gitignore": "gitignore.tmpl",
+}
+KEEP_DIRS = ("models/staging", "models/marts")
+# What dbt deps / dbt itself may create in the project: removed on failure if init made them.
+DBT_OUTPUTS = ("dbt_packages", "package-lock.yml", "target", "logs")
+
+
+@dataclass
+class InitResult:
+    root: Path
+    name: str
+    files: list[str] = field(default_factory=list)  # relative to root, in the order written
+    database: Path | None = None
+    sources_file: str | None = None
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "root": str(self.root),
+            "name": self.name,
+            "files": self.files,
+            "database": str(self.database) if self.database else None,
+            "sources_file": self.sources_file,
+            "tables": self.row_counts,
+        }
+
+
+def project_name(directory: Path) -> str:
+    """A dbt project name from a folder name: lower case, `[a-z0-9_]`, starting with a letter.
+
+    >>> project_name(Path("/tmp/My Shop-2026"))
+    'my_shop_2026'
+    >>> project_name(Path("2026 analytics"))
+    'p_2026_analytics'
+    """
+    name = re.sub(r"[^a-z0-9_]+", "_", directory.resolve().name.lower()).strip("_")
+    name = re.sub(r"_+", "_", name) or "analytics"
+    if not name[0].isalpha():
+        name = "p_" + name
+    return name[:63]
+
+
+def _check_name(name: str) -> str:
+    try:
+        check_identifier(name, "project name")
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="Pass a valid --name.") from exc
+    if name == package_name():
+        raise UsageError(
+            f"The project cannot be called '{name}': that is the name of the martsmith dbt package "
+            "it installs.",
+            hint="Pass --name with another name (e.g. --name analytics).",
+        )
+    return name
+
+
+class _Tracker:
+    """What init created, so that a failure can remove exactly that."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root_existed = root.exists()
+        self.before = {p.name for p in root.iterdir()} if self.root_existed else set()
+        self.created: list[Path] = []
+
+    def mkdir(self, path: Path) -> None:
+        missing = []
+        d = path
+        while not d.exists():
+            missing.append(d)
+            d = d.parent
+        path.mkdir(parents=True, exist_ok=True)
+        self.created.extend(reversed(missing))
+
+    def write(self, path: Path, text: str) -> None:
+        self.mkdir(path.parent)
+        path.write_text(text)
+        self.created.append(path)
+
+    def rollback(self) -> None:
+        if not self.root_existed:
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        extra = [self.root / n for n in (*DBT_OUTPUTS,) if n not in self.before]
+        for path in [*reversed(self.created), *extra]:
+            if path.is_symlink() or path.is_file():
+                path.unlink(missing_ok=True)
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        for path in self.root.glob("*.duckdb*"):
+            if path.name not in self.before:
+                path.unlink(missing_ok=True)
+
+
+def _refuse_conflicts(root: Path, name: str, sample: bool) -> None:
+    if (root / "dbt_project.yml").exists():
+        raise WriteRefused(
+            f"{root} already holds a dbt project (dbt_project.yml); init leaves it alone.",
+            hint="Pick a new folder, or run `martsmith sources` / `martsmith model` inside this one.",
+        )
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} exists and is not a folder.")
+    clashes = [f for f in FILES if (root / f).exists()]
+    if sample:
+        clashes += [p.name for p in sorted(root.glob(f"{name}.duckdb*"))]
+    if clashes:
+        raise WriteRefused(
+            f"{root} already has {', '.join(clashes)}; init does not overwrite files.",
+            hint="Move them away or pick an empty folder.",
+        )
+
+
+def init_project(
+    directory: Path,
+    *,
+    sample: bool,
+    scale: float = 1.0,
+    name: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> InitResult:
+    """Scaffold a dbt project in `directory` (created if needed); see the module docstring."""
+    say = progress or (lambda message: None)
+    root = Path(directory).expanduser().resolve()
+    name = _check_name(name or project_name(root))
+    if sample and not (isinstance(scale, (int, float)) and scale > 0):
+        raise UsageError(f"--scale must be a positive number, got {scale!r}.")
+    _refuse_conflicts(root, name, sample)
+    pkg = package_path()
+
+    tracker = _Tracker(root)
+    result = InitResult(root=root, name=name)
+    try:
+        tracker.mkdir(root)
+        values = {"name": name, "package_path": str(pkg)}
+        for target, template in FILES.items():
+            text = Template((TEMPLATES / template).read_text()).substitute(values)
+            tracker.write(root / target, text)
+            result.files.append(target)
+        for keep in KEEP_DIRS:
+            tracker.write(root / keep / ".gitkeep", "")
+            result.files.append(f"{keep}/.gitkeep")
+        say(f"Wrote {len(result.files)} files to {root}")
+
+        from martsmith.context.project import load_project
+        from martsmith.invoke import Dbt
+
+        project = load_project(root, root)
+        say(f"Installing the martsmith package from {pkg} (dbt deps)")
+        Dbt(project).deps()
+
+        if sample:
+            result.database = project.duckdb_path
+            say(f"Loading the sample shop data (scale {scale:g}) into {result.database.name}")
+            result.row_counts = _load(result.database, scale)
+            from martsmith.scaffold.sample import SOURCE_DESCRIPTION
+            from martsmith.scaffold.sources import declare_source
+
+            path = declare_source(project, SAMPLE_SCHEMA, SAMPLE_SOURCE, description=SOURCE_DESCRIPTION)
+            result.sources_file = str(path.relative_to(root))
+            result.files.append(result.sources_file)
+            say(f"Declared schema {SAMPLE_SCHEMA} as source {SAMPLE_SOURCE} in {result.sources_file}")
+    except BaseException:
+        tracker.rollback()
+        raise
+    return result
+
+
+def _load(database: Path, scale: float) -> dict[str, int]:
+    import duckdb
+
+    from martsmith.scaffold.sample import load_sample
+
+    try:
+        con = duckdb.connect(str(database))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"Cannot create {database}: {exc}") from exc
+    try:
+        return load_sample(con, scale)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"Loading the sample data into {database} failed: {exc}") from exc
+    finally:
+        con.close()
+
+
+__all__ = ["InitResult", "init_project", "project_name"]

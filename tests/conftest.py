@@ -1,0 +1,38 @@
+"""Shared fixtures: a scaffolded sample project, made once per session and copied per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Before dbt or litellm are imported anywhere: no tracking, no network for the cost map.
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+SAMPLE_SCALE = 0.3  # about 3,000 order items
+
+
+@pytest.fixture(scope="session")
+def sample_project_template(tmp_path_factory) -> Path:
+    """`martsmith init shop --sample --scale 0.3`, once per session. Don't modify it: use
+    `sample_project`, which gets its own copy."""
+    from martsmith.scaffold.init import init_project
+
+    root = tmp_path_factory.mktemp("template") / "shop"
+    init_project(root, sample=True, scale=SAMPLE_SCALE)
+    return root
+
+
+@pytest.fixture
+def sample_project(sample_project_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the sample project (dbt project 'shop', source 'shop' on schema raw of
+    shop.duckdb) in this test's tmp_path. Its DuckDB file is its own."""
+    root = tmp_path / "shop"
+    # symlinks=True keeps dbt_packages/martsmith pointing at the package; the profile's
+    # DuckDB path is relative, so the copy needs no fixing.
+    shutil.copytree(sample_project_template, root, symlinks=True)
+    return root
