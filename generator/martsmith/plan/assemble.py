@@ -1,0 +1,356 @@
+"""From an `Intent` to a `ModelSpec`: base table, join paths, inputs, names and descriptions.
+
+The base (fact) table is the table of the measures that would double count if rows repeated
+(sum, avg, count of rows). Every other table is joined along many-to-one foreign keys outward
+from the base; a table that can only be reached one-to-many is refused (fan-out).
+"""
+
+from __future__ import annotations
+
+import re
+
+from martsmith.context.catalog import Catalog, Column, Table, entity_of, singular
+from martsmith.errors import PlanError, UsageError
+from martsmith.plan import lexicon as lx
+from martsmith.plan.intent import DimensionIntent, FilterIntent, Intent, MeasureIntent
+from martsmith.plan.joins import Path, distance, shortest_paths
+from martsmith.spec import DimensionSpec, FilterSpec, InputSpec, JoinSpec, MeasureSpec, ModelSpec, OrderSpec, check_identifier
+
+_UNSAFE = ("sum", "avg", "count")
+_PREFIX = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "count": "count", "count_distinct": "distinct"}
+
+
+def snake(text: str) -> str:
+    """A valid identifier from free text: 'Order Amount' -> 'order_amount'."""
+    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return s if s and s[0].isalpha() else f"c_{s}" if s else "value"
+
+
+def main_time_column(table: Table) -> Column | None:
+    """The table's event timestamp: a time column named after the entity (ordered_at for
+    orders), else a non-bookkeeping one (created_at before updated_at), fewest nulls first."""
+    ent = lx.stem(entity_of(table.name))
+
+    def rank(ic: tuple[int, Column]) -> tuple:
+        i, c = ic
+        words = lx.name_words(c.name)
+        stems = {lx.stem(w) for w in words}
+        return (bool(set(words) & lx.BOOKKEEPING_TIME), ent not in stems, "created" not in words, c.null_count or 0, i)
+
+    times = [(i, c) for i, c in enumerate(table.columns) if c.family == "time"]
+    return min(times, key=rank)[1] if times else None
+
+
+def latest_column(table: Table) -> Column | None:
+    """The column that orders versions of a row: updated_at-like first, else the event time."""
+    for c in table.columns:
+        if c.family == "time" and set(lx.name_words(c.name)) & lx.BOOKKEEPING_TIME - {"deleted"}:
+            return c
+    return main_time_column(table)
+
+
+class _Assembler:
+    def __init__(self, intent: Intent, catalog: Catalog, request: str) -> None:
+        self.i, self.catalog, self.request = intent, catalog, request
+        self.tables = {t.label: t for t in catalog.tables}
+        self.notes = list(intent.notes)
+        self.words = {lx.stem(w) for w in lx.name_words(request)}
+
+    # ---- base table ----------------------------------------------------------------------
+    def _needed(self) -> set[str]:
+        out = {d.table for d in self.i.dimensions if d.table}
+        out |= {f.table for f in self.i.filters if f.table}
+        out |= {d.table for d in self.i.dates if d.table}
+        out |= {m.table for m in self.i.measures if m.table}
+        return out
+
+    def choose_base(self) -> str:
+        i = self.i
+        if not i.measures:
+            if i.subjects:
+                t = i.subjects[0]
+                i.measures.append(MeasureIntent("count", t, None, lx.name_words(entity_of(self.tables[t].name))))
+                self.notes.append(f"No measure named: counting {self.tables[t].name} rows.")
+            elif not i.dimensions:
+                raise PlanError("Nothing to model: the request names no measure and no dimension.",
+                                hint="Say what to compute and by what, e.g. 'number of orders by status'.")
+        unsafe = {m.table for m in i.measures if m.table and m.column and m.agg in _UNSAFE}
+        needed = self._needed()
+        if len(unsafe) > 1:
+            raise PlanError(
+                "The measures come from tables of different grains (" + ", ".join(sorted(self.tables[t].name for t in unsafe))
+                + "): one model would double count one of them.",
+                hint="Ask for them in two models, or aggregate one in an intermediate model first.",
+            )
+        if unsafe:
+            order = sorted(unsafe)
+        else:
+            ents = [m.table for m in i.measures if m.table and m.column is None]
+            rest = [m.table for m in i.measures if m.table] + i.subjects + sorted(needed)
+            order = list(dict.fromkeys(ents + rest))
+        for b in order:
+            if needed <= set(shortest_paths(self.catalog, b)):
+                return b
+        if not unsafe:
+            feasible = []
+            for t in sorted(self.tables):
+                paths = shortest_paths(self.catalog, t)
+                if needed <= set(paths):
+                    feasible.append((sum(len(paths[n][0]) for n in needed), t))
+            if feasible:
+                base = min(feasible)[1]
+                self.notes.append(f"Base table {self.tables[base].name}: the one table that reaches "
+                                  + ", ".join(sorted(self.tables[n].name for n in needed)) + " without fan-out.")
+                return base
+        if not order:
+            raise PlanError("Nothing to model.", hint="Name a measure, e.g. 'number of orders'.")
+        b = order[0]
+        missing = sorted(needed - set(shortest_paths(self.catalog, b)))
+        names = ", ".join(self.tables[m].name for m in missing)
+        linked = [m for m in missing if distance(self.catalog, b, m) < 99]
+        why = (f"{names} can only be joined to {self.tables[b].name} one-to-many: every {self.tables[b].name} row would "
+               "repeat once per matching row and the measures would be double counted") if linked else (
+               f"no foreign key connects {names} to {self.tables[b].name}")
+        raise PlanError(f"Cannot build this without fan-out: {why}.",
+                        hint="Ask for a measure of the more detailed table, or build an intermediate model first.")
+
+    # ---- paths and inputs ----------------------------------------------------------------
+    def path_to(self, table: str) -> Path:
+        paths = self.paths.get(table)
+        if not paths:
+            raise PlanError(f"{self.tables[table].name} is not reachable from {self.tables[self.base].name}.")
+        if len(paths) == 1:
+            return paths[0]
+
+        def score(p: Path) -> int:
+            return sum(1 for e in p for w in lx.name_words(e.column) if w not in lx.KEY_WORDS and lx.stem(w) in self.words
+                       and lx.stem(w) not in lx.name_words(entity_of(self.tables[e.ref_table].name)))
+
+        best = max(score(p) for p in paths)
+        top = [p for p in paths if score(p) == best]
+        if len(top) > 1:
+            cols = " or ".join(f"'{p[-1].column}'" for p in top)
+            raise PlanError(f"{self.tables[table].name} joins {self.tables[self.base].name} in several roles ({cols}).",
+                            hint="Say which one, e.g. with the words of that key column.")
+        return top[0]
+
+    def alias(self, path: Path) -> str:
+        if path in self.aliases:
+            return self.aliases[path]
+        if path:
+            self.alias(path[:-1])
+        t = self.tables[path[-1].ref_table if path else self.base]
+        name = snake(t.name)
+        if name in self.aliases.values():
+            name = snake(re.sub(r"_(id|key)$", "", path[-1].column)) if path else name
+        while name in self.aliases.values():
+            name += "_2"
+        self.aliases[path] = name
+        if path:
+            e = path[-1]
+            self.joins.append(JoinSpec(left=self.aliases[path[:-1]], left_column=e.column, right=name, right_column=e.ref_column))
+        return name
+
+    def input_of(self, table: str | None) -> tuple[str, Table]:
+        table = table or self.base
+        return self.alias(self.path_to(table)), self.tables[table]
+
+    # ---- build -----------------------------------------------------------------------------
+    def build(self, name: str | None) -> ModelSpec:
+        self.base = self.choose_base()
+        self.paths = shortest_paths(self.catalog, self.base)
+        self.aliases: dict[Path, str] = {}
+        self.joins: list[JoinSpec] = []
+        self.alias(())
+        dims = self._dimensions()
+        measures = self._measures()
+        filters = self._filters(dims)
+        outputs = [d.name for d in dims] + [m.name for m in measures]
+        order_by: list[OrderSpec] = []
+        if self.i.limit:
+            if not measures:
+                raise PlanError("'top N' needs a measure to rank by.", hint="Say e.g. 'top 5 products by revenue'.")
+            order_by = [OrderSpec(column=measures[0].name, direction=self.i.direction)]  # type: ignore[arg-type]
+        inputs = self._inputs()
+        model_name = self._name(name, dims, measures)
+        key = f"{model_name[:59]}_key" if dims else None
+        return ModelSpec(
+            name=model_name, layer="marts", materialized="table",
+            description=self._description(dims, measures, filters),
+            inputs=inputs, joins=self.joins, dimensions=dims, measures=measures, filters=filters,
+            order_by=order_by, limit=self.i.limit, surrogate_key=key, grain=[d.name for d in dims],
+            tests=[], request=self.request, planner="offline", notes=list(dict.fromkeys(self.notes)),
+        ) if len(set(outputs)) == len(outputs) else self._duplicate(outputs)
+
+    def _duplicate(self, outputs: list[str]) -> ModelSpec:
+        raise PlanError(f"The request asks for the same output twice: {outputs}.", hint="Name each measure and dimension once.")
+
+    def _time_column(self, table: str | None, words: list[str]) -> tuple[str, Column]:
+        t = self.tables[table or self.base]
+        col = main_time_column(t)
+        if col is None:
+            raise PlanError(f"{t.name} has no date or timestamp column to apply a time grain or date to.",
+                            hint="Name the date column, e.g. 'by created_at month'.")
+        if table is None or not words:
+            self.notes.append(f"Time taken from {t.name}.{col.name} (its event timestamp; name another date column to change it).")
+        return t.label, col
+
+    def _dim_name(self, t: Table, column: str, grain: str | None) -> str:
+        ent = entity_of(t.name)
+        words = lx.name_words(column)
+        if grain:
+            main = main_time_column(t)
+            core = [w for w in words if w not in lx.TIME_MARKERS] or [ent]
+            base = ent if main is not None and main.name == column else "_".join(core)
+            if t.label != self.base and not base.startswith(ent):
+                base = f"{ent}_{base}"
+            return snake(f"{base}_{grain}")
+        if t.label == self.base or column.startswith(ent):
+            return snake(column)
+        return snake(f"{ent}_{column}")
+
+    def _dimensions(self) -> list[DimensionSpec]:
+        out: list[DimensionSpec] = []
+        seen: set[tuple] = set()
+
+        def add(alias: str, t: Table, column: str, grain: str | None, desc: str) -> None:
+            if (alias, column, grain) in seen:
+                return
+            seen.add((alias, column, grain))
+            out.append(DimensionSpec(name=self._dim_name(t, column, grain), input=alias, column=column, time_grain=grain, description=desc))  # type: ignore[arg-type]
+
+        for d in self.i.dimensions:
+            if d.column is None and d.grain is None and d.table:
+                self._entity_dimension(d, add)
+                continue
+            if d.column is None:
+                label, col = self._time_column(d.table, d.words)
+                alias, t = self.input_of(label)
+                add(alias, t, col.name, d.grain, f"{d.grain.capitalize()} of {t.name}.{col.name}.")  # type: ignore[union-attr]
+                continue
+            alias, t = self.input_of(d.table)
+            desc = f"{t.name}.{d.column}" + (f", truncated to the {d.grain}" if d.grain else "") + "."
+            add(alias, t, d.column, d.grain, desc[0].upper() + desc[1:])
+        return out
+
+    def _entity_dimension(self, d: DimensionIntent, add) -> None:
+        path = self.path_to(d.table)  # type: ignore[arg-type]
+        t = self.tables[d.table]  # type: ignore[index]
+        if path:
+            holder = self.alias(path[:-1])
+            holder_t = self.tables[path[-1].table]
+            add(holder, holder_t, path[-1].column, None, f"Key of the {entity_of(t.name)} ({holder_t.name}.{path[-1].column}).")
+        elif t.primary_key:
+            add(self.alias(()), t, t.primary_key, None, f"Key of the {entity_of(t.name)}.")
+        label = next((t.column(n) for n in (*lx.LABEL_NAMES, f"{entity_of(t.name)}_name") if t.column(n)), None)
+        if label is not None:
+            alias = self.alias(path)
+            add(alias, t, label.name, None, f"{t.name}.{label.name}.")
+        elif not path and not t.primary_key:
+            raise PlanError(f"'{' '.join(d.words)}': {t.name} has no key to group by.", hint="Name a column of it.")
+
+    def _measures(self) -> list[MeasureSpec]:
+        out: list[MeasureSpec] = []
+        for m in self.i.measures:
+            if m.column is None:
+                out.append(self._count_measure(m))
+                continue
+            alias, t = self.input_of(m.table)
+            words = [singular(w) for w in m.words] or [m.column]
+            col = t.column(m.column)
+            prefix = _PREFIX[m.agg]
+            if col is not None and col.family == "time" and m.agg in ("min", "max"):
+                prefix = "first" if m.agg == "min" else "latest"
+            stem_words = "_".join(words)
+            if prefix in words:
+                prefix = ""
+            name = snake(f"{prefix}_{stem_words}" + ("_count" if m.agg == "count_distinct" else ""))
+            what = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum", "count": "Count",
+                    "count_distinct": "Number of distinct"}[m.agg]
+            out.append(MeasureSpec(name=name, agg=m.agg, input=alias, column=m.column,  # type: ignore[arg-type]
+                                   description=f"{what} of {t.name}.{m.column}."))
+        return out
+
+    def _count_measure(self, m: MeasureIntent) -> MeasureSpec:
+        table = m.table or self.base
+        t = self.tables[table]
+        ent = entity_of(t.name)
+        path = self.path_to(table)
+        if not path:
+            return MeasureSpec(name=snake(f"{ent}_count"), agg="count", input=self.alias(()),
+                               description=f"Number of {t.name} rows.")
+        holder = self.alias(path[:-1])
+        col = path[-1].column
+        self.notes.append(f"Counting {t.name} as distinct {self.tables[path[-1].table].name}.{col} "
+                          f"(the rows are {self.tables[self.base].name}).")
+        return MeasureSpec(name=snake(f"{ent}_count"), agg="count_distinct", input=holder, column=col,
+                           description=f"Number of distinct {t.name} ({self.tables[path[-1].table].name}.{col}).")
+
+    def _filters(self, dims: list[DimensionSpec]) -> list[FilterSpec]:
+        intents: list[FilterIntent] = list(self.i.filters)
+        for d in self.i.dates:
+            table, column = d.table, d.column
+            if column is None:
+                timed = [x for x in dims if x.time_grain]
+                if table is None and timed:
+                    alias = timed[0].input
+                    table = next(p[-1].ref_table if p else self.base for p, a in self.aliases.items() if a == alias)
+                    column = timed[0].column
+                else:
+                    table, col = self._time_column(table, [] if table is None else ["x"])
+                    column = col.name
+            intents += d.filters(table, column)  # type: ignore[arg-type]
+        out = []
+        for f in intents:
+            alias, _ = self.input_of(f.table)
+            out.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))  # type: ignore[arg-type]
+        return out
+
+    def _inputs(self) -> list[InputSpec]:
+        out = []
+        for path, alias in self.aliases.items():
+            t = self.tables[path[-1].ref_table if path else self.base]
+            spec = InputSpec(alias=alias, kind="source" if t.kind == "source" else "ref",
+                             source_name=t.source_name if t.kind == "source" else None, table=t.name)
+            if t.primary_key and t.primary_key_unique is False:
+                latest = latest_column(t)
+                spec.dedupe_key = [t.primary_key]
+                spec.dedupe_order_by = latest.name if latest else None
+                self.notes.append(f"{t.name}.{t.primary_key} is not unique in the data: keeping one row per "
+                                  f"{t.primary_key}" + (f", the latest by {latest.name}." if latest else " (no timestamp to pick the latest)."))
+            out.append(spec)
+        return out
+
+    def _name(self, name: str | None, dims: list[DimensionSpec], measures: list[MeasureSpec]) -> str:
+        if name is not None:
+            try:
+                return check_identifier(name, "model name")
+            except ValueError as e:
+                raise UsageError(str(e), hint="Pick a name like 'revenue_by_country'.") from None
+        head = "_and_".join(m.name for m in measures[:2]) or "_".join(d.name for d in dims[:1])
+        if self.i.limit:
+            head = f"top_{self.i.limit}_{head}"
+        full = head + ("_by_" + "_".join(d.name for d in dims) if dims and measures else "")
+        full = snake(full)
+        while len(full) > 63 and "_" in full:
+            full = full.rsplit("_", 1)[0]
+        return full[:63]
+
+    def _description(self, dims: list[DimensionSpec], measures: list[MeasureSpec], filters: list[FilterSpec]) -> str:
+        grain = " and ".join(d.name.replace("_", " ") for d in dims)
+        head = f"One row per {grain}" if grain else "One row"
+        body = "; ".join(f"{m.name.replace('_', ' ')} ({m.description.rstrip('.').lower()})" for m in measures)
+        text = f"{head}: {body}." if body else f"{head}."
+        if filters:
+            text += " Only rows where " + " and ".join(
+                f"{f.input}.{f.column} {f.op} " + (", ".join(repr(v) for v in f.values) if f.op not in ("in", "not in") else "(" + ", ".join(repr(v) for v in f.values) + ")")
+                for f in filters) + "."
+        if self.i.limit:
+            text += f" The {'top' if self.i.direction == 'desc' else 'bottom'} {self.i.limit} by {measures[0].name}."
+        return text
+
+
+def assemble(intent: Intent, catalog: Catalog, *, request: str, name: str | None) -> ModelSpec:
+    """The spec for `intent`: base table, joins outward along many-to-one keys, deduplicated
+    inputs where keys repeat, output names, descriptions and the notes of every choice."""
+    return _Assembler(intent, catalog, request).build(name)

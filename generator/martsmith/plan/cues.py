@@ -1,0 +1,289 @@
+"""Structural cues of a request: what shapes the plan, before any schema word is linked.
+
+`find_cues` walks the tokens once per kind of cue (relative dates, date ranges, comparisons,
+top-N, bare dates, aggregations, grains, grouping, negation, function words) and marks every
+token it uses, so that what is left are the content words `linking.py` must place.
+
+>>> from martsmith.plan.tokens import tokenize
+>>> c = find_cues(tokenize("top 5 products by revenue since 2024-03-01"))
+>>> c.top.limit, c.dates[0].start.isoformat(), c.dates[0].op
+(5, '2024-03-01', '>=')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from martsmith.errors import PlanError
+from martsmith.plan import lexicon as lx
+from martsmith.plan.tokens import Token
+
+
+@dataclass
+class DateCue:
+    """A date filter: `op` applied to `start` (and `end`, exclusive, for ranges)."""
+
+    first: int  # index of the first token of the cue (the word before it may name the column)
+    op: str  # '>=', '<', 'range'
+    start: date
+    end: date | None = None
+    text: str = ""
+
+
+@dataclass
+class Comparison:
+    first: int
+    op: str
+    values: list[float | int]
+    text: str = ""
+
+
+@dataclass
+class Top:
+    limit: int
+    direction: str
+    index: int
+    implicit_limit: bool = False
+
+
+@dataclass
+class Grain:
+    index: int
+    grain: str
+    noun: bool  # "month" (may follow the column it applies to) vs "monthly"
+
+
+@dataclass
+class Cues:
+    tokens: list[Token]
+    role: list[str | None] = field(default_factory=list)  # None: a content word to link
+    aggs: dict[int, str] = field(default_factory=dict)  # first token of the cue -> aggregation
+    groups: set[int] = field(default_factory=set)  # last token of a group cue
+    grains: list[Grain] = field(default_factory=list)
+    dates: list[DateCue] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    negations: set[int] = field(default_factory=set)  # last token of a negation cue
+    top: Top | None = None
+    order_direction: str | None = None
+
+    def free(self, i: int) -> bool:
+        return 0 <= i < len(self.tokens) and self.role[i] is None
+
+    def mark(self, start: int, end: int, role: str) -> None:
+        for i in range(start, end):
+            self.role[i] = role
+
+
+def _words(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> bool:
+    if i + len(phrase) > len(tokens):
+        return False
+    return all(tokens[i + k].kind in ("word", "op") and tokens[i + k].text == w for k, w in enumerate(phrase))
+
+
+def _add_months(d: date, n: int) -> date:
+    m = d.month - 1 + n
+    return date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def parse_date(tokens: list[Token], i: int) -> tuple[date, date, int] | None:
+    """A date expression at token i: (first day, first day after, tokens used).
+    Reads 2024-03-05, 2024-03, 2024, 'march 2024', 'q1 2024'. Years must be 1900-2100."""
+    if i >= len(tokens):
+        return None
+    t = tokens[i]
+    if t.kind == "date":
+        parts = [int(p) for p in t.text.split("-")]
+        try:
+            if len(parts) == 3:
+                d = date(*parts)
+                return d, date.fromordinal(d.toordinal() + 1), 1
+            d = date(parts[0], parts[1], 1)
+        except ValueError:
+            raise PlanError(f"'{t.text}' is not a valid date", hint="Write dates as YYYY-MM-DD.")
+        return d, _add_months(d, 1), 1
+    if t.kind == "number" and isinstance(t.number, int) and 1900 <= t.number <= 2100:
+        return date(t.number, 1, 1), date(t.number + 1, 1, 1), 1
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    year_next = nxt is not None and nxt.kind == "number" and isinstance(nxt.number, int) and 1900 <= nxt.number <= 2100
+    if t.kind == "word" and t.text in lx.MONTHS and year_next:
+        d = date(nxt.number, lx.MONTHS[t.text], 1)  # type: ignore[arg-type]
+        return d, _add_months(d, 1), 2
+    if t.kind == "word" and t.text in ("q1", "q2", "q3", "q4") and year_next:
+        d = date(nxt.number, 3 * (int(t.text[1]) - 1) + 1, 1)  # type: ignore[arg-type]
+        return d, _add_months(d, 3), 2
+    return None
+
+
+def _relative(tokens: list[Token]) -> None:
+    def grain_at(k: int) -> bool:
+        return k < len(tokens) and tokens[k].kind == "word" and tokens[k].text in lx.GRAIN_NOUNS
+
+    for i, t in enumerate(tokens):
+        if t.kind != "word":
+            continue
+        nxt_number = i + 1 < len(tokens) and tokens[i + 1].kind == "number"
+        relative = t.text in lx.RELATIVE_WORDS and (grain_at(i + 1) or (nxt_number and grain_at(i + 2)))
+        if t.text in lx.RELATIVE_ALONE or relative:
+            phrase = " ".join(x.text for x in tokens[i : i + (3 if nxt_number else 2)]) if relative else t.text
+            raise PlanError(
+                f"Relative dates ('{phrase}') are not supported: a model that depends on today's "
+                "date changes every day and cannot be tested.",
+                hint="Use an absolute date, e.g. 'since 2024-01-01' or 'in 2024'.",
+            )
+        if t.text in lx.UNSUPPORTED:
+            raise PlanError(
+                f"'{t.text}' is not something the offline planner can build: it knows count, "
+                "count distinct, sum, average, min and max.",
+                hint="Ask for one of those, or use --llm MODEL.",
+            )
+
+
+def _date_cues(c: Cues) -> None:
+    toks = c.tokens
+    for i, t in enumerate(toks):
+        if not c.free(i) or t.kind != "word":
+            continue
+        w = t.text
+        if w in ("between", "from") and (d1 := parse_date(toks, i + 1)):
+            j = i + 1 + d1[2]
+            if j < len(toks) and toks[j].text in (("and",) if w == "between" else ("to", "until", "through", "till", "and")):
+                d2 = parse_date(toks, j + 1)
+                if d2:
+                    c.dates.append(DateCue(i, "range", d1[0], d2[1], " ".join(x.text for x in toks[i : j + 1 + d2[2]])))
+                    c.mark(i, j + 1 + d2[2], "date")
+                    continue
+        d = parse_date(toks, i + 1)
+        if d is None:
+            continue
+        start, end, n = d
+        first = i
+        if w == "to" and i > 0 and toks[i - 1].text in ("prior", "up") and c.free(i - 1):
+            first, w = i - 1, ("before" if toks[i - 1].text == "prior" else "until")
+        if w in lx.DATE_RANGE_CUES:
+            cue = DateCue(i, "range", start, end)
+        elif w in lx.DATE_FROM_CUES:
+            cue = DateCue(i, ">=", start)
+        elif w in lx.DATE_AFTER_CUES:
+            cue = DateCue(i, ">=", end)
+        elif w in lx.DATE_BEFORE_CUES:
+            cue = DateCue(i, "<", start)
+        elif w in lx.DATE_UNTIL_CUES:
+            cue = DateCue(i, "<", end)
+        else:
+            continue
+        cue.first = first
+        cue.text = " ".join(x.text for x in toks[first : i + 1 + n])
+        c.dates.append(cue)
+        c.mark(first, i + 1 + n, "date")
+
+
+def _comparisons(c: Cues) -> None:
+    toks = c.tokens
+    phrases = sorted(lx.COMPARISONS, key=len, reverse=True)
+    for i in range(len(toks)):
+        if not c.free(i):
+            continue
+        if _words(toks, i, ("between",)) and i + 3 < len(toks) and toks[i + 1].kind == "number" \
+                and toks[i + 2].text == "and" and toks[i + 3].kind == "number":
+            c.comparisons.append(Comparison(i, "between", [toks[i + 1].number, toks[i + 3].number], " ".join(x.text for x in toks[i : i + 4])))  # type: ignore[list-item]
+            c.mark(i, i + 4, "cmp")
+            continue
+        for p in phrases:
+            j = i + len(p)
+            if _words(toks, i, p) and j < len(toks) and toks[j].kind == "number" and all(c.free(k) for k in range(i, j + 1)):
+                c.comparisons.append(Comparison(i, lx.COMPARISONS[p], [toks[j].number], " ".join(x.text for x in toks[i : j + 1])))  # type: ignore[list-item]
+                end = j + 1
+                if end < len(toks) and toks[end].text in lx.UNITS:
+                    end += 1
+                c.mark(i, end, "cmp")
+                break
+
+
+def _top(c: Cues) -> None:
+    toks = c.tokens
+    for i, t in enumerate(toks):
+        if c.free(i) and t.kind == "word" and t.text in lx.TOP_WORDS:
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is not None and nxt.kind == "number" and isinstance(nxt.number, int) and nxt.number > 0:
+                c.top = Top(nxt.number, lx.TOP_WORDS[t.text], i)
+                c.mark(i, i + 2, "top")
+            else:
+                c.top = Top(10, lx.TOP_WORDS[t.text], i, implicit_limit=True)
+                c.mark(i, i + 1, "top")
+            return
+
+
+def _bare_dates(c: Cues) -> None:
+    toks = c.tokens
+    for i in range(len(toks)):
+        if c.free(i) and (toks[i].kind in ("date", "number") or toks[i].text in lx.MONTHS or toks[i].text[:1] == "q"):
+            d = parse_date(toks, i)
+            if d and all(c.free(k) for k in range(i, i + d[2])):
+                c.dates.append(DateCue(i, "range", d[0], d[1], " ".join(x.text for x in toks[i : i + d[2]])))
+                c.mark(i, i + d[2], "date")
+
+
+def _words_cues(c: Cues) -> None:
+    toks = c.tokens
+    aggs = sorted(lx.AGGREGATIONS, key=len, reverse=True)
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if not c.free(i) or t.kind != "word":
+            i += 1
+            continue
+        if c.top is not None and t.text in lx.ORDER_WORDS:
+            c.order_direction = lx.ORDER_WORDS[t.text]
+            c.mark(i, i + 1, "order")
+            i += 1
+            continue
+        matched = False
+        for p in aggs:
+            if _words(toks, i, p):
+                c.aggs[i] = lx.AGGREGATIONS[p]
+                c.mark(i, i + len(p), "agg")
+                i += len(p)
+                matched = True
+                break
+        if matched:
+            continue
+        for p in lx.GROUP_CUES:
+            if _words(toks, i, p):
+                c.groups.add(i + len(p) - 1)
+                c.mark(i, i + len(p), "group")
+                i += len(p)
+                matched = True
+                break
+        if matched:
+            continue
+        for p in lx.NEGATIONS:
+            if _words(toks, i, p):
+                c.negations.add(i + len(p) - 1)
+                c.mark(i, i + len(p), "neg")
+                i += len(p)
+                matched = True
+                break
+        if matched:
+            continue
+        if t.text in lx.GRAIN_ADJECTIVES:
+            c.grains.append(Grain(i, lx.GRAIN_ADJECTIVES[t.text], noun=False))
+            c.role[i] = "grain"
+        elif t.text in lx.GRAIN_NOUNS:
+            c.grains.append(Grain(i, lx.GRAIN_NOUNS[t.text], noun=True))
+            c.role[i] = "grain"
+        elif t.text in lx.ROW_NOUNS:
+            c.role[i] = "rows"
+        elif t.text in lx.STOPWORDS:
+            c.role[i] = "stop"
+        i += 1
+
+
+def find_cues(tokens: list[Token]) -> Cues:
+    """Mark the structural cues of a request. Raises PlanError for what the offline planner
+    refuses to guess: relative dates ('last 30 days') and aggregations it cannot express."""
+    c = Cues(tokens, role=[None] * len(tokens))
+    _relative(tokens)
+    for step in (_date_cues, _comparisons, _top, _bare_dates, _words_cues):
+        step(c)
+    return c

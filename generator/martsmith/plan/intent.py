@@ -1,0 +1,73 @@
+"""What the request asks for, in schema terms, before a base table and joins are chosen.
+
+`offline.py` turns links and cues into these intents; `assemble.py` turns intents into a
+`ModelSpec`. A `table=None` on a time intent means "the base table's event timestamp", decided
+once the base table is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class MeasureIntent:
+    agg: str
+    table: str | None  # Table.label; None: rows of the base table
+    column: str | None  # None: count the table's rows (or its distinct keys from another base)
+    words: list[str] = field(default_factory=list)  # the request's words, for the output name
+    via: str | None = None  # FK column that names the role of the table (role-playing joins)
+
+
+@dataclass
+class DimensionIntent:
+    table: str | None
+    column: str | None  # None with a table: the entity itself (its key, plus a label column)
+    grain: str | None = None
+    words: list[str] = field(default_factory=list)
+    via: str | None = None
+
+
+@dataclass
+class FilterIntent:
+    table: str | None  # None: a date filter on the time dimension or the base event timestamp
+    column: str | None
+    op: str
+    values: list = field(default_factory=list)
+    cast: str | None = None
+    via: str | None = None
+    text: str = ""
+
+
+@dataclass
+class DateIntent:
+    """A date filter still to be placed on a time column."""
+
+    op: str  # '>=', '<', 'range'
+    start: date
+    end: date | None
+    table: str | None = None
+    column: str | None = None
+    text: str = ""
+
+    def filters(self, table: str, column: str) -> list[FilterIntent]:
+        if self.op == "range":
+            return [
+                FilterIntent(table, column, ">=", [self.start.isoformat()], "date", text=self.text),
+                FilterIntent(table, column, "<", [self.end.isoformat()], "date", text=self.text),  # type: ignore[union-attr]
+            ]
+        return [FilterIntent(table, column, self.op, [self.start.isoformat()], "date", text=self.text)]
+
+
+@dataclass
+class Intent:
+    measures: list[MeasureIntent] = field(default_factory=list)
+    dimensions: list[DimensionIntent] = field(default_factory=list)
+    filters: list[FilterIntent] = field(default_factory=list)
+    dates: list[DateIntent] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)  # tables named without another role
+    context: list[str] = field(default_factory=list)  # every table the request names
+    limit: int | None = None
+    direction: str = "desc"
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,242 @@
+"""Schema linking: which tables, columns and column values the words of a request name.
+
+The catalog is turned into an index of *keys* (tuples of word stems) → items. A table is named
+by its name words and its entity ("order_items" → "order item(s)"); a column by its name words,
+optionally qualified by its table ("customer country"), by its words without time markers
+("order date" → ordered_at), without a key suffix ("origin airport" → origin_airport_id), or by
+its head word ("price" → unit_price, weaker); a low-cardinality text value by its words
+("completed" → orders.status ∋ 'completed', 'Completed'). Request words also stand for their
+business synonyms (lexicon.SYNONYMS), at a lower tier.
+
+`link` picks the longest spans of free words that match a key, best tier first. What is left
+can fall back to description words; `closest` suggests names for words that place nowhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass, field
+
+from martsmith.context.catalog import Catalog, Table, entity_of
+from martsmith.plan import lexicon as lx
+from martsmith.plan.cues import Cues
+
+# Tiers: how a key was made. Higher wins when spans of equal length compete.
+EXACT, VALUE, MARKED, STRIPPED, FK_CORE, HEAD, TIME_CORE, DESCRIPTION = 100, 95, 95, 90, 60, 50, 50, 20
+SYNONYM_PENALTY = 25
+_TABLE_PREFIXES = {"stg", "int", "dim", "fct", "fact", "raw", "src", "base", "mart"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A linkable schema thing. kind: 'table' | 'column' | 'value' | 'flag' (boolean column
+    named by its adjective, e.g. is_active ← 'active')."""
+
+    kind: str
+    table: str  # Table.label
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        name = self.table.split(".")[-1]
+        if self.kind == "table":
+            return name
+        if self.kind == "value":
+            return f"{name}.{self.column} = '{self.values[0]}'"
+        return f"{name}.{self.column}"
+
+
+@dataclass
+class Candidate:
+    item: Item
+    tier: int
+    rank: int  # synonym rank: 0 = the request's own words
+
+
+@dataclass
+class Link:
+    """A span of request tokens [start, end) and the items it may name (best tier only)."""
+
+    start: int
+    end: int
+    words: list[str]
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def table_words(table: Table) -> list[str]:
+    """Name words of a table without dbt layer prefixes: stg_shop__orders -> ['orders']."""
+    name = table.name.lower()
+    if "__" in name:
+        name = name.split("__", 1)[1]
+    words = lx.name_words(name)
+    while len(words) > 1 and words[0] in _TABLE_PREFIXES:
+        words = words[1:]
+    return words
+
+
+def _stems(words: list[str]) -> tuple[str, ...]:
+    return tuple(lx.stem(w) for w in words)
+
+
+@dataclass
+class Index:
+    keys: dict[tuple[str, ...], dict[Item, int]] = field(default_factory=dict)
+    descriptions: dict[str, set[Item]] = field(default_factory=dict)
+    names: dict[str, Item] = field(default_factory=dict)  # display name -> item, for suggestions
+    max_len: int = 1
+
+    def add(self, key: tuple[str, ...], item: Item, tier: int) -> None:
+        if not key:
+            return
+        slot = self.keys.setdefault(key, {})
+        slot[item] = max(slot.get(item, 0), tier)
+        self.max_len = max(self.max_len, len(key))
+
+
+def build_index(catalog: Catalog) -> Index:
+    """Every key by which a request may name a table, column or value of the catalog."""
+    ix = Index()
+    for t in catalog.tables:
+        titem = Item("table", t.label)
+        core = _stems(table_words(t))
+        entity = _stems(lx.name_words(entity_of(t.name)))
+        qualifiers = {core, entity}
+        for key in (core, entity, _stems(lx.name_words(t.name))):
+            ix.add(key, titem, EXACT)
+        if len(core) > 1:
+            ix.add(core[-1:], titem, HEAD)
+        ix.names[t.name] = titem
+        for word in lx.name_words(t.description):
+            ix.descriptions.setdefault(lx.stem(word), set()).add(titem)
+        for c in t.columns:
+            _index_column(ix, t, c, qualifiers)
+    return ix
+
+
+def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> None:
+    words = lx.name_words(c.name)
+    full = _stems(words)
+    item = Item("column", t.label, c.name)
+    ix.names[f"{t.name}.{c.name}"] = item
+    keys: list[tuple[tuple[str, ...], int]] = [(full, EXACT)]
+    for q in qualifiers:
+        if full[: len(q)] == q and len(full) > len(q):
+            keys.append((full[len(q):], STRIPPED))
+    if c.family == "time":
+        core = tuple(s for w, s in zip(words, full) if w not in lx.TIME_MARKERS)
+        if core:
+            keys.append((core, TIME_CORE))
+            for marker in ("date", "time", "at", "on", "timestamp", "day"):
+                keys.append((core + (lx.stem(marker),), MARKED))
+    if c.family == "boolean" and len(words) > 1 and words[0] in ("is", "has", "was", "had"):
+        ix.add(full[1:], Item("flag", t.label, c.name), VALUE)
+    if len(words) > 1 and words[-1] in lx.KEY_WORDS:
+        keys.append((full[:-1], FK_CORE))
+    elif len(words) > 1 and words[-1] not in lx.TIME_MARKERS:
+        keys.append((full[-1:], HEAD))
+    # Closed compounds: 'signup' -> signed_up_on, 'firstname' -> first_name.
+    keys += [((lx.stem("".join(k)),), tier) for k, tier in list(keys) if len(k) > 1 and tier >= TIME_CORE]
+    for key, tier in keys:
+        ix.add(key, item, tier)
+        for q in qualifiers if tier >= STRIPPED else ():
+            if key[: len(q)] != q:
+                ix.add(q + key, item, max(tier, MARKED) if tier >= STRIPPED else tier)
+    for word in lx.name_words(c.description):
+        if len(word) > 2 and word not in lx.STOPWORDS:
+            ix.descriptions.setdefault(lx.stem(word), set()).add(item)
+    if c.values:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for v in c.values:
+            key = _stems(lx.name_words(str(v)))
+            if key:
+                groups.setdefault(key, []).append(str(v))
+        for key, raw in groups.items():
+            vitem = Item("value", t.label, c.name, tuple(raw))
+            ix.add(key, vitem, VALUE)
+            ix.names[f"'{raw[0]}' ({t.name}.{c.name})"] = vitem
+
+
+def _match(ix: Index, span: list) -> list[Candidate]:
+    best: dict[Item, Candidate] = {}
+    options = [sorted(tok.alts.items(), key=lambda kv: kv[1]) for tok in span]
+    for combo in itertools.product(*options):
+        key = tuple(s for s, _ in combo)
+        hits = ix.keys.get(key)
+        if not hits:
+            continue
+        rank = sum(r for _, r in combo)
+        for item, tier in hits.items():
+            eff = tier - (SYNONYM_PENALTY if rank else 0)
+            old = best.get(item)
+            if old is None or (eff, -rank) > (old.tier, -old.rank):
+                best[item] = Candidate(item, eff, rank)
+    if not best:
+        return []
+    top = max(c.tier for c in best.values())
+    return sorted((c for c in best.values() if c.tier == top), key=lambda c: (c.rank, c.item.table, c.item.column or "", c.item.values))
+
+
+def _soft(cues: Cues, i: int) -> bool:
+    """A one-word cue that may also be part of a name ('invoice total' -> invoice_total)."""
+    role = cues.role[i]
+    if role == "agg":
+        return i in cues.aggs and not (i + 1 < len(cues.tokens) and cues.role[i + 1] == "agg" and i + 1 not in cues.aggs)
+    return role == "grain"
+
+
+def link(cues: Cues, ix: Index) -> list[Link]:
+    """Longest-match linking of the free words (cues.role None) to the index; spans never
+    cross a function word. A one-word aggregation or grain cue joins a span only when the
+    span then names a column exactly ('invoice total', 'order month' as a column name); the
+    cue is then dropped. Returns links in request order."""
+    toks = cues.tokens
+    found: list[Link] = []
+    n = len(toks)
+    for i in range(n):
+        for j in range(i + 1, min(n, i + ix.max_len) + 1):
+            if not all((cues.free(k) or _soft(cues, k)) and toks[k].kind == "word" for k in range(i, j)):
+                break
+            soft = [k for k in range(i, j) if not cues.free(k)]
+            if soft and (j - i < 2 or len(soft) == j - i):
+                continue
+            cands = _match(ix, toks[i:j])
+            if soft:
+                cands = [c for c in cands if c.tier >= STRIPPED and c.rank == 0]
+            if cands:
+                found.append(Link(i, j, [t.text for t in toks[i:j]], cands))
+    found.sort(key=lambda l: (-(l.end - l.start), -l.candidates[0].tier, l.start))
+    taken: set[int] = set()
+    chosen: list[Link] = []
+    for l in found:
+        if taken.isdisjoint(range(l.start, l.end)):
+            chosen.append(l)
+            taken.update(range(l.start, l.end))
+            for k in range(l.start, l.end):
+                if not cues.free(k):
+                    cues.role[k] = None
+                    cues.aggs.pop(k, None)
+                    cues.grains = [g for g in cues.grains if g.index != k]
+    return sorted(chosen, key=lambda l: l.start)
+
+
+def describe_fallback(word: str, ix: Index) -> list[Candidate]:
+    """Items whose description mentions the word (a last resort before 'unplaced')."""
+    items = ix.descriptions.get(lx.stem(word), set())
+    return sorted((Candidate(i, DESCRIPTION, 0) for i in items), key=lambda c: (c.item.table, c.item.column or ""))
+
+
+def closest(word: str, ix: Index, n: int = 3) -> list[str]:
+    """Up to n catalog names (tables, table.column, 'value' (table.column)) closest to word."""
+    scored: dict[str, float] = {}
+    w = word.lower()
+    for name in ix.names:
+        parts = lx.name_words(name.split("(")[0]) or [name]
+        ratio = max(difflib.SequenceMatcher(None, w, p).ratio() for p in parts + [name.lower()])
+        if ratio >= 0.6:
+            scored[name] = ratio
+    return [k for k, _ in sorted(scored.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:n]]

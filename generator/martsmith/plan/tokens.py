@@ -1,0 +1,72 @@
+"""Tokenizing a request: words, numbers, ISO dates, quoted literals and comparison symbols.
+
+>>> [(t.kind, t.text) for t in tokenize("Customers' revenue over $1,000 since 2024-01-01, status 'Completed'")]
+[('word', 'customers'), ('word', 'revenue'), ('word', 'over'), ('number', '1000'), ('word', 'since'), ('date', '2024-01-01'), ('word', 'status'), ('quoted', 'Completed')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from martsmith.plan.lexicon import alternatives, stem
+
+_TOKEN = re.compile(
+    r"""
+      "(?P<dq>[^"]*)"
+    | (?<![\w])'(?P<sq>[^']+)'(?![\w])
+    | (?P<date>\d{4}-\d{2}(?:-\d{2})?)(?![\d-])
+    | [$€£]?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<suffix>[kKmM](?![a-zA-Z]))?
+    | (?P<op>>=|<=|!=|<>|>|<|=)
+    | (?P<word>[A-Za-z][A-Za-z0-9]*)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass
+class Token:
+    """One token of the request. `text` is lower-case (quoted literals keep their case)."""
+
+    kind: str  # 'word' | 'number' | 'date' | 'quoted' | 'op'
+    text: str
+    index: int = 0
+    number: float | int | None = None
+    alts: dict[str, int] = field(default_factory=dict)  # stems it may stand for -> rank
+
+    @property
+    def stem(self) -> str:
+        return stem(self.text) if self.kind == "word" else self.text
+
+
+def tokenize(request: str) -> list[Token]:
+    """Split a request into tokens. Identifiers split on '_' ("first_name" -> first, name);
+    possessives drop ("customer's" -> customer); thousands separators and k/m suffixes on
+    numbers are read ("1,000" -> 1000, "5k" -> 5000); currency symbols are dropped."""
+    out: list[Token] = []
+    for m in _TOKEN.finditer(request):
+        if m.group("dq") is not None or m.group("sq") is not None:
+            value = m.group("dq") if m.group("dq") is not None else m.group("sq")
+            out.append(Token("quoted", value))
+        elif m.group("date"):
+            out.append(Token("date", m.group("date")))
+        elif m.group("num"):
+            raw = m.group("num").replace(",", "")
+            value: float | int = float(raw) if "." in raw else int(raw)
+            suffix = (m.group("suffix") or "").lower()
+            if suffix:
+                value = value * (1000 if suffix == "k" else 1_000_000)
+                value = int(value) if float(value).is_integer() else value
+            out.append(Token("number", str(value), number=value))
+        elif m.group("op"):
+            out.append(Token("op", m.group("op")))
+        else:
+            word = m.group("word").lower()
+            if word == "s" and out and request[m.start() - 1 : m.start()] in ("'", "’"):
+                continue  # possessive 's
+            out.append(Token("word", word))
+    for i, t in enumerate(out):
+        t.index = i
+        if t.kind == "word":
+            t.alts = alternatives(t.text)
+    return out
