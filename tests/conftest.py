@@ -36,3 +36,21 @@ def sample_project(sample_project_template: Path, tmp_path: Path) -> Path:
     # DuckDB path is relative, so the copy needs no fixing.
     shutil.copytree(sample_project_template, root, symlinks=True)
     return root
+
+
+# tests/ is not a package: make tests/fakes importable as `fakes` whatever the import mode.
+import sys  # noqa: E402
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+
+@pytest.fixture
+def fake_llm():
+    """A started fake OpenAI-compatible server on 127.0.0.1: `.url` (api_base), `.queue(...)`,
+    `.requests`."""
+    from fakes.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        yield server

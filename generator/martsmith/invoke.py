@@ -53,6 +53,28 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
+_LAST_ROOT: list[Path] = []
+
+
+def _release_duckdb_if_project_changed(root: Path) -> None:
+    """dbt-duckdb keeps one database environment per process and reuses it while the profile's
+    credentials compare equal. Two projects with the same relative `path: shop.duckdb` compare
+    equal, so after a change of project the old file would be reused: close it first."""
+    if _LAST_ROOT and _LAST_ROOT[0] != root:
+        try:
+            from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        except ImportError:  # another adapter: nothing cached this way
+            pass
+        else:
+            env = DuckDBConnectionManager._ENV
+            if env is not None:
+                try:
+                    env.close()
+                finally:
+                    DuckDBConnectionManager._ENV = None
+    _LAST_ROOT[:] = [root]
+
+
 class Dbt:
     """dbt for one project/target, in this process."""
 
@@ -80,6 +102,7 @@ class Dbt:
             "--target", self.project.target_name,
         ]
         flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
+        _release_duckdb_if_project_changed(self.project.root)
         with _cwd(self.project.root):
             res = dbtRunner(callbacks=[self._callback]).invoke(flags + full)
         return self._convert(res)
