@@ -21,7 +21,7 @@ from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
 from martsmith.spec import ModelSpec, TestSpec
 from martsmith.validate.findings import Finding
-from martsmith.validate.lint import lint_sql
+from martsmith.validate.lint import LintWorker, lint_sql
 from martsmith.validate.static import check_spec, check_sql
 from martsmith.write import FileTransaction, RelationGuard
 
@@ -140,7 +140,9 @@ def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
     return sql_path, sql_path.with_suffix(".yml"), sql_path.exists()
 
 
-def render_and_check(spec: ModelSpec, ctx: Context, progress: Progress) -> tuple[str, str, bool, dict]:
+def render_and_check(
+    spec: ModelSpec, ctx: Context, progress: Progress, linter: LintWorker | None = None
+) -> tuple[str, str, bool, dict]:
     timings: dict[str, float] = {}
     t = time.perf_counter()
     findings = spec_findings(spec, ctx.catalog)
@@ -151,7 +153,9 @@ def render_and_check(spec: ModelSpec, ctx: Context, progress: Progress) -> tuple
         )
     progress("linting with sqlfluff")
     t = time.perf_counter()
-    lint = lint_sql(render_sql(spec), ctx.project.root, fname=f"{spec.name}.sql")
+    fname = f"{spec.name}.sql"
+    sql = render_sql(spec)
+    lint = linter.lint(sql, fname) if linter else lint_sql(sql, ctx.project.root, fname=fname)
     timings["lint"] = time.perf_counter() - t
     if lint.findings:
         raise ValidationFailed(
@@ -222,20 +226,22 @@ def generate_model(
     """Run the whole pipeline for one request. `confirm` is asked before anything is written;
     returning False aborts with nothing written."""
     t0 = time.perf_counter()
-    ctx = load_context(project, progress)
-    t_ctx = time.perf_counter() - t0
-    progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
-    t = time.perf_counter()
-    spec = plan_request(request, ctx, name=name, llm_model=llm_model)
-    spec = spec.model_copy(update={"tests": model_tests(spec)})
-    t_plan = time.perf_counter() - t
-    sql_path, yml_path, exists = model_paths(spec, ctx)
-    if exists and not force and not dry_run:
-        raise WriteRefused(
-            f"A model named '{spec.name}' already exists ({sql_path.relative_to(project.root)}).",
-            hint="Pass --name to choose another name, or --force to replace it.",
-        )
-    sql, yml, fixed, timings = render_and_check(spec, ctx, progress)
+    # sqlfluff warms up in a second process while dbt parses the project in this one.
+    with LintWorker(project.root) as linter:
+        ctx = load_context(project, progress)
+        t_ctx = time.perf_counter() - t0
+        progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
+        t = time.perf_counter()
+        spec = plan_request(request, ctx, name=name, llm_model=llm_model)
+        spec = spec.model_copy(update={"tests": model_tests(spec)})
+        t_plan = time.perf_counter() - t
+        sql_path, yml_path, exists = model_paths(spec, ctx)
+        if exists and not force and not dry_run:
+            raise WriteRefused(
+                f"A model named '{spec.name}' already exists ({sql_path.relative_to(project.root)}).",
+                hint="Pass --name to choose another name, or --force to replace it.",
+            )
+        sql, yml, fixed, timings = render_and_check(spec, ctx, progress, linter)
     result = ModelResult(spec, sql_path, yml_path, sql, yml, lint_fixed=fixed)
     result.seconds.update(context=t_ctx, plan=t_plan, **timings)
     if dry_run:
