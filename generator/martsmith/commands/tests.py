@@ -1,0 +1,123 @@
+"""`martsmith tests`: infer data tests that fit the data (and rules in plain words), check them
+against the data, merge them into the project's YAML and run `dbt test`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+
+
+def _test_label(t) -> str:
+    args = ""
+    if t.arguments:
+        args = " " + ", ".join(f"{k}={v}" for k, v in t.arguments.items())
+    where = f"({t.column})" if t.column else ""
+    sev = " [warn]" if t.severity == "warn" else ""
+    return f"{t.name}{where}{args}{sev}"
+
+
+def describe_plan(plan, *, explain: bool) -> str:
+    from martsmith.inference.merge import spec_identity
+
+    lines = []
+    for node in plan.nodes:
+        lines.append(click.style(node.table.label, bold=True) + f"  ({node.profile.row_count:,} rows)")
+        for note in node.notes:
+            lines.append(f"  {note}")
+        written = {spec_identity(t) for t in node.written}
+        for t in node.written:
+            lines.append(click.style("  + ", fg="green") + _test_label(t))
+            if explain and t.reason:
+                lines.append(f"      {t.reason}")
+        if node.present:
+            lines.append(f"  = {len(node.present)} already declared: " + ", ".join(_test_label(t) for t in node.present))
+        for c in node.findings:
+            kept = " (written as warn)" if spec_identity(c.test) in written else ""
+            lines.append(click.style("  ! ", fg="yellow") + c.message + kept)
+            if explain:
+                lines.append(f"      from {_test_label(c.test)}: {c.test.reason}")
+        for c in node.checks:
+            if c.dropped:
+                lines.append(click.style("  - ", fg="cyan") + c.dropped)
+        if node.profile.row_count and not node.written and not node.present:
+            lines.append("  no tests to add")
+    if plan.nodes and any(n.findings for n in plan.nodes) and not plan.include_failing:
+        lines.append("Failing candidates are not written; pass --include-failing to write them with severity warn.")
+    return "\n".join(lines)
+
+
+def _confirm(plan, yes: bool) -> bool:
+    if yes:
+        return True
+    from martsmith.errors import WriteRefused
+
+    if not sys.stdin.isatty():
+        raise WriteRefused(
+            "Not writing without confirmation: stdin is not a terminal.",
+            hint="Pass --yes to write the tests, or --dry-run to only look.",
+        )
+    return click.confirm("Write these tests and run dbt test?", default=True, err=True)
+
+
+@click.command()
+@click.argument("nodes", nargs=-1, required=True)
+@click.option("--rules", default=None, metavar="TEXT", help='Rules in plain words, separated by ";" '
+              '(e.g. "amount is never negative; every order has a customer").')
+@llm_option
+@click.option("--explain", is_flag=True, help="Print each test with the evidence behind it.")
+@click.option("--dry-run", is_flag=True, help="Show the tests, the findings and the YAML diff; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@click.option("--include-failing", is_flag=True, help="Also write the tests the data fails today, with severity warn.")
+@format_option
+@project_options
+def tests(nodes, rules, llm_model, explain, dry_run, yes, include_failing, output_format, project) -> None:
+    """Infer data tests for NODES (as dbt selects them) from their data and merge them into YAML.
+
+    Every candidate (keys, not_null, accepted values, relationships, ranges, recency...) is run
+    against the data first: what the data violates is reported as a finding with example keys,
+    not written as a passing test. The YAML keeps your comments and order; then `dbt test`
+    runs, and the YAML is rolled back if a new test fails.
+
+    \b
+    Examples:
+      martsmith tests source:shop.orders --yes
+      martsmith tests stg_orders --explain --dry-run
+      martsmith tests source:shop.orders --rules "amount is never negative; every order has a customer"
+    """
+    from martsmith.errors import WriteRefused
+    from martsmith.inference.suite import apply_tests, plan_tests
+    from martsmith.pipeline import load_context
+
+    proj = project()
+    quiet = output_format == "json"
+    say = lambda m: progress(m, quiet=quiet)  # noqa: E731
+    ctx = load_context(proj, say)
+    plan = plan_tests(ctx, list(nodes), rules=rules, llm_model=llm_model, include_failing=include_failing, progress=say)
+    if not dry_run and plan.changed:
+        if not quiet:
+            click.echo(describe_plan(plan, explain=explain), err=not yes)
+        if not _confirm(plan, yes):
+            raise WriteRefused("Nothing was written.")
+        apply_tests(plan, ctx, progress=say)
+    if output_format == "json":
+        data = plan.as_dict()
+        if dry_run:
+            data["diff"] = plan.diff()
+        emit_json(data)
+        return
+    if dry_run:
+        click.echo(describe_plan(plan, explain=explain))
+        diff = plan.diff()
+        click.echo(click.style("\n-- YAML changes (not written)", fg="cyan"))
+        click.echo(diff if diff else "(none)", nl=not diff)
+        return
+    if not plan.changed:
+        click.echo(describe_plan(plan, explain=explain))
+        click.echo("Nothing written.")
+        return
+    files = ", ".join(str(p.relative_to(proj.root)) for p in plan.changed)
+    warned = f", {plan.tests_warned} warned" if plan.tests_warned else ""
+    click.echo(f"Wrote {files}; dbt test: {plan.tests_passed} passed{warned}.")

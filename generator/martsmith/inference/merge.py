@@ -1,0 +1,274 @@
+"""Merge data tests into a dbt properties YAML file without touching what the user wrote.
+
+The file is read and written with ruamel.yaml's round-trip mode: comments, key order, quotes
+and the file's own indentation survive; only the new entries are added. Rules:
+
+- A test that is already there is not added again. Same test name + same column + same
+  arguments is the same test, in any spelling dbt accepts: `- unique`, `- unique: {config}`,
+  old-style keyword arguments beside `config:` or new-style under `arguments:`, under
+  `tests:` or `data_tests:`. Lists of values compare as sets.
+- New entries use `data_tests:` with `arguments:` (dbt >= 1.10), except where the entry already
+  has a `tests:` list: dbt refuses both keys on one entry, so they join that list.
+- Source tables: `sources: - name: <source> tables: - name: <table> columns:`; the source must
+  be declared in the file, a missing table entry is added. Models: `models: - name: columns:`;
+  the entry (and the file) is created when missing.
+- A file that is not valid YAML raises `YamlMergeError` with the file and line; nothing is
+  written by this module at all: it returns the new text.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "orders.yml"
+>>> _ = p.write_text("models:\\n  - name: orders  # keep me\\n")
+>>> print(merge_tests(p, "model", "orders", None, [TestSpec(name="unique", column="id")]), end="")
+models:
+  - name: orders  # keep me
+    columns:
+      - name: id
+        data_tests:
+          - unique
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Literal
+
+from martsmith.errors import ProjectError
+from martsmith.render.properties import render_test
+from martsmith.spec import TestSpec
+
+# Keys of a test entry that configure it rather than say what it tests.
+CONFIG_KEYS = {
+    "arguments", "config", "name", "description", "tags", "meta", "severity", "where", "limit",
+    "warn_if", "error_if", "store_failures", "store_failures_as", "enabled", "column_name",
+    "test_name", "fail_calc", "alias", "database", "schema",
+}
+UNORDERED_ARGUMENTS = {"values", "combination_of_columns"}
+FLOW_LIST_MAX = 12  # short scalar lists are written inline: values: [a, b, c]
+
+
+class YamlMergeError(ProjectError):
+    """A properties file that can't be merged into: invalid YAML or an unexpected shape."""
+
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(
+            f"{where}: {problem}",
+            hint="Fix the file (nothing was written), then run the command again.",
+        )
+        self.path = path
+        self.line = line
+
+
+def _yaml(indent: int = 4, offset: int = 2):
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap the user's long lines
+    y.indent(mapping=2, sequence=max(indent, offset + 2), offset=offset)
+    return y
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers and scalars -> plain Python, for comparison."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return str(value)
+
+
+def _canonical_args(args: dict) -> tuple:
+    out = []
+    for k, v in sorted(_plain(args).items()):
+        if k in UNORDERED_ARGUMENTS and isinstance(v, list):
+            v = sorted(v, key=repr)
+        out.append((k, repr(v)))
+    return tuple(out)
+
+
+def entry_identity(entry: Any, column: str | None) -> tuple | None:
+    """(name, column, arguments) of a test entry as written in YAML, in any dbt spelling."""
+    if isinstance(entry, str):
+        return (entry, column, ())
+    if not isinstance(entry, dict) or not entry:
+        return None
+    if "test_name" in entry:
+        name, body = entry["test_name"], entry
+    elif len(entry) == 1:
+        name, body = next(iter(entry.items()))
+    else:  # `- name: custom_name` + one test key is also seen in the wild
+        keys = [k for k in entry if k not in CONFIG_KEYS]
+        if len(keys) != 1:
+            return None
+        name, body = keys[0], entry[keys[0]]
+    body = body if isinstance(body, dict) else {}
+    args = dict(body.get("arguments") or {})
+    args.update({k: v for k, v in body.items() if k not in CONFIG_KEYS})
+    col = body.get("column_name", column)
+    return (str(name), col, _canonical_args(args))
+
+
+def spec_identity(test: TestSpec) -> tuple:
+    return (test.name, test.column, _canonical_args(test.arguments))
+
+
+def _to_yaml_node(value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = _to_yaml_node(v)
+        return m
+    if isinstance(value, list):
+        s = CommentedSeq(_to_yaml_node(v) for v in value)
+        if value and len(value) <= FLOW_LIST_MAX and all(isinstance(v, (str, int, float, bool)) for v in value):
+            s.fa.set_flow_style()
+        return s
+    return value
+
+
+def _line_of(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None else None
+
+
+def _find(items: Any, name: str, path: Path, what: str) -> dict | None:
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise YamlMergeError(path, f"{what} should be a list", _line_of(items))
+    for item in items:
+        if isinstance(item, dict) and str(item.get("name", "")).lower() == name.lower():
+            return item
+    return None
+
+
+def _test_list(entry: dict, path: Path) -> list:
+    """The entry's list of tests: its `tests:` (old style) if it has one, else `data_tests:`."""
+    key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
+    if entry.get(key) is None:
+        entry[key] = _to_yaml_node([])
+    tests = entry[key]
+    if not isinstance(tests, list):
+        raise YamlMergeError(path, f"'{key}' of {entry.get('name')} should be a list", _line_of(entry))
+    return tests
+
+
+def _existing(entry: dict, column: str | None) -> set[tuple]:
+    out = set()
+    for key in ("tests", "data_tests"):
+        for item in entry.get(key) or []:
+            ident = entry_identity(item, column)
+            if ident is not None:
+                out.add(ident)
+    return out
+
+
+def _load(path: Path, text: str):
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        _, indent, offset = load_yaml_guess_indent(text) if text.strip() else (None, 4, 2)
+        y = _yaml(indent or 4, offset if offset is not None else 2)
+        data = y.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlMergeError(path, f"not valid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from exc
+    except YAMLError as exc:
+        raise YamlMergeError(path, f"not valid YAML: {exc}") from exc
+    if data is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        data = CommentedMap()
+        data["version"] = 2
+    if not isinstance(data, dict):
+        raise YamlMergeError(path, "should hold a YAML mapping (version: 2, models:/sources: ...)", 1)
+    return y, data
+
+
+def merge_into(
+    yml_path: Path,
+    node_kind: Literal["source", "model"],
+    node_name: str,
+    source_name: str | None,
+    tests: list[TestSpec],
+    *,
+    text: str | None = None,
+) -> tuple[str, list[TestSpec]]:
+    """Like `merge_tests`, also returning the tests that were actually added (not duplicates).
+    `text` is the file's current content when already in hand (several nodes, one file)."""
+    path = Path(yml_path)
+    if text is None:
+        text = path.read_text() if path.exists() else ""
+    y, data = _load(path, text)
+    if node_kind == "source":
+        source = _find(data.get("sources"), source_name or "", path, "sources")
+        if source is None:
+            raise YamlMergeError(path, f"declares no source '{source_name}'")
+        if source.get("tables") is None:
+            source["tables"] = _to_yaml_node([])
+        node = _find(source["tables"], node_name, path, f"tables of source {source_name}")
+        if node is None:
+            node = _to_yaml_node({"name": node_name})
+            source["tables"].append(node)
+    else:
+        if data.get("models") is None:
+            if "version" not in data:
+                data.insert(0, "version", 2)
+            data["models"] = _to_yaml_node([])
+        node = _find(data["models"], node_name, path, "models")
+        if node is None:
+            node = _to_yaml_node({"name": node_name})
+            data["models"].append(node)
+    if not isinstance(node, dict):
+        raise YamlMergeError(path, f"the entry of {node_name} should be a mapping", _line_of(node))
+
+    added: list[TestSpec] = []
+    node_seen = _existing(node, None)
+    for test in tests:
+        if test.column is None:
+            if spec_identity(test) in node_seen:
+                continue
+            _test_list(node, path).append(_to_yaml_node(render_test(test)))
+            node_seen.add(spec_identity(test))
+            added.append(test)
+            continue
+        if node.get("columns") is None:
+            node["columns"] = _to_yaml_node([])
+        col = _find(node["columns"], test.column, path, f"columns of {node_name}")
+        if col is None:
+            col = _to_yaml_node({"name": test.column})
+            node["columns"].append(col)
+        ident = spec_identity(test)
+        have = _existing(col, test.column) | {i for i in node_seen if i[1] == test.column}
+        if (ident[0], str(col.get("name")), ident[2]) in have or ident in have:
+            continue
+        _test_list(col, path).append(_to_yaml_node(render_test(test)))
+        added.append(test)
+    if not added:
+        return text, []
+    out = io.StringIO()
+    y.dump(data, out)
+    return out.getvalue(), added
+
+
+def merge_tests(
+    yml_path: Path,
+    node_kind: Literal["source", "model"],
+    node_name: str,
+    source_name: str | None,
+    tests: list[TestSpec],
+    *,
+    text: str | None = None,
+) -> str:
+    """The new text of `yml_path` with `tests` merged in (the file is not written); the
+    original text, byte for byte, when every test is already there."""
+    return merge_into(yml_path, node_kind, node_name, source_name, tests, text=text)[0]
