@@ -1,0 +1,231 @@
+"""`unit-test`: real input rows -> expected rows -> a dbt unit test in the model's YAML, kept only
+if `dbt test` passes it.
+
+context (manifest + catalog) -> compiled SQL -> shape (sqlglot) -> picked rows (warehouse, read
+only) -> expected rows (in-memory DuckDB) -> YAML merge -> write + dbt test (all or nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from martsmith import __version__
+from martsmith.context.catalog import Table, resolve_node
+from martsmith.context.project import Project
+from martsmith.context.warehouse import Warehouse
+from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
+from martsmith.unittests.expect import FixtureTable, expected_rows
+from martsmith.unittests.fixture import merge_unit_test, unit_test_entry
+from martsmith.unittests.pick import Coverage, PickInput, pick_rows
+from martsmith.unittests.shape import model_shape, rel_key
+from martsmith.validate.findings import Finding
+from martsmith.write import FileTransaction
+
+Progress = Callable[[str], None]
+DEFAULT_ROWS = 5
+
+
+@dataclass
+class UnitTestResult:
+    model: str
+    name: str
+    yml_path: Path
+    yml: str
+    given: list[tuple[str, list[dict[str, Any]]]]
+    expect: list[dict[str, Any]]
+    coverage: list[Coverage]
+    written: bool = False
+    passed: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self, root: Path) -> dict:
+        return {
+            "model": self.model,
+            "unit_test": self.name,
+            "file": str(self.yml_path.relative_to(root)),
+            "written": self.written,
+            "passed": self.passed,
+            "given": {inp: len(rows) for inp, rows in self.given},
+            "expected_rows": len(self.expect),
+            "coverage": [c.as_dict() for c in self.coverage if c.available],
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def unit_test_name(model: str) -> str:
+    return f"{model}__real_rows"
+
+
+def _find_model(ctx, name: str):
+    nodes = [
+        n for n in ctx.manifest.nodes.values()
+        if n.resource_type == "model" and name in (n.name, n.unique_id) and n.config.enabled
+    ]
+    own = [n for n in nodes if n.package_name == ctx.project.name]
+    if own or nodes:
+        return (own or nodes)[0]
+    table = resolve_node(ctx.catalog, name)  # raises UsageError with "did you mean"
+    if table.kind == "source":
+        raise UsageError(f"'{name}' is a source ({table.label}), not a model.",
+                         hint="dbt unit tests test models: name a model that reads it.")
+    return next(n for n in ctx.manifest.nodes.values() if n.unique_id == table.unique_id)
+
+
+def _input_jinja(table: Table) -> str:
+    if table.kind == "source":
+        return f"source('{table.source_name}', '{table.name}')"
+    return f"ref('{table.name}')"
+
+
+def _parents(ctx, node) -> list[Table]:
+    by_id = {t.unique_id: t for t in ctx.catalog.tables}
+    parent_ids = [p for p in node.depends_on.nodes if p.split(".")[0] in ("model", "source", "seed", "snapshot")]
+    if not parent_ids:
+        raise UsageError(
+            f"Model '{node.name}' reads no ref() or source(): there are no input rows to pick.",
+            hint="Unit tests from real rows need a model that selects from other models or sources.",
+        )
+    missing = [p for p in parent_ids if p not in by_id]
+    if missing:
+        names = ", ".join(p.split(".", 2)[-1] for p in missing)
+        raise UsageError(
+            f"The inputs of '{node.name}' are not all in the warehouse: {names}.",
+            hint=f"Build them first: dbt build --select +{node.name}" if any(p.startswith("model.") for p in missing)
+            else "Only models and sources can be unit-test inputs here (not seeds or snapshots).",
+        )
+    return [by_id[p] for p in parent_ids]
+
+
+def _compiled_sql(ctx, node, progress: Progress) -> str:
+    progress(f"compiling {node.name}")
+    res = ctx.dbt.invoke(["compile", "--select", node.name])
+    if not res.success:
+        raise ValidationFailed("dbt compile failed: " + (res.error or "unknown error"), [Finding("compile", res.error or "")])
+    for r in getattr(res.raw, "results", None) or []:
+        if r.node.unique_id == node.unique_id and getattr(r.node, "compiled_code", None):
+            return r.node.compiled_code
+    raise ValidationFailed(f"dbt compiled no SQL for {node.name}.")
+
+
+def _yml_path(ctx, node) -> Path:
+    if node.patch_path:
+        return ctx.project.root / node.patch_path.split("://", 1)[-1]
+    return (ctx.project.root / node.original_file_path).with_suffix(".yml")
+
+
+def _describe(model: str, max_rows: int) -> str:
+    return (
+        f"{model} on real input rows (at most {max_rows} per input) picked by martsmith to exercise "
+        "its joins, CASE branches, filters and nulls; expected rows computed by running the model "
+        "on them. meta.martsmith.covers lists what the rows exercise."
+    )
+
+
+def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: Progress = lambda _m: None) -> UnitTestResult:
+    """Everything up to the YAML text; writes nothing."""
+    node = _find_model(ctx, model)
+    if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
+        raise UsageError(
+            f"Model '{node.name}' is not built in the warehouse yet.",
+            hint=f"Build it first (dbt build --select +{node.name}), then run unit-test again.",
+        )
+    parents = _parents(ctx, node)
+    if all((t.row_count or 0) == 0 for t in parents):
+        raise PlanError(
+            f"The inputs of '{node.name}' are empty ({', '.join(t.label for t in parents)}): there are no real rows to pick.",
+            hint="Load data into them (or build them), then run unit-test again.",
+        )
+    sql = _compiled_sql(ctx, node, progress)
+    schema = {rel_key(t.schema, t.identifier): {c.name: c.data_type for c in t.columns} for t in parents}
+    shape = model_shape(sql, schema)
+    inputs: list[PickInput] = []
+    for t in parents:
+        key = rel_key(t.schema, t.identifier)
+        cols = shape.used.get(key) or [t.columns[0].name]  # count(*) etc.: rows matter, not columns
+        order = [t.primary_key] if t.primary_key and t.column(t.primary_key) else []
+        inputs.append(PickInput(key, t.relation, cols, order))
+    progress(f"picking at most {max_rows} rows per input")
+    with Warehouse(ctx.project) as wh:
+        picked = pick_rows(wh.con, inputs, shape, max_rows=max_rows)
+    progress("computing the expected rows")
+    fixtures = [
+        FixtureTable(t.schema, t.identifier, [(c.name, c.data_type) for c in t.columns],
+                     picked.rows[rel_key(t.schema, t.identifier)], t.database)
+        for t in parents
+    ]
+    expected = expected_rows(sql, fixtures)
+    given = [(_input_jinja(t), picked.rows[rel_key(t.schema, t.identifier)]) for t in parents]
+    name = unit_test_name(node.name)
+    entry = unit_test_entry(
+        name, node.name, given, expected.rows,
+        description=_describe(node.name, max_rows),
+        meta={
+            "version": __version__,
+            "generated": dt.date.today().isoformat(),
+            "covers": [c.reason for c in picked.coverage if c.covered],
+        },
+    )
+    yml_path = _yml_path(ctx, node)
+    for ut in getattr(ctx.manifest, "unit_tests", {}).values():
+        elsewhere = ctx.project.root / ut.original_file_path != yml_path
+        if ut.name == name and ut.model == node.name and elsewhere:
+            raise WriteRefused(f"A unit test named '{name}' already exists in {ut.original_file_path}.",
+                               hint="Remove or rename it, then try again.")
+    yml = merge_unit_test(yml_path, entry)
+    return UnitTestResult(node.name, name, yml_path, yml, given, expected.rows, picked.coverage)
+
+
+def write_and_test(result: UnitTestResult, ctx, progress: Progress) -> None:
+    """Write the YAML and run the unit test with dbt; put the file back unless it passes."""
+    files = FileTransaction(ctx.project.root)
+    try:
+        files.write(result.yml_path.relative_to(ctx.project.root), result.yml, overwrite=True)
+        result.written = True
+        progress(f"running dbt test --select {result.model},unit_test:{result.name}")
+        t = time.perf_counter()
+        res = ctx.dbt.invoke(["test", "--select", f"{result.model},unit_test:{result.name}"])
+        result.seconds["dbt"] = time.perf_counter() - t
+        ours = [n for n in res.nodes if n.name == result.name]
+        if not res.success or not ours or any(n.status != "pass" for n in ours):
+            detail = "; ".join(f"{n.name}: {n.status} {n.message}".strip() for n in ours) or res.error or "the unit test did not run"
+            raise ValidationFailed(
+                f"dbt test failed on the generated unit test; nothing was kept:\n  {detail}",
+                [Finding("test", detail)],
+                hint="Run with --dry-run to see the fixture, or with --format json for the coverage.",
+            )
+        result.passed = True
+    except BaseException:
+        files.rollback()
+        result.written = False
+        raise
+
+
+def generate_unit_test(
+    model: str,
+    project: Project,
+    *,
+    max_rows: int = DEFAULT_ROWS,
+    dry_run: bool = False,
+    confirm: Callable[[UnitTestResult], bool] | None = None,
+    progress: Progress = lambda _m: None,
+) -> UnitTestResult:
+    """Write a dbt unit test for `model` from real input rows, kept only if dbt passes it."""
+    from martsmith.pipeline import load_context
+
+    if max_rows < 1:
+        raise UsageError("--rows must be at least 1.")
+    t0 = time.perf_counter()
+    ctx = load_context(project, progress)
+    result = plan_unit_test(ctx, model, max_rows=max_rows, progress=progress)
+    result.seconds["plan"] = time.perf_counter() - t0
+    if dry_run:
+        return result
+    if confirm is not None and not confirm(result):
+        raise WriteRefused("Nothing was written.")
+    write_and_test(result, ctx, progress)
+    result.seconds["total"] = time.perf_counter() - t0
+    return result

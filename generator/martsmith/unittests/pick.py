@@ -1,0 +1,186 @@
+"""Pick a few real input rows that exercise a model's branches.
+
+For each input the picker keeps at most `max_rows` rows, chosen greedily in this order of
+priority, one row per reason, the first in key order (so the same data gives the same rows):
+
+1. for each join, a left row whose key has a match (and that match on the right) and a left row
+   whose key has none; for right/full joins also a right row without a match;
+2. a row for each CASE branch (each WHEN, and the ELSE) and for each WHERE conjunct, one that
+   passes and one that is filtered out;
+3. a row with a null in each column the model uses;
+4. the join partners of the rows picked so far, while there is room.
+
+Rows are staged in TEMP tables of the warehouse connection (in memory, never in the database
+file) and dropped before returning: the warehouse is left unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from martsmith.context.warehouse import quote
+from martsmith.unittests.shape import JoinEdge, ModelShape, RelKey
+
+TEMP_PREFIX = "__martsmith_pick_"
+
+
+@dataclass
+class PickInput:
+    """One input of the model: its relation in SQL, the columns the model uses, its key."""
+
+    key: RelKey
+    relation: str
+    columns: list[str]
+    order_by: list[str] = field(default_factory=list)  # the primary key, if known
+
+    @property
+    def label(self) -> str:
+        return ".".join(self.key)
+
+
+@dataclass
+class Coverage:
+    """One behaviour of the model and whether the picked rows exercise it."""
+
+    reason: str
+    input: str  # PickInput.label
+    covered: bool
+    available: bool  # whether the data has such a row at all
+
+    def as_dict(self) -> dict:
+        return {"reason": self.reason, "input": self.input, "covered": self.covered, "available": self.available}
+
+
+@dataclass
+class Picked:
+    rows: dict[RelKey, list[dict[str, Any]]]
+    columns: dict[RelKey, list[str]]
+    coverage: list[Coverage]
+
+
+class _Stage:
+    """The temp tables holding the rows picked so far."""
+
+    def __init__(self, con, inputs: list[PickInput], max_rows: int) -> None:
+        self.con = con
+        self.inputs = {i.key: i for i in inputs}
+        self.tmp = {i.key: f"{TEMP_PREFIX}{n}" for n, i in enumerate(inputs)}
+        self.max_rows = max_rows
+        for i in inputs:
+            self.q(f"create or replace temp table {self.tmp[i.key]} as select {self.cols(i)} from {i.relation} limit 0")
+
+    def q(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    @staticmethod
+    def cols(i: PickInput, alias: str | None = None) -> str:
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + quote(c) for c in i.columns)
+
+    def order(self, i: PickInput, alias: str = "_src") -> str:
+        keys = list(i.order_by) + [c for c in i.columns if c not in i.order_by]
+        return ", ".join(f"{alias}.{quote(c)}" for c in keys)
+
+    def count(self, key: RelKey) -> int:
+        return int(self.q(f"select count(*) from {self.tmp[key]}")[0][0])
+
+    def add(self, key: RelKey, where: str, limit: int = 1) -> int:
+        """Stage up to `limit` new rows of input `key` satisfying `where` (over its columns)."""
+        room = min(limit, self.max_rows - self.count(key))
+        if room <= 0:
+            return 0
+        i = self.inputs[key]
+        same = " and ".join(f"_p.{quote(c)} is not distinct from _src.{quote(c)}" for c in i.columns)
+        before = self.count(key)
+        self.q(
+            f"insert into {self.tmp[key]} select {self.cols(i, '_src')} from {i.relation} as _src "
+            f"where ({where}) and not exists (select 1 from {self.tmp[key]} as _p where {same}) "
+            f"order by {self.order(i)} limit {room}"
+        )
+        return self.count(key) - before
+
+    def staged_has(self, key: RelKey, where: str) -> bool:
+        return bool(self.q(f"select exists (select 1 from {self.tmp[key]} where {where})")[0][0])
+
+    def data_has(self, key: RelKey, where: str) -> bool:
+        return bool(self.q(f"select exists (select 1 from {self.inputs[key].relation} where {where})")[0][0])
+
+    def rows(self, key: RelKey) -> list[dict[str, Any]]:
+        i = self.inputs[key]
+        cur = self.con.execute(f"select {self.cols(i, '_src')} from {self.tmp[key]} as _src order by {self.order(i)}")
+        return [dict(zip(i.columns, r)) for r in cur.fetchall()]
+
+    def drop(self) -> None:
+        for name in self.tmp.values():
+            self.con.execute(f"drop table if exists temp.{name}")
+
+
+def _matched(edge: JoinEdge, right_relation: str) -> str:
+    return f"({edge.left_key}) in (select ({edge.right_key}) from {right_relation})"
+
+
+def _unmatched(key_sql: str, other_key: str, other_relation: str) -> str:
+    return (
+        f"({key_sql}) is not null and ({key_sql}) not in "
+        f"(select ({other_key}) from {other_relation} where ({other_key}) is not null)"
+    )
+
+
+def _partners(stage: _Stage, edge: JoinEdge, *, limit: int) -> None:
+    """Right rows matching the staged left rows, and left rows matching staged right rows."""
+    stage.add(edge.right, f"({edge.right_key}) in (select ({edge.left_key}) from {stage.tmp[edge.left]})", limit)
+    stage.add(edge.left, f"({edge.left_key}) in (select ({edge.right_key}) from {stage.tmp[edge.right]})", limit)
+
+
+def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int = 5) -> Picked:
+    """At most `max_rows` rows of each input, and what they cover (see the module docstring).
+    `con` is a DuckDB connection that can read every input relation."""
+    stage = _Stage(con, inputs, max_rows)
+    try:
+        known = set(stage.inputs)
+        joins = [j for j in shape.joins if j.left in known and j.right in known]
+        checks: list[tuple[str, RelKey, str, str]] = []  # reason, input, staged test, data test
+        for j in joins:
+            left, right = stage.inputs[j.left], stage.inputs[j.right]
+            name = f"{j.side} join {left.label} -> {right.label} on {j.text}"
+            if stage.add(j.left, _matched(j, right.relation)):
+                stage.add(j.right, f"({j.right_key}) in (select ({j.left_key}) from {stage.tmp[j.left]})")
+            checks.append((f"{name}: a key with a match", j.left, _matched(j, stage.tmp[j.right]), _matched(j, right.relation)))
+            stage.add(j.left, _unmatched(j.left_key, j.right_key, right.relation))
+            checks.append((
+                f"{name}: a key without a match", j.left,
+                _unmatched(j.left_key, j.right_key, stage.tmp[j.right]),
+                _unmatched(j.left_key, j.right_key, right.relation),
+            ))
+            if j.side in ("right", "full"):
+                stage.add(j.right, _unmatched(j.right_key, j.left_key, left.relation))
+                checks.append((
+                    f"{name}: a right key without a match", j.right,
+                    _unmatched(j.right_key, j.left_key, stage.tmp[j.left]),
+                    _unmatched(j.right_key, j.left_key, left.relation),
+                ))
+        for c in shape.conditions:
+            if c.relation in known:
+                stage.add(c.relation, c.predicate)
+                checks.append((c.reason, c.relation, c.predicate, c.predicate))
+        for i in inputs:
+            for col in i.columns:
+                pred = f"{quote(col)} is null"
+                stage.add(i.key, pred)
+                checks.append((f"{col} is null", i.key, pred, pred))
+        for _ in range(2):
+            for j in joins:
+                _partners(stage, j, limit=max_rows)
+        coverage = []
+        for reason, key, staged, data in checks:
+            covered = stage.staged_has(key, staged)
+            available = covered or stage.data_has(key, data)
+            coverage.append(Coverage(reason, stage.inputs[key].label, covered, available))
+        rows = {i.key: stage.rows(i.key) for i in inputs}
+        return Picked(rows=rows, columns={i.key: list(i.columns) for i in inputs}, coverage=coverage)
+    finally:
+        stage.drop()
+
+
+__all__ = ["PickInput", "Coverage", "Picked", "pick_rows"]

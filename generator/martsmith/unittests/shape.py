@@ -1,0 +1,265 @@
+"""What a model's compiled SQL does with its inputs, as predicates over each input's own columns.
+
+`model_shape` parses the compiled SQL with sqlglot (qualify + pushdown_projections, so that
+`select *` import CTEs keep only the columns used downstream), then follows every column back
+through CTEs and subqueries to the input relation it comes from ("unfolding"). What it reports:
+
+- the columns the model uses from each input;
+- every join with an equality key whose two sides each come from one input;
+- every CASE branch and WHERE conjunct whose condition comes from one input, as a predicate that
+  a row of that input satisfies (or fails).
+
+Conditions that mix inputs, or that pass through aggregates or window functions, are skipped:
+the picker cannot select one input's rows for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp, parse_one
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.pushdown_projections import pushdown_projections
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from martsmith.errors import ValidationFailed
+
+DIALECT = "duckdb"
+
+RelKey = tuple[str, str]  # (schema, identifier), lower case
+
+
+def rel_key(schema: str, identifier: str) -> RelKey:
+    return (schema.lower(), identifier.lower())
+
+
+@dataclass
+class JoinEdge:
+    """`left_key` (over the columns of `left`) = `right_key` (over `right`), joined as `side`."""
+
+    side: str  # "left", "right", "full", "inner"
+    left: RelKey
+    left_key: str
+    right: RelKey
+    right_key: str
+    text: str = ""  # the ON condition as written
+
+
+@dataclass
+class Condition:
+    """A predicate over one input's columns that some input row should satisfy."""
+
+    relation: RelKey
+    predicate: str
+    reason: str
+
+
+@dataclass
+class ModelShape:
+    used: dict[RelKey, list[str]] = field(default_factory=dict)
+    joins: list[JoinEdge] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+
+
+class _NotRowLevel(Exception):
+    """A column that does not come from exactly one input row (aggregate, window, union...)."""
+
+
+def _sql(e: exp.Expression) -> str:
+    return e.sql(dialect=DIALECT)
+
+
+def _unfold(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tuple[exp.Expression, set[RelKey]]:
+    """`node` rewritten over input columns (unqualified), and the inputs it reads."""
+    rels: set[RelKey] = set()
+    node = node.copy()
+    if isinstance(node, exp.Column):
+        node = exp.Paren(this=node)  # so that a bare column can be replaced in place
+    for col in list(node.find_all(exp.Column)):
+        source = scope.sources.get(col.table)
+        if isinstance(source, exp.Table):
+            key = inputs.get(id(source))
+            if key is None:
+                raise _NotRowLevel(col.sql())
+            rels.add(key)
+            col.replace(exp.column(col.name, quoted=True))
+        elif isinstance(source, Scope):
+            sub = source.expression
+            if not isinstance(sub, exp.Select) or sub.args.get("group") or sub.find(exp.Window):
+                raise _NotRowLevel(col.sql())
+            proj = next((s for s in sub.selects if s.alias_or_name == col.name), None)
+            if proj is None:
+                raise _NotRowLevel(col.sql())
+            inner = proj.this if isinstance(proj, exp.Alias) else proj
+            if inner.find(exp.AggFunc):
+                raise _NotRowLevel(col.sql())
+            unfolded, sub_rels = _unfold(inner, source, inputs)
+            rels |= sub_rels
+            col.replace(exp.Paren(this=unfolded))
+        else:
+            raise _NotRowLevel(col.sql())
+    if isinstance(node, exp.Paren) and isinstance(node.this, (exp.Column, exp.Paren)):
+        node = node.this
+    return node, rels
+
+
+def _text(e: exp.Expression) -> str:
+    """`e` as a person would write it: no quotes around plain identifiers."""
+    e = e.copy()
+    for ident in e.find_all(exp.Identifier):
+        if ident.name.isidentifier() and ident.name.lower() == ident.name:
+            ident.set("quoted", False)
+    return _sql(e)
+
+
+def _single(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tuple[RelKey, str] | None:
+    try:
+        unfolded, rels = _unfold(node, scope, inputs)
+    except _NotRowLevel:
+        return None
+    if len(rels) != 1:
+        return None
+    return next(iter(rels)), _sql(unfolded)
+
+
+def _is_true(sql: str) -> str:
+    return f"coalesce(({sql}), false)"
+
+
+def _is_not_true(sql: str) -> str:
+    return f"not coalesce(({sql}), false)"
+
+
+def _owned_by(node: exp.Expression, scope: Scope) -> bool:
+    return node.find_ancestor(exp.Select) is scope.expression
+
+
+def _case_conditions(scope: Scope, inputs: dict[int, RelKey]) -> list[Condition]:
+    out: list[Condition] = []
+    for case in scope.expression.find_all(exp.Case):
+        if not _owned_by(case, scope):
+            continue
+        label = case.parent.alias if isinstance(case.parent, exp.Alias) else "a CASE"
+        whens = []
+        for i, branch in enumerate(case.args.get("ifs") or []):
+            cond = branch.this
+            if case.this is not None:  # simple CASE x WHEN v
+                cond = exp.EQ(this=case.this.copy(), expression=cond.copy())
+            whens.append((_single(cond, scope, inputs), _text(branch.this)))
+        earlier: list[str] = []
+        same_rel = True
+        rel0 = whens[0][0][0] if whens and whens[0][0] else None
+        for single, text in whens:
+            if single is None:
+                same_rel = False
+                continue
+            rel, pred = single
+            if rel != rel0:
+                same_rel = False
+            parts = [_is_true(pred)] + ([_is_not_true(p) for p in earlier] if same_rel else [])
+            out.append(Condition(rel, " and ".join(parts), f"{label}: WHEN {text}"))
+            earlier.append(pred)
+        if same_rel and rel0 is not None and earlier:
+            out.append(Condition(rel0, " and ".join(_is_not_true(p) for p in earlier), f"{label}: ELSE"))
+    return out
+
+
+def _where_conditions(scope: Scope, inputs: dict[int, RelKey]) -> list[Condition]:
+    where = scope.expression.args.get("where")
+    if where is None:
+        return []
+    out: list[Condition] = []
+    for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        single = _single(conjunct, scope, inputs)
+        if single is None:
+            continue
+        rel, pred = single
+        text = _text(conjunct)
+        out.append(Condition(rel, _is_true(pred), f"WHERE {text}: passes"))
+        out.append(Condition(rel, _is_not_true(pred), f"WHERE {text}: filtered out"))
+    return out
+
+
+def _join_edges(scope: Scope, inputs: dict[int, RelKey]) -> list[JoinEdge]:
+    select = scope.expression
+    out: list[JoinEdge] = []
+    for join in select.args.get("joins") or []:
+        on = join.args.get("on")
+        if on is None:
+            continue
+        joined = join.this.alias_or_name
+        side = (join.side or "inner").lower()
+        for eq in on.flatten() if isinstance(on, exp.And) else [on]:
+            if not isinstance(eq, exp.EQ):
+                continue
+            sides = [eq.this, eq.expression]
+            tables = [{c.table for c in s.find_all(exp.Column)} for s in sides]
+            if tables[0] == {joined} and joined not in tables[1]:
+                sides.reverse()
+            elif not (tables[1] == {joined} and joined not in tables[0]):
+                continue
+            left, right = _single(sides[0], scope, inputs), _single(sides[1], scope, inputs)
+            if left and right and left[0] != right[0]:
+                out.append(JoinEdge(side, left[0], left[1], right[0], right[1], _text(eq)))
+    return out
+
+
+def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
+    """The shape of compiled `sql`, whose inputs are the relations in `schema`
+    ({(schema, identifier): {column: type}}); other relations in the SQL are ignored.
+
+    >>> s = model_shape(
+    ...     "select o.id, case when o.status = 'x' then 1 else 0 end as f "
+    ...     "from raw.orders o left join raw.customers c on o.customer_id = c.id",
+    ...     {("raw", "orders"): {"id": "int", "status": "text", "customer_id": "int"},
+    ...      ("raw", "customers"): {"id": "int"}})
+    >>> s.used[("raw", "orders")], s.joins[0].side, [c.reason for c in s.conditions]
+    (['id', 'status', 'customer_id'], 'left', ["f: WHEN o.status = 'x'", 'f: ELSE'])
+    """
+    try:
+        tree = parse_one(sql, dialect=DIALECT)
+    except SqlglotError as exc:
+        raise ValidationFailed(f"sqlglot cannot parse the model's compiled SQL: {exc}") from exc
+    # The schema for qualify is keyed like the SQL spells each table (with or without catalog).
+    lowered = {rel_key(*k): v for k, v in schema.items()}
+    nested: dict = {}
+    for table in tree.find_all(exp.Table):
+        key = rel_key(table.db or "", table.name)
+        if key not in lowered:
+            continue
+        cols = lowered[key]
+        if table.catalog:
+            nested.setdefault(table.catalog, {}).setdefault(table.db, {})[table.name] = cols
+    if not nested:
+        nested = {}
+        for (s, t), cols in lowered.items():
+            nested.setdefault(s, {})[t] = cols
+    try:
+        tree = qualify(tree, schema=nested, dialect=DIALECT, validate_qualify_columns=False)
+        tree = pushdown_projections(tree)
+        scopes = traverse_scope(tree)
+    except SqlglotError as exc:
+        raise ValidationFailed(f"sqlglot cannot analyse the model's compiled SQL: {exc}") from exc
+    inputs: dict[int, RelKey] = {}
+    for table in tree.find_all(exp.Table):
+        key = rel_key(table.db or "", table.name)
+        if key in lowered:
+            inputs[id(table)] = key
+    shape = ModelShape()
+    used: dict[RelKey, set[str]] = {}
+    for scope in scopes:
+        for col in scope.columns:
+            source = scope.sources.get(col.table)
+            if isinstance(source, exp.Table) and id(source) in inputs:
+                used.setdefault(inputs[id(source)], set()).add(col.name)
+        for star in scope.expression.find_all(exp.Star):  # an unexpanded star keeps every column
+            for source in scope.sources.values():
+                if isinstance(source, exp.Table) and id(source) in inputs:
+                    used.setdefault(inputs[id(source)], set()).update(lowered[inputs[id(source)]])
+        shape.joins += _join_edges(scope, inputs)
+        shape.conditions += _case_conditions(scope, inputs)
+        shape.conditions += _where_conditions(scope, inputs)
+    # In the input's column order: what users see in the fixture.
+    shape.used = {k: [c for c in lowered[k] if c in cols] for k, cols in used.items()}
+    return shape
