@@ -141,7 +141,9 @@ class Dbt:
 
     def parse(self):
         """The project's manifest (dbt parse, partial parsing on)."""
-        res = self.invoke(["parse"])
+        # The manifest comes back in memory: skip writing manifest.json (partial parsing state is
+        # still saved, so the build that follows re-parses only what changed).
+        res = self.invoke(["parse", "--no-write-json"])
         if not res.success or res.raw is None:
             raise ProjectError(
                 "dbt could not parse the project: " + (res.error or "\n".join(self.messages)),
