@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("martsmith.commands.init", "init", "Scaffold an analytics dbt project (optionally with sample data)."),
     "sources": ("martsmith.commands.sources", "sources", "Declare the tables of a warehouse schema as a dbt source."),
     "model": ("martsmith.commands.model", "model", "Generate a linted, built and tested dbt model from a request."),
+    "star": ("martsmith.commands.star", "star", "Generate a star schema (facts, dimensions, dates, ERD) from a description or a source."),
     "profile": ("martsmith.commands.profile", "profile", "Profile a source or model in one pass per table."),
     "tests": ("martsmith.commands.tests", "tests", "Infer data tests from the data and merge them into YAML."),
     "unit-test": ("martsmith.commands.unit_test", "unit_test", "Write a dbt unit test from real input rows."),

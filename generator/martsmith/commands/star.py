@@ -1,0 +1,85 @@
+"""`martsmith star`: a description (or just a source) -> a star schema: staging models,
+dimensions with unknown members, a date dimension, facts, their tests and an ERD."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+
+
+def _describe(result) -> str:
+    spec = result.spec
+    lines = [click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{spec.area}'", bold=True)
+             + f"  ({spec.planner} planner, source '{spec.source_name}')"]
+    lines += ["  models: " + ", ".join(spec.new_models)]
+    lines += ["  why:"] + [f"    - {r}" for r in spec.reasons]
+    lines += [click.style("  note: ", fg="yellow") + n for n in spec.notes]
+    return "\n".join(lines)
+
+
+def _erd(result) -> str:
+    return next((text for path, text in result.files.items() if path.endswith("__erd.md")), "")
+
+
+@click.command()
+@click.argument("description", required=False)
+@click.option("--from-source", "source", default=None, metavar="SOURCE",
+              help="The dbt source to model (default: the project's only source).")
+@click.option("--snowflake", is_flag=True, help="Normalise hierarchies (product -> category) into their own dimensions.")
+@click.option("--area", default=None, help="Marts sub-folder (default: from the description, e.g. 'sales', else 'core').")
+@llm_option
+@click.option("--dry-run", is_flag=True, help="Show the layout, reasons and files; write and build nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@format_option
+@project_options
+def star(description, source, snowflake, area, llm_model, dry_run, yes, output_format, project) -> None:
+    """Generate a star schema from DESCRIPTION, or propose one for a source.
+
+    Facts, dimensions (surrogate keys, an unknown member each), a date dimension and the staging
+    models they need are planned from the description and the keys in the data, rendered as dbt
+    SQL + YAML with key and relationship tests and a Mermaid ERD, checked, then built and tested
+    in one dbt invocation. If anything fails, nothing is written.
+
+    \b
+    Examples:
+      martsmith star "sales star schema: order lines as the fact, with customers, products and dates as dimensions" --yes
+      martsmith star --from-source shop --dry-run
+      martsmith star "order lines as the fact with products" --snowflake --yes
+    """
+    from martsmith.errors import UsageError, WriteRefused
+    from martsmith.star.build import generate_star
+
+    if not description and not source:
+        raise UsageError("Give a DESCRIPTION or --from-source SOURCE.",
+                         hint='e.g. martsmith star --from-source shop --dry-run')
+    proj = project()
+    quiet = output_format == "json"
+
+    def confirm(result) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise WriteRefused("Not writing without confirmation: stdin is not a terminal.",
+                               hint="Pass --yes to write and build, or --dry-run to only look.")
+        click.echo(_describe(result), err=True)
+        return click.confirm("Write and build these models?", default=True, err=True)
+
+    result = generate_star(description, proj, source=source, snowflake=snowflake, area=area,
+                           llm_model=llm_model, dry_run=dry_run, confirm=confirm,
+                           progress=lambda m: progress(m, quiet=quiet))
+    if output_format == "json":
+        emit_json(result.as_dict(with_text=dry_run))
+        return
+    click.echo(_describe(result))
+    if dry_run:
+        for path, text in result.files.items():
+            click.echo(click.style(f"\n-- {path} (not written)", fg="cyan"))
+            click.echo(text, nl=False)
+        return
+    click.echo("  files: " + ", ".join(result.files))
+    click.echo(f"  built: {sum(result.rows.values())} rows in {len(result.rows)} models; "
+               f"tests: {result.tests_passed} passed" + (f", {result.tests_warned} warned" if result.tests_warned else ""))
+    click.echo("\n" + _erd(result), nl=False)

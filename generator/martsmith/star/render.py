@@ -1,0 +1,283 @@
+"""StarSpec -> files: dbt-style SQL (import CTEs, logical CTEs, `select * from final`) and one
+YAML per model, deterministically. Paths are relative to the project's model path.
+
+Every dimension has an unknown member (key = surrogate_key of a null natural key; -1 for
+dim_date) and every fact key is coalesced to it, so a missing dimension value never breaks a
+`relationships` test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from martsmith import __version__
+from martsmith.render.properties import dump_yaml
+from martsmith.star.spec import (
+    UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
+)
+
+I = "    "
+UNKNOWN_KEY = "{{ martsmith.surrogate_key(['null']) }}"
+DATE_COLUMNS = [
+    ("date_key", "integer", "cast(strftime(days.date_day, '%Y%m%d') as integer)", "The date as yyyymmdd; -1 is the unknown date."),
+    ("date_day", "date", "days.date_day", "The calendar day."),
+    ("calendar_year", "bigint", "extract(year from days.date_day)", "Year."),
+    ("quarter_of_year", "bigint", "extract(quarter from days.date_day)", "Quarter, 1-4."),
+    ("month_of_year", "bigint", "extract(month from days.date_day)", "Month, 1-12."),
+    ("month_name", "varchar", "monthname(days.date_day)", "Month name, e.g. January."),
+    ("week_of_year", "bigint", "extract(week from days.date_day)", "ISO week number."),
+    ("day_of_month", "bigint", "extract(day from days.date_day)", "Day of the month."),
+    ("day_of_week", "bigint", "extract(isodow from days.date_day)", "ISO day of week: 1 = Monday ... 7 = Sunday."),
+    ("day_name", "varchar", "dayname(days.date_day)", "Day name, e.g. Monday."),
+    ("is_weekend", "boolean", "extract(isodow from days.date_day) in (6, 7)", "Saturday or Sunday."),
+]
+
+
+def _cte(name: str, body: str) -> str:
+    return f"{name} as (\n\n{body}\n\n)"
+
+
+def _with(ctes: list[str], final: str = "final") -> str:
+    return "with\n\n" + ",\n\n".join(ctes) + f"\n\nselect * from {final}\n"
+
+
+def _select(items: list[str], indent: str = I) -> str:
+    return f"{indent}select\n" + ",\n".join(indent + I + x for x in items)
+
+
+def _import(alias: str, relation: str) -> str:
+    return _cte(alias, f"{I}select * from {relation}")
+
+
+def _ref(name: str) -> str:
+    return f"{{{{ ref('{name}') }}}}"
+
+
+def _alias_of(model: str) -> str:
+    return model.split("__", 1)[-1]
+
+
+def _stage_expr(c) -> str:
+    src = c.source_column
+    if c.transform == "trim_lower":
+        return f"lower(trim({src}))"
+    if c.transform == "trim":
+        return f"trim({src})"
+    if c.transform == "cast_number":
+        return f"cast(trim({src}) as {c.data_type.replace(',', ', ')})"
+    if c.transform == "cast_timestamp":
+        return f"cast({src} as timestamp)"
+    return src
+
+
+def render_staging(s: StagingSpec) -> str:
+    items = []
+    for c in s.columns:
+        expr = _stage_expr(c)
+        items.append(expr if expr == c.name else f"{expr} as {c.name}")
+    body = _select(items) + f"\n{I}from source"
+    if s.dedupe:
+        key = next(c.source_column for c in s.columns if c.name == s.key)
+        order = next(c.source_column for c in s.columns if c.name == s.dedupe_order_by)
+        body += (f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest"
+                 f"\n{I}qualify row_number() over (partition by {key} order by {order} desc) = 1")
+    source = f"{{{{ source('{s.source_name}', '{s.table}') }}}}"
+    return _with([_import("source", source), _cte("renamed", body)], "renamed")
+
+
+def _types(star: StarSpec) -> dict[str, dict[str, str]]:
+    return {s.name: {c.name: c.data_type for c in s.columns} for s in star.staging}
+
+
+def render_dimension(d: StarDimension, star: StarSpec) -> str:
+    base = _alias_of(d.base)
+    types = _types(star).get(d.base, {})
+    ctes = [_import(base, _ref(d.base))]
+    if d.distinct_of:
+        rows = f"{d.entity}_values"
+        ctes.append(_cte(rows, f"{I}select distinct {base}.{d.distinct_of}\n{I}from {base}\n{I}where {base}.{d.distinct_of} is not null"))
+        known = [f"{{{{ martsmith.surrogate_key(['{rows}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{rows}.{d.natural_key}"]
+        body = _select(known) + f"\n{I}from {rows}"
+        unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+    else:
+        moved = {o.attribute: o for o in d.outriggers}
+        for o in d.outriggers:
+            ctes.append(_import(o.dimension, _ref(o.dimension)))
+        known = [f"{{{{ martsmith.surrogate_key(['{base}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{base}.{d.natural_key}"]
+        unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+        joins = []
+        for a in d.attributes:
+            if a in moved:
+                o = moved[a]
+                key = o.dimension.removeprefix("dim_") + "_key"
+                known.append(f"coalesce({o.dimension}.{key}, {UNKNOWN_KEY}) as {key}")
+                unknown.append(f"{UNKNOWN_KEY} as {key}")
+                joins.append(f"{I}left join {o.dimension}\n{I}{I}on {base}.{a} = {o.dimension}.{a}")
+            else:
+                known.append(f"{base}.{a}")
+                unknown.append(f"cast(null as {types.get(a, 'varchar').replace(',', ', ')}) as {a}")
+        body = _select(known) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
+        body += f"\n{I}where {base}.{d.natural_key} is not null"
+    body += f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + _select(unknown)
+    ctes.append(_cte("final", body))
+    return _with(ctes)
+
+
+def render_date_dimension(dd: DateDimension) -> str:
+    spine = f"{I}{{{{ martsmith.date_spine('{dd.start_date}', '{dd.end_date}') }}}}"
+    known = [f"{expr} as {name}" if expr != f"days.{name}" else expr for name, _, expr, _ in DATE_COLUMNS]
+    unknown = [f"{UNKNOWN_DATE_KEY} as date_key"] + [
+        f"cast(null as {dtype}) as {name}" for name, dtype, _, _ in DATE_COLUMNS[1:]
+    ]
+    body = (_select(known) + f"\n{I}from days\n\n{I}union all\n\n"
+            f"{I}-- the unknown date: facts point here when a date is missing\n" + _select(unknown))
+    return _with([_cte("days", spine), _cte("final", body)])
+
+
+def render_fact(f: StarFact, star: StarSpec) -> str:
+    fact = _alias_of(f.base)
+    alias = {"fact": fact} | {p.alias: p.alias for p in f.parents}
+    ctes = [_import(fact, _ref(f.base))] + [_import(p.alias, _ref(p.base)) for p in f.parents]
+    dims = {d.name: d for d in star.dimensions}
+    for name in dict.fromkeys(fk.dimension for fk in f.foreign_keys if fk.role == "entity"):
+        ctes.append(_import(name, _ref(name)))
+    items = [f"{alias['fact']}.{c}" for c in f.grain]
+    for g in f.degenerate:
+        col = f"{alias[g.input]}.{g.column}"
+        item = col if g.name == g.column else f"{col} as {g.name}"
+        if item not in items and col not in items:
+            items.append(item)
+    joins = [f"{I}left join {p.alias}\n{I}{I}on {fact}.{p.fact_column} = {p.alias}.{p.parent_key}" for p in f.parents]
+    for fk in f.foreign_keys:
+        src = f"{alias[fk.input]}.{fk.column}"
+        if fk.role == "date":
+            items.append(f"coalesce(cast(strftime({src}, '%Y%m%d') as integer), {UNKNOWN_DATE_KEY}) as {fk.name}")
+        else:
+            d = dims[fk.dimension]
+            items.append(f"coalesce({d.name}.{d.surrogate_key}, {UNKNOWN_KEY}) as {fk.name}")
+            joins.append(f"{I}left join {d.name}\n{I}{I}on {src} = {d.name}.{d.natural_key}")
+    for m in f.measures:
+        items.append(f"{alias[m.input]}.{m.column}" + (f" as {m.name}" if m.name != m.column else ""))
+    joined = _select(items) + f"\n{I}from {fact}\n" + "\n".join(joins)
+    ctes.append(_cte("joined", joined.rstrip()))
+    grain = ", ".join(f"'joined.{c}'" for c in f.grain)
+    final = _select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
+    ctes.append(_cte("final", final))
+    return _with(ctes)
+
+
+# -- columns of every new model (for stand-in relations, YAML and the ERD) --------------------
+
+def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    types = _types(star)
+    for s in star.staging:
+        out[s.name] = [(c.name, c.data_type) for c in s.columns]
+    for d in star.dimensions:
+        t = types.get(d.base, {})
+        cols = [(d.surrogate_key, "varchar"), (d.natural_key, t.get(d.natural_key, "varchar"))]
+        moved = {o.attribute: o for o in d.outriggers}
+        for a in [] if d.distinct_of else d.attributes:
+            cols.append((moved[a].dimension.removeprefix("dim_") + "_key", "varchar") if a in moved else (a, t.get(a, "varchar")))
+        out[d.name] = cols
+    if star.date_dimension:
+        out[star.date_dimension.name] = [(n, t) for n, t, _, _ in DATE_COLUMNS]
+    for f in star.facts:
+        t = types.get(f.base, {})
+        parent_types = {p.alias: types.get(p.base, {}) for p in f.parents} | {"fact": t}
+        cols = [(f.surrogate_key, "varchar")] + [(c, t.get(c, "varchar")) for c in f.grain]
+        for g in f.degenerate:
+            if g.name not in dict(cols):
+                cols.append((g.name, parent_types[g.input].get(g.column, "varchar")))
+        cols += [(fk.name, "integer" if fk.role == "date" else "varchar") for fk in f.foreign_keys]
+        cols += [(m.name, parent_types[m.input].get(m.column, "double")) for m in f.measures]
+        out[f.name] = cols
+    return out
+
+
+# -- YAML -------------------------------------------------------------------------------------
+
+def _model_yaml(name: str, description: str, materialized: str, star: StarSpec, columns: list[dict], grain: list[str]) -> str:
+    meta: dict[str, Any] = {"request": star.request, "planner": star.planner, "version": __version__, "grain": grain}
+    model = {"name": name, "description": description,
+             "config": {"materialized": materialized, "meta": {"martsmith": meta}}, "columns": columns}
+    return dump_yaml({"version": 2, "models": [model]})
+
+
+def _pk(name: str, description: str) -> dict:
+    return {"name": name, "description": description, "data_tests": ["unique", "not_null"]}
+
+
+def _relationship(column: str, description: str, dim: str, key: str) -> dict:
+    return {"name": column, "description": description, "data_tests": [
+        "not_null", {"relationships": {"arguments": {"to": f"ref('{dim}')", "field": key}}}]}
+
+
+def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
+    dedupe = f" Keeps the latest row per {s.key} by {s.dedupe_order_by}." if s.dedupe else ""
+    cols = [_pk(s.key, f"Key of the {s.table} row.")]
+    for c in s.columns:
+        if c.name != s.key and c.transform != "none":
+            how = {"trim_lower": "trimmed and lower-cased", "cast_number": f"cast from text to {c.data_type}",
+                   "trim": "trimmed", "cast_timestamp": "cast to timestamp"}[c.transform]
+            cols.append({"name": c.name, "description": f"{c.source_column}, {how}."})
+    return _model_yaml(s.name, f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
+                       "view", star, cols, [s.key])
+
+
+def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
+    cols = [_pk(d.surrogate_key, f"Surrogate key of {d.natural_key} (martsmith.surrogate_key); the unknown member's is the key of null."),
+            {"name": d.natural_key, "description": f"Natural key; null on the unknown member.", "data_tests": ["unique"]}]
+    for o in d.outriggers:
+        key = o.dimension.removeprefix("dim_") + "_key"
+        cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
+    scd = "" if d.distinct_of else " SCD type 1: the latest values."
+    return _model_yaml(d.name, f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}",
+                       "table", star, cols, [d.surrogate_key])
+
+
+def date_yaml(dd: DateDimension, star: StarSpec) -> str:
+    cols = [_pk("date_key", DATE_COLUMNS[0][3])] + [{"name": n, "description": desc} for n, _, _, desc in DATE_COLUMNS[1:]]
+    return _model_yaml(dd.name, f"One row per day from {dd.start_date} to {dd.end_date} (exclusive), plus the unknown date -1.",
+                       "table", star, cols, ["date_key"])
+
+
+def fact_yaml(f: StarFact, star: StarSpec) -> str:
+    dims = {d.name: d for d in star.dimensions}
+    cols = [_pk(f.surrogate_key, f"Surrogate key of the grain ({', '.join(f.grain)}).")]
+    for fk in f.foreign_keys:
+        key = "date_key" if fk.role == "date" else dims[fk.dimension].surrogate_key
+        what = f"{fk.column} of {f.process if fk.input == 'fact' else fk.input}"
+        cols.append(_relationship(fk.name, f"{fk.dimension} by {what}; the unknown member when missing.", fk.dimension, key))
+    for m in f.measures:
+        entry: dict[str, Any] = {"name": m.name, "description": f"{m.additivity.replace('_', '-')} measure."}
+        if m.not_negative:
+            entry["data_tests"] = ["martsmith.not_negative"]
+        cols.append(entry)
+    return _model_yaml(f.name, f"One row per {f.process} row ({', '.join(f.grain)}): the {f.process} business process.",
+                       "table", star, cols, f.grain)
+
+
+def render_star(star: StarSpec) -> dict[str, str]:
+    """{path relative to the model path: text}: SQL + YAML per model, and the ERD."""
+    from martsmith.star.erd import erd_markdown
+
+    marts = f"marts/{star.area}"
+    files: dict[str, str] = {}
+    for s in star.staging:
+        if not s.existing:
+            folder = f"staging/{s.source_name}"
+            files[f"{folder}/{s.name}.sql"] = render_staging(s)
+            files[f"{folder}/{s.name}.yml"] = staging_yaml(s, star)
+    for d in star.dimensions:
+        files[f"{marts}/{d.name}.sql"] = render_dimension(d, star)
+        files[f"{marts}/{d.name}.yml"] = dimension_yaml(d, star)
+    if star.date_dimension:
+        dd = star.date_dimension
+        files[f"{marts}/{dd.name}.sql"] = render_date_dimension(dd)
+        files[f"{marts}/{dd.name}.yml"] = date_yaml(dd, star)
+    for f in star.facts:
+        files[f"{marts}/{f.name}.sql"] = render_fact(f, star)
+        files[f"{marts}/{f.name}.yml"] = fact_yaml(f, star)
+    files[f"{marts}/_{star.area}__erd.md"] = erd_markdown(star)
+    return files

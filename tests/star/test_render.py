@@ -1,0 +1,62 @@
+"""Rendered SQL, YAML and ERD of a planned star schema (golden-ish: the lines that matter)."""
+
+from __future__ import annotations
+
+import yaml
+
+from martsmith.star.erd import erd_mermaid
+from martsmith.star.plan import plan_star
+from martsmith.star.render import render_star
+from tests.star.conftest import FakeProbe
+from tests.star.test_plan import SALES
+
+
+def _files(shop, **kw):
+    return render_star(plan_star(shop, SALES, probe=FakeProbe(), **kw))
+
+
+def test_layout_and_determinism(shop):
+    files = _files(shop)
+    assert "staging/shop/stg_shop__orders.sql" in files
+    assert {"marts/sales/fct_order_items.sql", "marts/sales/dim_customer.yml", "marts/sales/dim_date.sql",
+            "marts/sales/_sales__erd.md"} <= set(files)
+    assert files == _files(shop)
+
+
+def test_staging_dedupes_and_cleans(shop):
+    sql = _files(shop)["staging/shop/stg_shop__customers.sql"]
+    assert "select * from {{ source('shop', 'customers') }}" in sql
+    assert "id as customer_id" in sql and "lower(trim(country)) as country" in sql
+    assert "qualify row_number() over (partition by id order by updated_at desc) = 1" in sql
+    assert sql.endswith("select * from renamed\n")
+
+
+def test_dimension_has_surrogate_key_and_unknown_member(shop):
+    sql = _files(shop)["marts/sales/dim_product.sql"]
+    assert "{{ martsmith.surrogate_key(['products.product_id']) }} as product_key" in sql
+    assert "union all" in sql and "{{ martsmith.surrogate_key(['null']) }} as product_key" in sql
+    props = yaml.safe_load(_files(shop)["marts/sales/dim_product.yml"])["models"][0]
+    assert props["columns"][0] == {"name": "product_key", "description": props["columns"][0]["description"],
+                                   "data_tests": ["unique", "not_null"]}
+
+
+def test_fact_coalesces_keys_and_tests_relationships(shop):
+    files = _files(shop)
+    sql = files["marts/sales/fct_order_items.sql"]
+    assert "coalesce(dim_product.product_key, {{ martsmith.surrogate_key(['null']) }}) as product_key" in sql
+    assert "on orders.customer_id = dim_customer.customer_id" in sql
+    assert "coalesce(cast(strftime(orders.shipped_at, '%Y%m%d') as integer), -1) as ship_date_key" in sql
+    cols = {c["name"]: c for c in yaml.safe_load(files["marts/sales/fct_order_items.yml"])["models"][0]["columns"]}
+    assert cols["order_item_key"]["data_tests"] == ["unique", "not_null"]
+    assert cols["customer_key"]["data_tests"][1] == {
+        "relationships": {"arguments": {"to": "ref('dim_customer')", "field": "customer_key"}}}
+    assert "{{ martsmith.date_spine('2024-01-01', '2026-01-01') }}" in files["marts/sales/dim_date.sql"]
+
+
+def test_erd(shop):
+    text = erd_mermaid(plan_star(shop, SALES, probe=FakeProbe(), snowflake=True))
+    assert text.startswith("erDiagram\n")
+    assert "        varchar order_item_key PK" in text and "        varchar customer_key FK" in text
+    assert '    fct_order_items }o--|| dim_customer : "customer_key"' in text
+    assert '    dim_product }o--|| dim_category : "category_key"' in text
+    assert "decimal unit_price" in text  # decimal(10,2) is not a Mermaid type
