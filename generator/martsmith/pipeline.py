@@ -19,7 +19,8 @@ from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefus
 from martsmith.invoke import Dbt
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
-from martsmith.spec import ModelSpec, TestSpec
+from martsmith.model_tests import model_tests
+from martsmith.spec import ModelSpec
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import LintWorker, lint_sql
 from martsmith.validate.static import check_spec, check_sql
@@ -50,6 +51,7 @@ class ModelResult:
     rows: int | None = None
     tests_passed: int = 0
     tests_warned: int = 0
+    findings: list[str] = field(default_factory=list)
     lint_fixed: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -65,6 +67,8 @@ class ModelResult:
             "grain": self.spec.grain,
             "planner": self.spec.planner,
             "notes": self.spec.notes,
+            "findings": self.findings,
+            "tests": [t.model_dump(exclude_defaults=True) for t in self.spec.tests],
             "spec": self.spec.model_dump(mode="json", exclude_defaults=True),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
@@ -100,28 +104,14 @@ def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str
     if not request or not request.strip():
         raise UsageError("The request is empty.", hint='Describe the model, e.g. "revenue by country per month".')
     check = lambda s: spec_findings(s, ctx.catalog)  # noqa: E731
+    catalog = ctx.catalog.without_generated_aggregates()
     if llm_model:
         from martsmith.plan.llm import plan_with_llm
 
-        return plan_with_llm(request, ctx.catalog, model=llm_model, name=name, check=check)
+        return plan_with_llm(request, catalog, model=llm_model, name=name, check=check)
     from martsmith.plan.offline import plan_offline
 
-    return plan_offline(request, ctx.catalog, name=name)
-
-
-def model_tests(spec: ModelSpec) -> list[TestSpec]:
-    """Tests every generated model carries: its key, and that it is not empty (a warning)."""
-    tests = [t for t in spec.tests]
-    have = {(t.name, t.column) for t in tests}
-    if spec.surrogate_key:
-        for name in ("unique", "not_null"):
-            if (name, spec.surrogate_key) not in have:
-                tests.append(TestSpec(name=name, column=spec.surrogate_key, reason="primary key of the grain"))
-    elif len(spec.grain) == 1 and ("unique", spec.grain[0]) not in have:
-        tests.append(TestSpec(name="unique", column=spec.grain[0], reason="the grain"))
-    if ("martsmith.not_empty", None) not in have:
-        tests.append(TestSpec(name="martsmith.not_empty", severity="warn", reason="an empty result usually means a filter matched nothing"))
-    return tests
+    return plan_offline(request, catalog, name=name)
 
 
 def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
@@ -140,29 +130,32 @@ def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
     return sql_path, sql_path.with_suffix(".yml"), sql_path.exists()
 
 
-def render_and_check(
-    spec: ModelSpec, ctx: Context, progress: Progress, linter: LintWorker | None = None
-) -> tuple[str, str, bool, dict]:
-    timings: dict[str, float] = {}
+def static_check(spec: ModelSpec, ctx: Context) -> float:
+    """Spec and SQL checks; raises ValidationFailed. Returns the seconds it took."""
     t = time.perf_counter()
     findings = spec_findings(spec, ctx.catalog)
-    timings["static"] = time.perf_counter() - t
     if findings:
         raise ValidationFailed(
             "The generated model failed static checks:\n" + "\n".join(f"  {f}" for f in findings), findings
         )
+    return time.perf_counter() - t
+
+
+def render_and_lint(
+    spec: ModelSpec, ctx: Context, progress: Progress, linter: LintWorker | None = None
+) -> tuple[str, str, bool, float]:
+    """(sql, yml, whether sqlfluff fixed something, seconds); raises on remaining violations."""
     progress("linting with sqlfluff")
     t = time.perf_counter()
     fname = f"{spec.name}.sql"
     sql = render_sql(spec)
     lint = linter.lint(sql, fname) if linter else lint_sql(sql, ctx.project.root, fname=fname)
-    timings["lint"] = time.perf_counter() - t
     if lint.findings:
         raise ValidationFailed(
             "sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in lint.findings),
             lint.findings,
         )
-    return lint.sql, render_properties(spec), lint.fixed, timings
+    return lint.sql, render_properties(spec), lint.fixed, time.perf_counter() - t
 
 
 def build(
@@ -234,7 +227,6 @@ def generate_model(
         progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
         t = time.perf_counter()
         spec = plan_request(request, ctx, name=name, llm_model=llm_model)
-        spec = spec.model_copy(update={"tests": model_tests(spec)})
         t_plan = time.perf_counter() - t
         sql_path, yml_path, exists = model_paths(spec, ctx)
         if exists and not force and not dry_run:
@@ -242,9 +234,17 @@ def generate_model(
                 f"A model named '{spec.name}' already exists ({sql_path.relative_to(project.root)}).",
                 hint="Pass --name to choose another name, or --force to replace it.",
             )
-        sql, yml, fixed, timings = render_and_check(spec, ctx, progress, linter)
-    result = ModelResult(spec, sql_path, yml_path, sql, yml, lint_fixed=fixed)
-    result.seconds.update(context=t_ctx, plan=t_plan, **timings)
+        t_static = static_check(spec, ctx)
+        # Only SQL that passed the safety checks ever runs, and only as a temp table.
+        progress("inferring tests from the model's data")
+        t = time.perf_counter()
+        with Warehouse(project) as wh:
+            tests, findings = model_tests(spec, ctx.catalog, wh)
+        spec = spec.model_copy(update={"tests": tests})
+        t_tests = time.perf_counter() - t
+        sql, yml, fixed, t_lint = render_and_lint(spec, ctx, progress, linter)
+    result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=findings, lint_fixed=fixed)
+    result.seconds.update(context=t_ctx, plan=t_plan, static=t_static, tests=t_tests, lint=t_lint)
     if dry_run:
         return result
     if confirm is not None and not confirm(result):

@@ -114,10 +114,11 @@ def test_failing_build_leaves_tree_and_warehouse_as_they_were(sample_project, sn
 
     original = pipeline.model_tests
 
-    def with_wrong_test(spec):
+    def with_wrong_test(spec, *args):
         # A test the data is sure to fail: the grain column takes a value outside this list.
-        col = spec.dimensions[0].name
-        return original(spec) + [TestSpec(name="accepted_values", column=col, arguments={"values": ["nope"]})]
+        tests, findings = original(spec, *args)
+        wrong = TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
+        return tests + [wrong], findings
 
     monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
     before = snapshot(sample_project)
@@ -139,9 +140,12 @@ def test_failing_forced_rebuild_restores_the_old_table(sample_project, snapshot,
     old_rows = sorted(con.execute("select * from main.keep_me").fetchall())
     con.close()
     original = pipeline.model_tests
-    monkeypatch.setattr(pipeline, "model_tests", lambda spec: original(spec) + [
-        TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
-    ])
+    def with_wrong_test(spec, *args):
+        tests, findings = original(spec, *args)
+        wrong = TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
+        return tests + [wrong], findings
+
+    monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
     result = run(sample_project, "number of customers per country", "--name", "keep_me", "--yes", "--force")
     assert result.exit_code == 6, result.output
     assert snapshot(sample_project) == before
@@ -194,3 +198,24 @@ def test_missing_project(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["model", "number of orders", "--yes"])
     assert result.exit_code == 3
     assert "No dbt project found" in result.output
+
+
+def test_inferred_tests_are_written_and_pass(sample_project):
+    result = run(sample_project, "number of orders per status", "--name", "per_status", "--yes")
+    assert result.exit_code == 0, result.output
+    props = yaml.safe_load((sample_project / "models/marts/per_status.yml").read_text())["models"][0]
+    count = next(c for c in props["columns"] if c["name"] == "order_count")
+    # A count is never negative: inferred from the preview's profile, then built and passed in dbt.
+    assert "martsmith.not_negative" in count["data_tests"]
+    assert "4 passed" in result.output
+
+
+def test_generated_aggregates_are_not_re_aggregated(sample_project):
+    request = "average order amount by customer city"
+    assert run(sample_project, request, "--name", "avg_first", "--yes").exit_code == 0
+    result = run(sample_project, request, "--name", "avg_second", "--yes")
+    assert result.exit_code == 0, result.output
+    sql = (sample_project / "models/marts/avg_second.sql").read_text()
+    # An average of averages would be wrong: the second model reads the source again.
+    assert "ref('avg_first')" not in sql
+    assert "{{ source('shop', 'orders') }}" in sql

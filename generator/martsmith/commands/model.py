@@ -23,6 +23,8 @@ def _describe(result) -> str:
         lines.append(click.style("  note: ", fg="yellow") + note)
     if spec.tests:
         lines.append("  tests: " + ", ".join(f"{t.name}({t.column})" if t.column else t.name for t in spec.tests))
+    for finding in result.findings:
+        lines.append(click.style("  data finding: ", fg="magenta") + finding)
     return "\n".join(lines)
 
 

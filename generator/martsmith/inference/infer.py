@@ -19,6 +19,7 @@ check stage runs each one against the data before anything is written.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
@@ -205,7 +206,8 @@ def canonical_values(top_values: list[tuple]) -> tuple[list[str], list[str]]:
 
 
 def _family_number(col: ColumnProfile) -> bool:
-    return col.family == "number" and isinstance(col.min, (int, float)) and isinstance(col.max, (int, float))
+    # DECIMAL columns come back as decimal.Decimal: as much a number as int and float.
+    return col.family == "number" and isinstance(col.min, (int, float, Decimal)) and isinstance(col.max, (int, float, Decimal))
 
 
 def measures(f: Facts) -> list[TestSpec]:

@@ -14,6 +14,8 @@ this package's (`martsmith.surrogate_key`) so the same file compiles on any adap
 
 from __future__ import annotations
 
+import re
+
 from martsmith.spec import DimensionSpec, FilterSpec, InputSpec, MeasureSpec, ModelSpec, Scalar
 
 INDENT = "    "
@@ -86,8 +88,39 @@ def _cte(name: str, body: str) -> str:
     return f"{name} as (\n\n{body}\n\n)"
 
 
+MAX_LINE = 100  # the line length of the default .sqlfluff
+
+
+JINJA_CALL = re.compile(r"^\{\{ ([\w.]+)\((.*)\) \}\}(.*)$")
+
+
+def _expand_jinja(expr: str, indent: str) -> str:
+    """`{{ f(args) }} rest` with the arguments on their own line, when the line is too long
+    (Jinja may span lines; sqlfluff cannot split it for us)."""
+    match = JINJA_CALL.match(expr)
+    if len(indent + expr) <= MAX_LINE or not match:
+        return indent + expr
+    name, args, rest = match.groups()
+    return f"{indent}{{{{ {name}(\n{indent}{INDENT}{args}\n{indent}) }}}}{rest}"
+
+
+def _wrap(item: str, indent: str) -> str:
+    """A select item on as many lines as it needs to stay under MAX_LINE: the alias on its own
+    line, a cast's inner expression on its own line, a long Jinja call's arguments on theirs."""
+    if len(indent + item) <= MAX_LINE or " as " not in item:
+        return indent + item
+    expr, alias = item.rsplit(" as ", 1)
+    inner = indent + INDENT
+    if len(inner + expr) > MAX_LINE and expr.startswith("cast(") and expr.endswith(")"):
+        body, _, type_ = expr[len("cast("):-1].rpartition(" as ")
+        return f"{indent}cast(\n{_expand_jinja(f'{body} as {type_}', inner)}\n{indent}) as {alias}"
+    if len(indent + expr) > MAX_LINE:
+        return f"{_expand_jinja(expr, indent)} as {alias}"
+    return f"{indent}{expr}\n{inner}as {alias}"
+
+
 def _select_list(items: list[str], indent: str = INDENT * 2) -> str:
-    return ",\n".join(indent + item for item in items)
+    return ",\n".join(_wrap(item, indent) for item in items)
 
 
 def render_aggregate(spec: ModelSpec) -> str:

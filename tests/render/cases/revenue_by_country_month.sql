@@ -31,7 +31,8 @@ aggregated as (
 final as (
 
     select
-        {{ martsmith.surrogate_key(['customer_country', 'order_month']) }} as revenue_by_country_month_key,
+        {{ martsmith.surrogate_key(['customer_country', 'order_month']) }}
+            as revenue_by_country_month_key,
         customer_country,
         order_month,
         total_revenue
