@@ -68,6 +68,12 @@ def test_rules_go_to_the_node_they_name():
     assert [s.name for s in out[ORDERS.label]] == ["not_null", "relationships"]
 
 
-def test_llm_is_honestly_not_supported():
-    with pytest.raises(UsageError, match="--llm is not supported for --rules yet"):
+def test_llm_rules_need_a_key(monkeypatch):
+    # --llm now reads rules through litellm (tests/inference/test_rules_llm.py); without a key
+    # it stops before any request, naming the variable to set.
+    from martsmith.errors import LLMError
+
+    for var in ("OPENAI_API_KEY", "MARTSMITH_LLM_API_KEY", "MARTSMITH_LLM_API_BASE"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(LLMError, match="OPENAI_API_KEY"):
         parse_rules("amount is never negative", ORDERS, CAT, llm_model="openai/gpt-4.1-mini")

@@ -262,10 +262,9 @@ def assign_rules(
     """{label: tests} for the rules in `text`: each rule goes to the first table it can be
     read against (whose columns, or entity for "every X has a Y", it names)."""
     if llm_model:
-        raise UsageError(
-            "--llm is not supported for --rules yet: rules are read by the offline grammar only.",
-            hint="Drop --llm and write the rules in the accepted forms: " + "; ".join(FORMS) + ".",
-        )
+        from martsmith.inference.rules_llm import assign_rules_llm
+
+        return assign_rules_llm(split_rules(text), tables, catalog, model=llm_model)
     out: dict[str, list[TestSpec]] = {t.label: [] for t in tables}
     for rule in split_rules(text):
         first_error: RulesError | None = None
