@@ -59,6 +59,25 @@ def llm_option(func: Callable) -> Callable:
     )(func)
 
 
+def ask_to_write(question: str, *, yes: bool, shown: str | None = None, action: str = "write") -> bool:
+    """The confirmation every writing command asks for: True with --yes; in a terminal, show
+    `shown` and ask; off a terminal, refuse (a script must say --yes)."""
+    import sys
+
+    from martsmith.errors import WriteRefused
+
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise WriteRefused(
+            "Not writing without confirmation: stdin is not a terminal.",
+            hint=f"Pass --yes to {action}, or --dry-run to only look.",
+        )
+    if shown:
+        click.echo(shown, err=True)
+    return click.confirm(question, default=True, err=True)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, sort_keys=False))
 
@@ -69,4 +88,4 @@ def progress(message: str, *, quiet: bool = False) -> None:
         click.echo(click.style("· ", fg="cyan") + message, err=True)
 
 
-__all__ = ["Project", "project_options", "format_option", "llm_option", "emit_json", "progress"]
+__all__ = ["Project", "project_options", "format_option", "llm_option", "ask_to_write", "emit_json", "progress"]

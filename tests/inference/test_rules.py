@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from martsmith.context.catalog import ForeignKey
-from martsmith.errors import UsageError
 from martsmith.inference.rules import RulesError, assign_rules, parse_rules
 
 from .conftest import catalog, col, table

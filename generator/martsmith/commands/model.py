@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Callable
 
 import click
 
-from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
 
 
 def _describe(result) -> str:
@@ -37,24 +35,6 @@ def _summary(result, root) -> str:
     elif result.written:
         lines.append("  compiled (not built: --no-build)")
     return "\n".join(lines)
-
-
-def _confirm_in_terminal(yes: bool) -> Callable | None:
-    if yes:
-        return None
-
-    def confirm(result) -> bool:
-        from martsmith.errors import WriteRefused
-
-        if not sys.stdin.isatty():
-            raise WriteRefused(
-                "Not writing without confirmation: stdin is not a terminal.",
-                hint="Pass --yes to write and build, or --dry-run to only look.",
-            )
-        click.echo(_describe(result), err=True)
-        return click.confirm("Write and build this model?", default=True, err=True)
-
-    return confirm
 
 
 @click.command()
@@ -93,7 +73,9 @@ def model(request, name, llm_model, dry_run, yes, no_build, force, output_format
         dry_run=dry_run,
         no_build=no_build,
         force=force,
-        confirm=_confirm_in_terminal(yes),
+        confirm=lambda r: ask_to_write(
+            "Write and build this model?", yes=yes, shown=_describe(r), action="write and build"
+        ),
         progress=lambda m: progress(m, quiet=quiet),
     )
     if output_format == "json":

@@ -3,11 +3,10 @@ dimensions with unknown members, a date dimension, facts, their tests and an ERD
 
 from __future__ import annotations
 
-import sys
 
 import click
 
-from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
 
 
 def _describe(result) -> str:
@@ -49,7 +48,7 @@ def star(description, source, snowflake, area, llm_model, dry_run, yes, output_f
       martsmith star --from-source shop --dry-run
       martsmith star "order lines as the fact with products" --snowflake --yes
     """
-    from martsmith.errors import UsageError, WriteRefused
+    from martsmith.errors import UsageError
     from martsmith.star.build import generate_star
 
     if not description and not source:
@@ -59,13 +58,9 @@ def star(description, source, snowflake, area, llm_model, dry_run, yes, output_f
     quiet = output_format == "json"
 
     def confirm(result) -> bool:
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            raise WriteRefused("Not writing without confirmation: stdin is not a terminal.",
-                               hint="Pass --yes to write and build, or --dry-run to only look.")
-        click.echo(_describe(result), err=True)
-        return click.confirm("Write and build these models?", default=True, err=True)
+        return ask_to_write(
+            "Write and build these models?", yes=yes, shown=_describe(result), action="write and build"
+        )
 
     if llm_model:
         from martsmith.star.plan_llm import generate_star_llm

@@ -3,11 +3,10 @@ against the data, merge them into the project's YAML and run `dbt test`."""
 
 from __future__ import annotations
 
-import sys
 
 import click
 
-from martsmith.options import emit_json, format_option, llm_option, progress, project_options
+from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
 
 
 def _test_label(t) -> str:
@@ -49,19 +48,6 @@ def describe_plan(plan, *, explain: bool) -> str:
     return "\n".join(lines)
 
 
-def _confirm(plan, yes: bool) -> bool:
-    if yes:
-        return True
-    from martsmith.errors import WriteRefused
-
-    if not sys.stdin.isatty():
-        raise WriteRefused(
-            "Not writing without confirmation: stdin is not a terminal.",
-            hint="Pass --yes to write the tests, or --dry-run to only look.",
-        )
-    return click.confirm("Write these tests and run dbt test?", default=True, err=True)
-
-
 @click.command()
 @click.argument("nodes", nargs=-1, required=True)
 @click.option("--rules", default=None, metavar="TEXT", help='Rules in plain words, separated by ";" '
@@ -99,7 +85,7 @@ def tests(nodes, rules, llm_model, explain, dry_run, yes, include_failing, outpu
     if not dry_run and plan.changed:
         if not quiet:
             click.echo(describe_plan(plan, explain=explain), err=not yes)
-        if not _confirm(plan, yes):
+        if not ask_to_write("Write these tests and run dbt test?", yes=yes, action="write the tests"):
             raise WriteRefused("Nothing was written.")
         apply_tests(plan, ctx, progress=say)
     if output_format == "json":

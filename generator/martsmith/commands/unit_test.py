@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Callable
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
+from martsmith.options import ask_to_write, emit_json, format_option, progress, project_options
 
 
 def _describe(result, root) -> str:
@@ -22,24 +20,6 @@ def _describe(result, root) -> str:
             lines.append(click.style("  not covered (--rows too small): ", fg="yellow") + c.reason)
     lines.append(f"  file: {result.yml_path.relative_to(root)}")
     return "\n".join(lines)
-
-
-def _confirm_in_terminal(yes: bool, root) -> Callable | None:
-    if yes:
-        return None
-
-    def confirm(result) -> bool:
-        from martsmith.errors import WriteRefused
-
-        if not sys.stdin.isatty():
-            raise WriteRefused(
-                "Not writing without confirmation: stdin is not a terminal.",
-                hint="Pass --yes to write and test, or --dry-run to only look.",
-            )
-        click.echo(_describe(result, root), err=True)
-        return click.confirm("Write this unit test and run it?", default=True, err=True)
-
-    return confirm
 
 
 @click.command("unit-test")
@@ -72,7 +52,9 @@ def unit_test(model, max_rows, dry_run, yes, output_format, project) -> None:
         proj,
         max_rows=max_rows,
         dry_run=dry_run,
-        confirm=_confirm_in_terminal(yes, proj.root),
+        confirm=lambda r: ask_to_write(
+            "Write this unit test and run it?", yes=yes, shown=_describe(r, proj.root), action="write and test"
+        ),
         progress=lambda m: progress(m, quiet=quiet),
     )
     if output_format == "json":
