@@ -171,7 +171,10 @@ def categories(f: Facts) -> list[TestSpec]:
     for col in f.profile.columns:
         if col.family != "text" or col.name in (f.key, *fk_columns) or not col.top_values:
             continue
-        distinct = len(col.top_values)
+        # Spelling variants ('Germany', 'GERMANY ') are one category written badly: count the
+        # categories, so that messy data still gets its test (which then reports the variants).
+        values, variants = canonical_values(col.top_values)
+        distinct = len(values)
         non_null = f.rows - col.null_count
         if distinct > ev.MAX_VALUES or non_null / distinct < ev.MIN_REPEATS:
             continue
@@ -179,7 +182,6 @@ def categories(f: Facts) -> list[TestSpec]:
             continue
         if (col.max_length or 0) > ev.MAX_CATEGORY_LENGTH:
             continue
-        values, variants = canonical_values(col.top_values)
         reason = f"{non_null:,} values, {distinct} distinct (each seen {non_null // distinct:,} times on average): categorical"
         if variants:
             reason += "; spelling variants left out: " + ", ".join(variants)
