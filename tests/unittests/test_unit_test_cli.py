@@ -149,3 +149,42 @@ def test_a_failing_unit_test_is_rolled_back(project: Path, monkeypatch):
     assert result.exit_code == 6, result.output
     assert "dbt test failed on the generated unit test; nothing was kept" in result.stderr
     assert _tree(project) == before
+
+
+def test_a_mart_from_martsmith_model_gets_a_unit_test_with_expected_rows(sample_project: Path):
+    """Regression: QUALIFY-dedupe import CTEs, a left join, GROUP BY, date_trunc and an md5 key
+    used to give no orders and an empty `expect`."""
+    root = sample_project
+    made = CliRunner().invoke(main, ["model", "total revenue by customer country per month", "--yes",
+                                     "--project-dir", str(root)])
+    assert made.exit_code == 0, made.output
+    name = "total_revenue_by_customer_country_order_month"
+    assert "qualify row_number()" in (root / f"models/marts/{name}.sql").read_text()
+
+    result = _run(root, name, "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["written"] and out["passed"]
+    assert out["expected_rows"] > 0
+    assert all(n > 0 for n in out["given"].values()), out["given"]
+    reasons = {c["reason"]: c["covered"] for c in out["coverage"]}
+    assert all(reasons.values()), reasons
+    assert any("left join" in r and "a key with a match" in r for r in reasons), reasons
+    assert any("left join" in r and "a key without a match" in r for r in reasons), reasons
+
+    path = root / f"models/marts/{name}.yml"
+    text = path.read_text()
+    [test] = yaml.safe_load(text)["unit_tests"]
+    assert "generated" not in test["config"]["meta"]["martsmith"]
+    assert test["expect"]["rows"]
+    for given in test["given"]:  # the dedupe's partition and order columns are given
+        assert given["rows"] and all(r["id"] is not None and r["updated_at"] for r in given["rows"])
+
+    # Same inputs, same bytes: planning again renders the file exactly as written.
+    again = _run(root, name, "--dry-run", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["yml"] == text
+
+    res = Dbt(load_project(root)).invoke(["test", "--select", f"{name},test_type:unit"])
+    assert res.success, res.error
+    assert [(n.name, n.status) for n in res.nodes] == [(f"{name}__real_rows", "pass")]

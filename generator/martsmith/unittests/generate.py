@@ -7,7 +7,6 @@ only) -> expected rows (in-memory DuckDB) -> YAML merge -> write + dbt test (all
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +164,6 @@ def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: P
         description=_describe(node.name, max_rows),
         meta={
             "version": __version__,
-            "generated": dt.date.today().isoformat(),
             "covers": [c.reason for c in picked.coverage if c.covered],
         },
     )

@@ -3,8 +3,13 @@
 For each input the picker keeps at most `max_rows` rows, chosen greedily in this order of
 priority, one row per reason, the first in key order (so the same data gives the same rows):
 
-1. for each join, a left row whose key has a match (and that match on the right) and a left row
-   whose key has none; for right/full joins also a right row without a match;
+0. a row that reaches the output: for each input that is not the joined side of a join, a row
+   that passes its WHERE filters and has a match in every join it drives (or, when the data has
+   none, as close as it gets), and its join partners; without it, a model whose inputs have data
+   could get a unit test that expects no rows;
+1. for each join, a left row whose key has a match (and that match on the right) unless one is
+   picked already, and a left row whose key has none; for right/full joins also a right row
+   without a match;
 2. a row for each CASE branch (each WHEN, and the ELSE) and for each WHERE conjunct, one that
    passes and one that is filtered out;
 3. a row with a null in each column the model uses;
@@ -127,6 +132,45 @@ def _unmatched(key_sql: str, other_key: str, other_relation: str) -> str:
     )
 
 
+def _join_partner(stage: _Stage, edge: JoinEdge, prefer: list[str]) -> None:
+    """A right row matching a staged left row that has no staged partner yet, one that also
+    satisfies `prefer` if the data has one."""
+    keyed = (
+        f"({edge.right_key}) in (select ({edge.left_key}) from {stage.tmp[edge.left]} "
+        f"where ({edge.left_key}) not in (select ({edge.right_key}) from {stage.tmp[edge.right]} "
+        f"where ({edge.right_key}) is not null))"
+    )
+    for preds in ([keyed, *prefer], [keyed]):
+        if stage.add(edge.right, " and ".join(preds)):
+            return
+
+
+def _reaching_output(stage: _Stage, joins: list[JoinEdge], shape: ModelShape) -> list[tuple[str, RelKey, str, str]]:
+    """Step 0: a row of each driving input through its filters and joins, with its partners."""
+    filters = {k: [c.predicate for c in shape.conditions if c.relation == k and c.passes] for k in stage.inputs}
+
+    def matches(key: RelKey, *, staged: bool) -> list[str]:
+        return [_matched(j, stage.tmp[j.right] if staged else stage.inputs[j.right].relation)
+                for j in joins if j.left == key]
+
+    joined = {j.right for j in joins}
+    drivers = [k for k in stage.inputs if k not in joined] or list(stage.inputs)[:1]
+    checks = []
+    for key in drivers:
+        wanted = filters[key] + matches(key, staged=False)
+        for preds in (wanted, filters[key], []):  # the closest row the data has
+            if stage.add(key, " and ".join(preds) or "true"):
+                break
+        if wanted:
+            checks.append((
+                f"a row through every filter and join of {stage.inputs[key].label}", key,
+                " and ".join(filters[key] + matches(key, staged=True)), " and ".join(wanted),
+            ))
+    for j in joins:  # in join order, so that a chain a -> b -> c gets b, then c
+        _join_partner(stage, j, filters[j.right] + matches(j.right, staged=False))
+    return checks
+
+
 def _partners(stage: _Stage, edge: JoinEdge, *, limit: int) -> None:
     """Right rows matching the staged left rows, and left rows matching staged right rows."""
     stage.add(edge.right, f"({edge.right_key}) in (select ({edge.left_key}) from {stage.tmp[edge.left]})", limit)
@@ -140,12 +184,14 @@ def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int 
     try:
         known = set(stage.inputs)
         joins = [j for j in shape.joins if j.left in known and j.right in known]
-        checks: list[tuple[str, RelKey, str, str]] = []  # reason, input, staged test, data test
+        # reason, input, staged test, data test
+        checks: list[tuple[str, RelKey, str, str]] = _reaching_output(stage, joins, shape)
         for j in joins:
             left, right = stage.inputs[j.left], stage.inputs[j.right]
             name = f"{j.side} join {left.label} -> {right.label} on {j.text}"
-            if stage.add(j.left, _matched(j, right.relation)):
-                stage.add(j.right, f"({j.right_key}) in (select ({j.left_key}) from {stage.tmp[j.left]})")
+            has_match = stage.staged_has(j.left, _matched(j, stage.tmp[j.right]))
+            if not has_match and stage.add(j.left, _matched(j, right.relation)):
+                _join_partner(stage, j, [])
             checks.append((f"{name}: a key with a match", j.left, _matched(j, stage.tmp[j.right]), _matched(j, right.relation)))
             stage.add(j.left, _unmatched(j.left_key, j.right_key, right.relation))
             checks.append((

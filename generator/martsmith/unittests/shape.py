@@ -9,8 +9,12 @@ through CTEs and subqueries to the input relation it comes from ("unfolding"). W
 - every CASE branch and WHERE conjunct whose condition comes from one input, as a predicate that
   a row of that input satisfies (or fails).
 
-Conditions that mix inputs, or that pass through aggregates or window functions, are skipped:
-the picker cannot select one input's rows for them.
+A column keeps being followed through a CTE that filters rows (WHERE, QUALIFY dedupes such as
+`qualify row_number() over (partition by id order by updated_at desc) = 1`) or groups them (a
+GROUP BY key); it stops at a projection that is an aggregate or a window function. Conditions
+that mix inputs, or that pass through aggregates or window functions, are skipped: the picker
+cannot select one input's rows for them. The columns that windows, QUALIFY and GROUP BY read
+count as used: a fixture row without them (null in a dbt unit test) would dedupe or group wrongly.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Condition:
     relation: RelKey
     predicate: str
     reason: str
+    passes: bool = False  # a WHERE conjunct a row must satisfy to reach the model's output
 
 
 @dataclass
@@ -86,13 +91,16 @@ def _unfold(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tu
             col.replace(exp.column(col.name, quoted=True))
         elif isinstance(source, Scope):
             sub = source.expression
-            if not isinstance(sub, exp.Select) or sub.args.get("group") or sub.find(exp.Window):
+            if not isinstance(sub, exp.Select):
                 raise _NotRowLevel(col.sql())
             proj = next((s for s in sub.selects if s.alias_or_name == col.name), None)
             if proj is None:
                 raise _NotRowLevel(col.sql())
             inner = proj.this if isinstance(proj, exp.Alias) else proj
-            if inner.find(exp.AggFunc):
+            # Only the projection itself matters: a QUALIFY dedupe, a window in another column
+            # or a GROUP BY keep this column's value that of one input row (a group key is
+            # the same in every row of its group). An aggregate or a window here does not.
+            if inner.find(exp.AggFunc, exp.Window):
                 raise _NotRowLevel(col.sql())
             unfolded, sub_rels = _unfold(inner, source, inputs)
             rels |= sub_rels
@@ -176,7 +184,7 @@ def _where_conditions(scope: Scope, inputs: dict[int, RelKey]) -> list[Condition
             continue
         rel, pred = single
         text = _text(conjunct)
-        out.append(Condition(rel, _is_true(pred), f"WHERE {text}: passes"))
+        out.append(Condition(rel, _is_true(pred), f"WHERE {text}: passes", passes=True))
         out.append(Condition(rel, _is_not_true(pred), f"WHERE {text}: filtered out"))
     return out
 
@@ -254,6 +262,8 @@ def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
             if isinstance(source, exp.Table) and id(source) in inputs:
                 used.setdefault(inputs[id(source)], set()).add(col.name)
         for star in scope.expression.find_all(exp.Star):  # an unexpanded star keeps every column
+            if isinstance(star.parent, exp.AggFunc):  # count(*) counts rows, it reads no column
+                continue
             for source in scope.sources.values():
                 if isinstance(source, exp.Table) and id(source) in inputs:
                     used.setdefault(inputs[id(source)], set()).update(lowered[inputs[id(source)]])
