@@ -23,18 +23,23 @@ $(STAMP): pyproject.toml
 	fi
 	@touch $(STAMP)
 
-# Scaffold demo/ (git-ignored) with the sample shop data and generate models from plain words.
+# Scaffold demo/ (git-ignored) with the sample shop data and generate from plain words: models,
+# inferred tests on the raw source, a star schema and a dbt unit test.
+M := ../$(BIN)/martsmith
 demo: install
 	@rm -rf demo
 	$(BIN)/martsmith init demo --sample
-	cd demo && ../$(BIN)/martsmith model "total revenue by customer country per month" --yes
-	cd demo && ../$(BIN)/martsmith model "number of orders per status" --yes
-	cd demo && ../$(BIN)/martsmith model "top 10 products by quantity sold" --yes
-	cd demo && ../$(BIN)/martsmith model "average order amount by customer city, completed orders only" --yes
+	cd demo && $(M) model "total revenue by customer country per month" --yes
+	cd demo && $(M) model "number of orders per status, excluding cancelled orders" --yes
+	cd demo && $(M) model "top 10 products by quantity sold in 2025" --yes
+	cd demo && $(M) model "average order amount by customer city" --yes
+	cd demo && $(M) tests source:shop.orders source:shop.order_items source:shop.payments --yes
+	cd demo && $(M) star "sales star schema: order lines as the fact, with customers, products and dates as dimensions" --yes
+	cd demo && $(M) unit-test total_revenue_by_customer_country_order_month --yes
 	@echo
-	@echo "Demo project: demo/ (warehouse demo/demo.duckdb). Models written:"
-	@find demo/models/marts -name '*.sql' | sort | sed 's/^/  /'
-	@echo "Try: cd demo && ../$(BIN)/martsmith model \"monthly revenue by product category\" --dry-run"
+	@echo "Demo project: demo/ (warehouse demo/demo.duckdb). What was made:"
+	@cd demo && find models -name '*.sql' | sort | sed 's/^/  /'
+	@echo "Try: cd demo && $(M) model \"number of payments per method\" --dry-run"
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -93,6 +93,16 @@ def test_top_products_by_quantity_sold(shop):
     assert [(o.column, o.direction) for o in spec.order_by] == [("total_quantity", "desc")]
 
 
+def test_line_table_is_dated_by_its_header(shop):
+    # order_items has no date: "sold in 2025" and "per month" use the order's date, joined in.
+    spec = plan_offline("top 5 products by quantity sold in 2025", shop)
+    assert ("order_items", "order_id", "orders", "id", "left") in joins(spec)
+    assert [(f[0], f[1], f[4]) for f in filters(spec)] == [("orders", "ordered_at", "date")] * 2
+    assert any("dated by orders" in n for n in spec.notes)
+    monthly = plan_offline("total quantity per month", shop)
+    assert dims(monthly) == [("order_month", "orders", "ordered_at", "month")]
+
+
 def test_average_order_amount_by_city_in_year(shop):
     spec = plan_offline("average order amount by customer city in 2024", shop)
     assert measures(spec) == [("avg_order_amount", "avg", "orders", "amount")]

@@ -188,6 +188,17 @@ class _Assembler:
     def _time_column(self, table: str | None, words: list[str]) -> tuple[str, Column]:
         t = self.tables[table or self.base]
         col = main_time_column(t)
+        if col is None and table is None:
+            # A line table dates its rows through its header: the nearest table reachable
+            # many-to-one that has an event timestamp (order_items -> orders.ordered_at).
+            reachable = sorted(
+                (min(len(p) for p in paths), label) for label, paths in self.paths.items()
+                if paths and label != self.base and main_time_column(self.tables[label]) is not None
+            )
+            if reachable:
+                near = self.tables[reachable[0][1]]
+                self.notes.append(f"{t.name} has no date of its own: its rows are dated by {near.name}.")
+                t, col = near, main_time_column(near)
         if col is None:
             raise PlanError(f"{t.name} has no date or timestamp column to apply a time grain or date to.",
                             hint="Name the date column, e.g. 'by created_at month'.")
