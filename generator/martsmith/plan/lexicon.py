@@ -22,7 +22,8 @@ STOPWORDS = frozenset(
     all any some want need like would could can should will also as so then where whose
     table model report view dataset data overall together along broken down split grouped group
     including include includes included metric metrics kpi kpis breakdown within vs versus
-    """.split()
+    up
+    """.split()  # 'up': the particle of phrasal verbs ("signed up", "picked up")
 )
 
 # Words that name "rows of the table" when counted: "number of rows", "count of records".
