@@ -31,7 +31,7 @@ def shop() -> Catalog:
                           "shipped_at": "TIMESTAMP", "amount": "DECIMAL(12,2)", "updated_at": "TIMESTAMP"},
                src="shop", rows=1000, unique=False, values={"status": ["placed", "Shipped"]}),
         source("order_items", {"id": "INTEGER", "order_id": "INTEGER", "product_id": "INTEGER", "quantity": "INTEGER",
-                               "unit_price": "DECIMAL(10,2)"}, src="shop", rows=3000),
+                               "unit_price": "DECIMAL(10,2)", "discount": "DECIMAL(4,2)"}, src="shop", rows=3000),
     )
 
 
@@ -47,7 +47,9 @@ def billing() -> Catalog:
 
 
 class FakeProbe:
-    """Answers like a warehouse would, from fixed numbers."""
+    """Answers like a warehouse would, from fixed numbers. Measure tests go through the real
+    inference rules on a made-up profile (1,000 rows, min from `minimums`, max 100) and "fail"
+    in the data exactly when the minimum is negative."""
 
     def __init__(self, duplicates=None, minimums=None, containment=1.0):
         self._duplicates = duplicates or []
@@ -60,11 +62,29 @@ class FakeProbe:
     def duplicates(self, table, columns, limit=3):
         return self._duplicates
 
-    def minimum(self, table, column):
-        return self._minimums.get(column, 0)
-
     def numeric_text(self, table, column):
         return False
 
     def date_range(self, columns):
         return datetime.date(2024, 3, 1), datetime.date(2025, 6, 30)
+
+    def measure_checks(self, staging, table, columns):
+        from martsmith.inference import infer_tests
+        from martsmith.inference.check import CheckResult
+        from martsmith.profiling.types import ColumnProfile, TableProfile
+
+        rows = 1000
+        cols = [ColumnProfile(staging.key, "integer", "number", 0, rows)]
+        for c in columns:
+            low = self._minimums.get(c, 0)
+            cols.append(ColumnProfile(c, "double", "number", 0, 500, min=low, max=100, negative_count=int(low < 0)))
+        profile = TableProfile(label=staging.name, relation="staged", row_count=rows, columns=cols)
+        staged = Table(kind="model", name=table.name, schema="main", identifier="staged", primary_key=staging.key,
+                       columns=[Column(c.name, c.data_type) for c in cols])
+        out = []
+        for t in infer_tests(staged, profile, Catalog(tables=[staged]), {}):
+            if t.column in columns and t.name in ("martsmith.not_negative", "martsmith.accepted_range"):
+                failing = self._minimums.get(t.column, 0) < 0 and t.name == "martsmith.not_negative"
+                out.append(CheckResult(t, failures=int(failing), examples=[17] if failing else [],
+                                       message=f"1 {table.name} row has a negative {t.column} ({staging.key}s: 17)" if failing else ""))
+        return out

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
+import pytest
 import yaml
 
 from martsmith.star.erd import erd_mermaid
@@ -60,3 +65,44 @@ def test_erd(shop):
     assert '    fct_order_items }o--|| dim_customer : "customer_key"' in text
     assert '    dim_product }o--|| dim_category : "category_key"' in text
     assert "decimal unit_price" in text  # decimal(10,2) is not a Mermaid type
+
+
+# -- golden files: one layout, byte for byte --------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("MARTSMITH_UPDATE_GOLDEN") == "1"
+
+
+def _golden_files(shop) -> dict[str, str]:
+    """The sales layout, snowflaked (dim_category), with measure tests and one data finding."""
+    star = plan_star(shop, SALES, snowflake=True, probe=FakeProbe(minimums={"quantity": -1, "discount": 0.05}))
+    return render_star(star)
+
+
+def test_render_matches_golden(shop):
+    """Set MARTSMITH_UPDATE_GOLDEN=1 to rewrite tests/star/golden/ after an intended change."""
+    files = _golden_files(shop)
+    if UPDATE:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+    missing = []
+    for rel, text in files.items():
+        path = GOLDEN / rel
+        if UPDATE or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            missing += [] if UPDATE else [rel]
+            continue
+        assert text == path.read_text(), f"{rel} differs from its golden file"
+    if missing:
+        pytest.fail(f"golden files were missing and have been written; check them in: {', '.join(missing)}")
+    stale = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file())
+    assert stale == sorted(files), "golden files without a rendered file: rerun with MARTSMITH_UPDATE_GOLDEN=1"
+
+
+def test_long_select_items_are_laid_out_as_sqlfluff_would(tmp_path):
+    # No layout fix needed means one sqlfluff pass per file, not two (the star build lints ~10).
+    from martsmith.validate.lint import lint_sql
+
+    for rel in ("marts/sales/fct_order_items.sql", "marts/sales/dim_product.sql"):
+        result = lint_sql((GOLDEN / rel).read_text(), tmp_path, fname=Path(rel).name)
+        assert (result.fixed, result.findings) == (False, []), rel

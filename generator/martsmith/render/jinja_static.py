@@ -1,7 +1,8 @@
 """Render a model's Jinja to plain SQL *without dbt*, for static checks and linting.
 
 `source()`/`ref()` become the physical relations the catalog knows; the few macros generated code
-may call (`dbt.date_trunc`, `martsmith.surrogate_key`, `config`) become equivalent plain SQL.
+may call (`dbt.date_trunc`, `martsmith.surrogate_key`, `martsmith.date_spine`, `config`) become
+equivalent plain SQL.
 Anything else is refused: generated SQL has no business calling arbitrary Jinja.
 
 >>> render_static("select * from {{ ref('m') }}", {("ref", "m"): '"main"."m"'})
@@ -10,6 +11,7 @@ Anything else is refused: generated SQL has no business calling arbitrary Jinja.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Callable
 
@@ -32,11 +34,30 @@ def _surrogate_key(fields: list[str]) -> str:
     return "md5(" + (parts or "''") + ")"
 
 
+def _date_expression(value: str) -> str:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(value)):
+        return f"cast('{value}' as date)"
+    return f"cast({value} as date)"
+
+
+def _date_spine(start_date: str, end_date: str) -> str:
+    """martsmith.date_spine in plain SQL: one row per day in [start, end), column `date_day`.
+    (A scalar range() unnested, not the range() table function the safety check refuses.)
+
+    >>> _date_spine('2024-01-01', 'current_date')
+    "select cast(unnest(range(cast('2024-01-01' as date), cast(current_date as date), interval 1 day)) as date) as date_day"
+    """
+    return (
+        f"select cast(unnest(range({_date_expression(start_date)}, {_date_expression(end_date)}, "
+        "interval 1 day)) as date) as date_day"
+    )
+
+
 def macro_namespaces() -> dict[str, object]:
     """Plain-SQL stand-ins for the dbt and martsmith macros generated code uses."""
     return {
         "dbt": SimpleNamespace(date_trunc=_date_trunc),
-        "martsmith": SimpleNamespace(surrogate_key=_surrogate_key),
+        "martsmith": SimpleNamespace(surrogate_key=_surrogate_key, date_spine=_date_spine),
         "config": lambda *a, **k: "",
     }
 
@@ -71,7 +92,7 @@ def render_static(
     except jinja2.UndefinedError as exc:
         raise JinjaCheckError(
             f"The SQL uses Jinja martsmith cannot check: {exc}. Only ref(), source(), config(), "
-            "dbt.date_trunc() and martsmith.surrogate_key() are allowed in generated models."
+            "dbt.date_trunc(), martsmith.surrogate_key() and martsmith.date_spine() are allowed in generated models."
         ) from exc
     except jinja2.TemplateError as exc:
         raise JinjaCheckError(f"The SQL's Jinja is invalid: {exc}") from exc

@@ -7,8 +7,8 @@ extended with *stand-in* relations: each new model with the columns and types it
 
 from __future__ import annotations
 
-import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,12 +23,9 @@ from martsmith.star.probe import WarehouseProbe
 from martsmith.star.render import model_columns, render_star
 from martsmith.star.spec import StarSpec
 from martsmith.validate.findings import Finding
-from martsmith.validate.lint import lint_sql
+from martsmith.validate.lint import LintResult, LintWorker, lint_sql
 from martsmith.validate.static import check_sql
 from martsmith.write import FileTransaction, RelationGuard
-
-DATE_SPINE = re.compile(r"\{\{\s*martsmith\.date_spine\(\s*'([0-9-]+)'[^}]*\}\}")
-
 
 @dataclass
 class StarResult:
@@ -65,34 +62,37 @@ def stand_in_catalog(catalog: Catalog, star: StarSpec, schema: str) -> Catalog:
     return Catalog(tables=tables, foreign_keys=catalog.foreign_keys, undeclared=catalog.undeclared)
 
 
-def _plain_date_spine(sql: str) -> str:
-    # render_static knows no date_spine: a one-row stand-in with the same column suffices for
-    # the safety and column checks (the macro itself is tested with the package).
-    return DATE_SPINE.sub(lambda m: f"select cast('{m.group(1)}' as date) as date_day", sql)
+def check_files(
+    star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress, linter: LintWorker | None = None
+) -> dict[str, str]:
+    """Static checks and sqlfluff on every SQL file; returns the files with lint fixes applied.
 
+    With a `linter` (a warmed-up worker process), sqlfluff runs there while this process does
+    the static checks: the two overlap on a second core."""
+    sql = {path: text for path, text in files.items() if path.endswith(".sql")}
 
-def check_files(star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress) -> dict[str, str]:
-    """Static checks and sqlfluff on every SQL file; returns the files with lint fixes applied."""
-    catalog = stand_in_catalog(ctx.catalog, star, ctx.project.schema)
-    findings: list[str] = []
-    for path, text in files.items():
-        if path.endswith(".sql"):
-            findings += [f"{Path(path).name}: {f}" for f in check_sql(_plain_date_spine(text), catalog)]
-    if findings:
-        raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
-    progress("linting with sqlfluff")
+    def lint_all() -> dict[str, LintResult]:
+        if linter is not None:
+            return {path: linter.lint(text, Path(path).name) for path, text in sql.items()}
+        return {path: lint_sql(text, ctx.project.root, fname=Path(path).name) for path, text in sql.items()}
+
+    pool = ThreadPoolExecutor(max_workers=1) if linter is not None else None
+    linted = pool.submit(lint_all) if pool is not None else None
+    try:
+        catalog = stand_in_catalog(ctx.catalog, star, ctx.project.schema)
+        findings = [f"{Path(path).name}: {f}" for path, text in sql.items() for f in check_sql(text, catalog)]
+        if findings:
+            raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
+        progress("linting with sqlfluff")
+        results = linted.result() if linted is not None else lint_all()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     out = dict(files)
     lint_findings: list[str] = []
-    for path, text in files.items():
-        if path.endswith(".sql"):
-            # sqlfluff's templater knows no date_spine either: lint the stand-in, put the call back.
-            calls = {_plain_date_spine(m.group(0)): m.group(0) for m in DATE_SPINE.finditer(text)}
-            lint = lint_sql(_plain_date_spine(text), ctx.project.root, fname=Path(path).name)
-            fixed = lint.sql
-            for plain, call in calls.items():
-                fixed = fixed.replace(plain, call)
-            out[path] = fixed
-            lint_findings += [f"{Path(path).name}: {f}" for f in lint.findings]
+    for path, lint in results.items():
+        out[path] = lint.sql
+        lint_findings += [f"{Path(path).name}: {f}" for f in lint.findings]
     if lint_findings:
         raise ValidationFailed("sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in lint_findings))
     return out
@@ -162,16 +162,25 @@ def generate_star(
             hint="Use the offline planner (drop --llm); name the fact and dimensions in the description.",
         )
     t0 = time.perf_counter()
-    ctx = load_context(project, progress)
-    progress("planning the star schema (offline)")
-    with Warehouse(project) as wh:
-        star = plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=WarehouseProbe(wh))
-    models_dir = project.models_dir.relative_to(project.root)
-    files = {str(models_dir / p): text for p, text in render_star(star).items()}
-    if not dry_run:
-        _refuse_existing(star, files, ctx)
-    files = check_files(star, files, ctx, progress)
+    seconds: dict[str, float] = {}
+    # sqlfluff warms up in a second process while dbt parses the project in this one.
+    with LintWorker(project.root) as linter:
+        ctx = load_context(project, progress)
+        seconds["context"] = time.perf_counter() - t0
+        progress("planning the star schema (offline)")
+        t = time.perf_counter()
+        with Warehouse(project) as wh:
+            star = plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=WarehouseProbe(wh))
+        seconds["plan"] = time.perf_counter() - t
+        models_dir = project.models_dir.relative_to(project.root)
+        files = {str(models_dir / p): text for p, text in render_star(star).items()}
+        if not dry_run:
+            _refuse_existing(star, files, ctx)
+        t = time.perf_counter()
+        files = check_files(star, files, ctx, progress, linter)
+        seconds["lint_and_static"] = time.perf_counter() - t
     result = StarResult(star, files)
+    result.seconds.update(seconds)
     result.seconds["check"] = time.perf_counter() - t0
     if dry_run:
         return result

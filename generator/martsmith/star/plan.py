@@ -125,6 +125,16 @@ def _fks(catalog: Catalog, tables: list[Table], probe: Probe | None, notes: list
                 notes.append(f"{fk.table}.{fk.column}: {1 - share:.1%} of the values are missing from "
                              f"{fk.ref_table}; a fact using it points them at the unknown member")
         out.append(fk)
+    targets: dict[tuple[str, str], set[str]] = {}
+    for fk in out:
+        targets.setdefault((fk.table, fk.column), set()).add(fk.ref_table)
+    for (table, column), refs in sorted(targets.items()):
+        if len(refs) > 1:
+            raise PlanError(
+                f"{catalog.table(table).name}.{column} could point at several tables: "
+                f"{', '.join(sorted(catalog.table(r).name for r in refs))}.",
+                hint="Keep one `relationships` test on the column: the table it really points at.",
+            )
     return out
 
 
@@ -142,6 +152,66 @@ def _ambiguous(tables: list[Table]) -> None:
                         hint="Declare the one you mean with a `relationships` test on the column, or "
                         "name the table in the description.",
                     )
+
+
+def _role_key(column: str, entity: str) -> str:
+    """customer_id -> customer_key; a column named after a role keeps it: buyer_id -> buyer_key."""
+    role = re.sub(r"_?(id|key|sk)$", "", column)
+    return f"{entity}_key" if role in ("", entity) else f"{role}_key"
+
+
+def _cycle(fks: list[ForeignKey], start: set[str] | None = None) -> list[ForeignKey]:
+    """The foreign keys of one cycle (a -> b -> ... -> a), [] if there is none (reachable from
+    `start`, when given)."""
+    edges: dict[str, list[ForeignKey]] = {}
+    for fk in fks:
+        edges.setdefault(fk.table, []).append(fk)
+    done: set[str] = set()
+
+    def visit(node: str, path: list[ForeignKey], on_path: dict[str, int]) -> list[ForeignKey]:
+        for fk in edges.get(node, []):
+            if fk.ref_table in on_path:
+                return path[on_path[fk.ref_table]:] + [fk]
+            if fk.ref_table in done:
+                continue
+            on_path[fk.ref_table] = len(path) + 1
+            found = visit(fk.ref_table, [*path, fk], on_path)
+            if found:
+                return found
+            del on_path[fk.ref_table]
+        done.add(node)
+        return []
+
+    for root in sorted(edges if start is None else start):
+        found = visit(root, [], {root: 0})
+        if found:
+            return found
+    return []
+
+
+def _acyclic(fks: list[ForeignKey], fact: Table | None, notes: list[str], by_label: dict[str, Table]) -> list[ForeignKey]:
+    """Foreign keys without cycles. Roles come from the direction of the keys, so a cycle
+    (orders -> customers -> orders) leaves no table at the finest grain: ask which one is the
+    fact. Once the fact is named, keys pointing *at* it are not followed (it is the finest grain)."""
+    name = lambda label: by_label[label].name if label in by_label else label  # noqa: E731
+    out = []
+    for fk in fks:
+        if fk.table == fk.ref_table:
+            notes.append(f"{name(fk.table)}.{fk.column} points at its own table (a hierarchy): not used as a key")
+        elif fact is not None and fk.ref_table == fact.label:
+            notes.append(f"{name(fk.table)}.{fk.column} points at the fact {fact.name}: not followed")
+        else:
+            out.append(fk)
+    cycle = _cycle(out, {fact.label} if fact is not None else None)
+    if cycle:
+        shown = ", ".join(f"{name(fk.table)}.{fk.column} -> {name(fk.ref_table)}" for fk in cycle)
+        raise PlanError(
+            f"The foreign keys form a cycle ({shown}): which table is the fact and which are its "
+            "dimensions is ambiguous.",
+            hint="Name the fact in the description (\"<table> as the fact\"), or remove one of these "
+            "relationships (a `relationships` test, or a column named like a key).",
+        )
+    return out
 
 
 def _measure_columns(t: Table, fk_columns: set[str], probe: Probe | None) -> list[tuple[str, bool]]:
@@ -177,7 +247,9 @@ def _fact_candidates(tables, fks, probe) -> tuple[list[Table], list[str]]:
 
 # -- staging --------------------------------------------------------------------------------
 
-def plan_staging(t: Table, catalog: Catalog, probe: Probe | None, notes: list[str]) -> StagingSpec:
+def plan_staging(t: Table, catalog: Catalog, probe: Probe | None, notes: list[str], *, grain_of: str | None = None) -> StagingSpec:
+    """`stg_<source>__<table>`; `grain_of` names the model whose grain this table's key is (for
+    the message when the data contradicts it)."""
     entity = entity_of(t.name)
     existing = catalog.table(f"stg_{t.source_name}__{t.name}")
     name = f"stg_{t.source_name}__{t.name}"
@@ -203,12 +275,14 @@ def plan_staging(t: Table, catalog: Catalog, probe: Probe | None, notes: list[st
         order = next((c for c in UPDATED_COLUMNS if t.column(c) is not None), None)
         if order is None:
             examples = probe.duplicates(t, [key]) if probe is not None else []
-            shown = "; ".join(f"{key}={row[0]} x{row[-1]}" for row in examples)
+            shown = ", ".join(f"{key} {row[0]} ({row[-1]} rows)" for row in examples)
+            grain = f"the grain of {grain_of}, one row per {entity}," if grain_of else f"the grain one row per {entity}"
             raise PlanError(
-                f"{t.name} has several rows per {key} ({shown or 'duplicates'}) and no updated_at-like "
-                "column to keep the latest: the grain one row per "
-                f"{entity} does not hold.",
-                hint="Deduplicate it in a model first, or declare the key that is unique.",
+                f"The data contradicts {grain} ({t.name}.{key}): {t.name} has several rows per {key} "
+                f"({'e.g. ' + shown if shown else 'not checked which'}) and no updated_at-like column to "
+                "keep the latest.",
+                hint=f"Deduplicate {t.name} in a model first, or declare the key that is unique "
+                "(`unique` + `not_null` tests on it).",
             )
         spec.dedupe, spec.dedupe_order_by = True, order
         notes.append(f"{name}: {t.name}.{key} repeats (late-arriving updates): keeps the latest row per {key} by {order}")
@@ -259,6 +333,7 @@ def plan_star(
         want_dates = any(m == "date" for _, m in mentions) or not named
         named_dims = [t for i, t in enumerate(named) if t is not named_fact and t.label not in {x.label for x in named[:i]}] if named else None
 
+    fks = _acyclic(fks, named_fact, notes, {t.label: t for t in tables})
     candidates, rejected = _fact_candidates(tables, fks, probe)
     if named_fact is not None:
         fact_tables = [named_fact]
@@ -283,7 +358,8 @@ def plan_star(
 
     def stg(t: Table) -> StagingSpec:
         if t.label not in staging:
-            staging[t.label] = plan_staging(t, catalog, probe, notes)
+            grain_of = f"fct_{t.name}" if t in fact_tables else None
+            staging[t.label] = plan_staging(t, catalog, probe, notes, grain_of=grain_of)
         return staging[t.label]
 
     dims: dict[str, StarDimension] = {}
@@ -336,14 +412,21 @@ def plan_star(
                 dims[f"dim_{ent}"] = _dimension(dt, dstg, snowflake)
                 reasons.append(f"{dt.name}: dimension dim_{ent} ({fk.table.split('.')[-1]}.{fk.column} -> {dt.name}.{fk.ref_column})")
             src_stg = fstg if alias == "fact" else staging[next(p.label for p in tables if p.name == alias)]
-            fact.foreign_keys.append(FactForeignKey(name=f"{ent}_key", dimension=f"dim_{ent}", input=alias, column=_col(src_stg, fk.column)))
+            key = FactForeignKey(name=_role_key(fk.column, ent), dimension=f"dim_{ent}", input=alias, column=_col(src_stg, fk.column))
+            clash = next((k for k in fact.foreign_keys if k.name == key.name), None)
+            if clash is not None:
+                where = lambda k: f"{ft.name if k.input == 'fact' else k.input}.{k.column}"  # noqa: E731
+                raise PlanError(
+                    f"{fact.name} reaches {dt.name} twice, by {where(clash)} and by {where(key)}: which "
+                    f"{ent} does each one mean?",
+                    hint=f"Rename the columns after their roles (e.g. billing_{ent}_id, shipping_{ent}_id) "
+                    "to get one key per role, or name only the tables you want in the description.",
+                )
+            fact.foreign_keys.append(key)
         for m, _text in _measure_columns(ft, fk_cols, probe):
             col = _col(fstg, m)
             additivity = "non_additive" if NON_ADDITIVE.search(m) else "semi_additive" if SEMI_ADDITIVE.search(m) else "additive"
-            low = probe.minimum(ft, m) if probe is not None else None
-            if low is not None and low < 0:
-                notes.append(f"{ft.name}.{m} has negative values (min {low:g}): no not_negative test")
-            fact.measures.append(FactMeasure(name=col, column=col, additivity=additivity, not_negative=low is not None and low >= 0))
+            fact.measures.append(FactMeasure(name=col, column=col, additivity=additivity))
         if not want_dates:
             fact.foreign_keys = [f for f in fact.foreign_keys if f.role != "date"]
         reasons.insert(0, f"{ft.name}: fact {fact.name}, one row per {entity_of(ft.name)} ({fstg.key}); measures "
@@ -383,9 +466,40 @@ def plan_star(
                                               distinct_of=o.attribute, reason=f"snowflake: {o.attribute} of {d.name}"))
                 reasons.append(f"{o.attribute}: snowflaked out of {d.name} into {o.dimension}")
     chosen_area = area or area_word or "core"
-    return StarSpec(area=chosen_area, source_name=source, staging=list(staging.values()), dimensions=out_dims,
+    star = StarSpec(area=chosen_area, source_name=source, staging=list(staging.values()), dimensions=out_dims,
                     date_dimension=date_dim, facts=facts, snowflake=snowflake, request=description or "",
                     planner="offline", reasons=reasons, notes=notes)
+    return infer_measure_tests(star, catalog, probe)
+
+
+def infer_measure_tests(star: StarSpec, catalog: Catalog, probe: Probe | None) -> StarSpec:
+    """Give every fact measure the tests its staged data supports (martsmith.inference: a
+    profile, the evidence policy's not_negative / accepted_range with its margins, each checked
+    against the data). A test the data violates is not kept: it becomes a note with examples.
+    Works on any planner's StarSpec; measures are updated in place."""
+    if probe is None:
+        if any(f.measures for f in star.facts):
+            star.notes.append("measure tests were not inferred: the data was not profiled")
+        return star
+    for f in star.facts:
+        bases = {"fact": f.base} | {p.alias: p.base for p in f.parents}
+        by_base: dict[str, list] = {}
+        for m in f.measures:
+            by_base.setdefault(bases[m.input], []).append(m)
+        for base, measures in by_base.items():
+            stg = star.staging_model(base)
+            table = None if stg is None else catalog.table(stg.name if stg.existing else f"source:{stg.source_name}.{stg.table}")
+            if stg is None or table is None:
+                star.notes.append(f"{f.name}: measures of {base} were not profiled (no staging model planned for it)")
+                continue
+            checks = probe.measure_checks(stg, table, [m.column for m in measures])
+            for m in measures:
+                for c in (c for c in checks if c.test.column == m.column):
+                    if c.passed:
+                        m.tests.append(c.test)
+                    elif not c.dropped:
+                        star.notes.append(f"{f.name}.{m.name}: {c.message}: no {c.test.name} test (fix the data, then add it)")
+    return star
 
 
 def _reachable(t: Table, fks: list[ForeignKey]) -> set[str]:

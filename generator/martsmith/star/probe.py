@@ -1,22 +1,30 @@
-"""Questions the star planner asks the data: key containment, duplicates at a grain, minimums,
-date ranges, whether a text column holds numbers. `WarehouseProbe` answers them with SQL; unit
-tests pass a fake (or None: the planner then says what it could not check)."""
+"""Questions the star planner asks the data: key containment, duplicates at a grain, date
+ranges, whether a text column holds numbers, and which tests the measures' data supports.
+`WarehouseProbe` answers them with SQL; unit tests pass a fake (or None: the planner then says
+what it could not check)."""
 
 from __future__ import annotations
 
 import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from martsmith.context.catalog import Table
+from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.warehouse import Warehouse, quote
+
+if TYPE_CHECKING:
+    from martsmith.inference.check import CheckResult
+    from martsmith.star.spec import StagingSpec
+
+MEASURE_TESTS = ("martsmith.not_negative", "martsmith.accepted_range")
+STAGED_VIEW = "martsmith_staged__{}"
 
 
 class Probe(Protocol):
     def containment(self, table: Table, column: str, ref: Table, ref_column: str) -> float: ...
     def duplicates(self, table: Table, columns: list[str], limit: int = 3) -> list[tuple]: ...
-    def minimum(self, table: Table, column: str) -> float | None: ...
     def numeric_text(self, table: Table, column: str) -> bool: ...
     def date_range(self, columns: list[tuple[Table, str]]) -> tuple[datetime.date, datetime.date] | None: ...
+    def measure_checks(self, staging: "StagingSpec", table: Table, columns: list[str]) -> list["CheckResult"]: ...
 
 
 class WarehouseProbe:
@@ -39,10 +47,6 @@ class WarehouseProbe:
             f"having count(*) > 1 order by n_rows desc, {cols} limit {int(limit)}"
         )
 
-    def minimum(self, table: Table, column: str) -> float | None:
-        (value,) = self.wh.query(f"select min(try_cast({quote(column)} as double)) from {table.relation}")[0]
-        return None if value is None else float(value)
-
     def numeric_text(self, table: Table, column: str) -> bool:
         q = quote(column)
         (non_null, numeric) = self.wh.query(
@@ -59,3 +63,44 @@ class WarehouseProbe:
         )
         lo, hi = self.wh.query(f"select min(lo), max(hi) from ({parts}) as ranges")[0]
         return None if lo is None else (lo, hi)
+
+    def measure_checks(self, staging: "StagingSpec", table: Table, columns: list[str]) -> list["CheckResult"]:
+        """Measure tests (not_negative, accepted_range) inferred from a profile of the *staged*
+        data and checked against it, by martsmith.inference and its evidence policy.
+
+        `table` is the source the staging model reads (or the staging model itself when it
+        already exists). The staged rows are a temporary view of this connection: nothing is
+        left in the warehouse.
+        """
+        from martsmith.inference import check_tests, infer_tests
+        from martsmith.profiling.profiler import profile_relation
+
+        staged = self._staged(staging, table, columns)
+        try:
+            profile = profile_relation(self.wh, staged, key_candidates=False)
+            catalog = Catalog(tables=[staged])
+            wanted = set(columns)
+            tests = [t for t in infer_tests(staged, profile, catalog, {}) if t.column in wanted and t.name in MEASURE_TESTS]
+            return check_tests(self.wh, staged, profile, tests, catalog)
+        finally:
+            if staged.database == "temp":
+                self.wh.execute(f"drop view if exists {staged.relation}")
+
+    def _staged(self, staging: "StagingSpec", table: Table, columns: list[str]) -> Table:
+        """A Table for the staged key + measure columns: the existing model, or a temp view."""
+        keep = [staging.key, *columns]
+        if table.kind == "model":
+            cols = [Column(c.name, c.data_type) for c in table.columns if c.name in keep]
+            return Table(kind="model", name=table.name, schema=table.schema, identifier=table.identifier,
+                         database=table.database, columns=cols, primary_key=staging.key)
+        from martsmith.render.jinja_static import render_static
+        from martsmith.star.render import render_staging
+
+        sql = render_static(render_staging(staging), {("source", staging.source_name, staging.table): table.relation})
+        view = STAGED_VIEW.format(staging.name)
+        picked = ", ".join(quote(c) for c in keep)
+        self.wh.execute(f"create or replace temp view {quote(view)} as select {picked} from ({sql}) as staged")
+        types = {c.name: c.data_type for c in staging.columns}
+        # Named like the source table, so findings read "3 order items have ...".
+        return Table(kind="model", name=table.name, schema="main", identifier=view, database="temp",
+                     columns=[Column(c, types.get(c, "varchar")) for c in keep], primary_key=staging.key)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from martsmith import __version__
-from martsmith.render.properties import dump_yaml
+from martsmith.render.properties import dump_yaml, render_test
+from martsmith.spec import TestSpec
 from martsmith.star.spec import (
     UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
 )
 
 I = "    "
+MAX_LINE = 100  # sqlfluff's max_line_length in the .sqlfluff `martsmith init` writes
 UNKNOWN_KEY = "{{ martsmith.surrogate_key(['null']) }}"
 DATE_COLUMNS = [
     ("date_key", "integer", "cast(strftime(days.date_day, '%Y%m%d') as integer)", "The date as yyyymmdd; -1 is the unknown date."),
@@ -31,6 +33,16 @@ DATE_COLUMNS = [
     ("day_name", "varchar", "dayname(days.date_day)", "Day name, e.g. Monday."),
     ("is_weekend", "boolean", "extract(isodow from days.date_day) in (6, 7)", "Saturday or Sunday."),
 ]
+
+
+def _coalesce(value: str, default: str, alias: str) -> str:
+    """`coalesce(value, default) as alias`, one select item, wrapped the way sqlfluff's layout
+    fix would when it is longer than the default max_line_length (100): so linting needs no fix
+    (and no second pass)."""
+    one = f"coalesce({value}, {default}) as {alias}"
+    if len(I * 2 + one + ",") <= MAX_LINE:
+        return one
+    return f"coalesce(\n{I * 3}{value}, {default}\n{I * 2}) as {alias}"
 
 
 def _cte(name: str, body: str) -> str:
@@ -110,7 +122,7 @@ def render_dimension(d: StarDimension, star: StarSpec) -> str:
             if a in moved:
                 o = moved[a]
                 key = o.dimension.removeprefix("dim_") + "_key"
-                known.append(f"coalesce({o.dimension}.{key}, {UNKNOWN_KEY}) as {key}")
+                known.append(_coalesce(f"{o.dimension}.{key}", UNKNOWN_KEY, key))
                 unknown.append(f"{UNKNOWN_KEY} as {key}")
                 joins.append(f"{I}left join {o.dimension}\n{I}{I}on {base}.{a} = {o.dimension}.{a}")
             else:
@@ -154,7 +166,7 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
             items.append(f"coalesce(cast(strftime({src}, '%Y%m%d') as integer), {UNKNOWN_DATE_KEY}) as {fk.name}")
         else:
             d = dims[fk.dimension]
-            items.append(f"coalesce({d.name}.{d.surrogate_key}, {UNKNOWN_KEY}) as {fk.name}")
+            items.append(_coalesce(f"{d.name}.{d.surrogate_key}", UNKNOWN_KEY, fk.name))
             joins.append(f"{I}left join {d.name}\n{I}{I}on {src} = {d.name}.{d.natural_key}")
     for m in f.measures:
         items.append(f"{alias[m.input]}.{m.column}" + (f" as {m.name}" if m.name != m.column else ""))
@@ -251,8 +263,11 @@ def fact_yaml(f: StarFact, star: StarSpec) -> str:
         cols.append(_relationship(fk.name, f"{fk.dimension} by {what}; the unknown member when missing.", fk.dimension, key))
     for m in f.measures:
         entry: dict[str, Any] = {"name": m.name, "description": f"{m.additivity.replace('_', '-')} measure."}
-        if m.not_negative:
-            entry["data_tests"] = ["martsmith.not_negative"]
+        tests = list(m.tests)
+        if m.not_negative and not any(t.name == "martsmith.not_negative" for t in tests):
+            tests.append(TestSpec(name="martsmith.not_negative", column=m.name))
+        if tests:
+            entry["data_tests"] = [render_test(t) for t in tests]
         cols.append(entry)
     return _model_yaml(f.name, f"One row per {f.process} row ({', '.join(f.grain)}): the {f.process} business process.",
                        "table", star, cols, f.grain)

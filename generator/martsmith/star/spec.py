@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from martsmith.spec import check_identifier
+from martsmith.spec import TestSpec, check_identifier
 
 Transform = Literal["none", "trim_lower", "trim", "cast_number", "cast_timestamp"]
 Additivity = Literal["additive", "semi_additive", "non_additive"]
@@ -132,7 +132,10 @@ class FactMeasure(Strict):
     input: str = "fact"
     column: str
     additivity: Additivity = "additive"
-    not_negative: bool = Field(False, description="The data has no negative values: test it.")
+    not_negative: bool = Field(False, description="Test that the measure is never negative (for a "
+                               "planner that cannot profile; the offline planner fills `tests`).")
+    tests: list[TestSpec] = Field(default_factory=list, description="Data tests inferred from a "
+                                  "profile of the staged data and checked against it.")
 
 
 class DegenerateDimension(Strict):

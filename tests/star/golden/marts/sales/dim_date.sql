@@ -1,0 +1,43 @@
+with
+
+days as (
+
+    {{ martsmith.date_spine('2024-01-01', '2026-01-01') }}
+
+),
+
+final as (
+
+    select
+        cast(strftime(days.date_day, '%Y%m%d') as integer) as date_key,
+        days.date_day,
+        extract(year from days.date_day) as calendar_year,
+        extract(quarter from days.date_day) as quarter_of_year,
+        extract(month from days.date_day) as month_of_year,
+        monthname(days.date_day) as month_name,
+        extract(week from days.date_day) as week_of_year,
+        extract(day from days.date_day) as day_of_month,
+        extract(isodow from days.date_day) as day_of_week,
+        dayname(days.date_day) as day_name,
+        extract(isodow from days.date_day) in (6, 7) as is_weekend
+    from days
+
+    union all
+
+    -- the unknown date: facts point here when a date is missing
+    select
+        -1 as date_key,
+        cast(null as date) as date_day,
+        cast(null as bigint) as calendar_year,
+        cast(null as bigint) as quarter_of_year,
+        cast(null as bigint) as month_of_year,
+        cast(null as varchar) as month_name,
+        cast(null as bigint) as week_of_year,
+        cast(null as bigint) as day_of_month,
+        cast(null as bigint) as day_of_week,
+        cast(null as varchar) as day_name,
+        cast(null as boolean) as is_weekend
+
+)
+
+select * from final
