@@ -1,24 +1,33 @@
 """Benchmark of the single-pass profiler on 10 million order items.
 
-Three ways to compute the profile of `raw.order_items` (sample data at scale 1000), each timed
-in a fresh process with DuckDB at `memory_limit` and `threads`:
+Ways to compute the profile of `raw.order_items` (sample data at scale 1000), each timed in a
+fresh process with DuckDB at `memory_limit` and `threads`, modes alternating, medians reported:
 
-  single  `profile_relation`: count(*), one pass over all statistics, one follow-up for keys
-  naive   the same statistics, one query per column per statistic
-  scan    `select count(col1), count(col2), ... from order_items`: the floor asked for; DuckDB
-          answers it from row-group metadata when a column has no nulls, without reading data
-  read    `select sum(hash(col1)), ... from order_items`: a plain scan that reads every value
+  scan         `select count(col1), count(col2), ... from order_items`: the floor asked for;
+               DuckDB answers it from row-group metadata, without reading data
+  read         `select sum(hash(col1)), ... from order_items`: a plain scan reading every value
+  single       `profile_relation` as shipped: above 1M rows HyperLogLog distinct counts,
+               quantiles on a deterministic hash sample, keys by bitmap or hash-slice check
+  naive        the same statistics by the same methods (the same SQL expressions), one query
+               per column per statistic: the fair baseline
+  single_exact `profile_relation` with the exact plan forced (count(distinct), quantile_cont
+               on all rows, keys verified by count(distinct)): what exactness costs
+  naive_exact  the exact plan, one query per column per statistic (not a like-for-like
+               comparison with `single`: different methods)
 
-Targets: naive / single >= 5, single / scan <= 3. Peak memory is the child process' VmHWM
-(peak resident set) minus its VmHWM before the timed work.
+Targets: naive / single >= 5, single / scan <= 3 (also reported against `read`, the
+meaningful floor). Peak memory: the child process' VmHWM (peak resident set) minus its VmHWM
+before the timed work, and DuckDB's own `peak_buffer_memory` (query profiling, max over the
+queries) from one extra, untimed run per mode.
 
 Usage: .venv/bin/python bench/profile_bench.py [--scale 1000] [--runs 3] [--memory-limit 2GB]
-       [--threads 2] [--json bench/results/profile.json]
+       [--threads 2] [--json bench/results/profile.json] [--db existing.duckdb]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import statistics
@@ -29,7 +38,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODES = ("scan", "read", "single", "naive")
+MODES = ("scan", "read", "single", "naive", "single_exact", "naive_exact")
+EXACT = {"exact_distinct_limit": 10**12, "exact_quantile_limit": 10**12}
 
 
 def vm_hwm_kb() -> int:
@@ -92,20 +102,29 @@ def _table(con):
     return Table("source", "order_items", "raw", "order_items", source_name="shop", columns=[Column(n, t) for n, t in cols])
 
 
-def run_mode(mode: str, path: str, memory_limit: str, threads: int) -> dict:
+def run_mode(mode: str, path: str, memory_limit: str, threads: int, *, duckdb_peak: bool = False) -> dict:
     from martsmith.profiling import profiler
 
     con = connect(path, memory_limit, threads)
     wh = _Wh(con)
     table = _table(con)
     result = None
-    if mode == "naive":
-        def one_query_per_statistic(wh, query, relation, dialect):
-            return tuple(wh.query(dialect.select([s.sql], relation))[0][0] for s in query.stats)
+    peaks: list[int] = []
+    if duckdb_peak:  # untimed run: DuckDB's peak buffer memory of every query
+        con.execute("pragma enable_profiling = 'no_output'")
+        query = wh.query
 
-        profiler.run_query = one_query_per_statistic
+        def profiled(sql: str, params=None) -> list[tuple]:
+            rows = query(sql, params)
+            info = json.loads(con.get_profiling_information(format="json"))
+            peaks.append(info.get("system", {}).get("peak_buffer_memory", 0))  # none for metadata answers
+            return rows
+
+        wh.query = profiled  # type: ignore[method-assign]
+    if mode.startswith("naive"):
+        profiler.run_query = profiler.one_query_per_statistic
     query_seconds: list[float] = []
-    if mode == "single":
+    if mode.startswith("single"):
         run_query = profiler.run_query
 
         def timed(wh, query, relation, dialect):
@@ -115,6 +134,7 @@ def run_mode(mode: str, path: str, memory_limit: str, threads: int) -> dict:
             return row
 
         profiler.run_query = timed
+    options = EXACT if mode.endswith("exact") else {}
     base = vm_hwm_kb()
     t = time.perf_counter()
     if mode in ("scan", "read"):
@@ -122,16 +142,23 @@ def run_mode(mode: str, path: str, memory_limit: str, threads: int) -> dict:
         exprs = ", ".join(fn.format(f'"{c.name}"') for c in table.columns)
         wh.query(f"select {exprs} from raw.order_items")
     else:
-        result = profiler.profile_relation(wh, table)
+        result = profiler.profile_relation(wh, table, **options)
     seconds = time.perf_counter() - t
     out = {"mode": mode, "seconds": seconds, "queries": wh.queries, "peak_mb": (vm_hwm_kb() - base) / 1024,
            "process_peak_mb": vm_hwm_kb() / 1024}
+    if peaks:
+        out["duckdb_peak_mb"] = max(peaks) / 2**20
     if query_seconds:
         out["query_seconds"] = query_seconds
     if result is not None:
+        doc = result.as_dict()
         out["rows"] = result.row_count
         out["key_candidates"] = result.key_candidates
+        out["unverified_key_candidates"] = result.unverified_key_candidates
         out["approximate"] = [c.name for c in result.columns if c.distinct_approximate]
+        out["quantiles_approximate"] = [c.name for c in result.columns if c.quantiles_approximate]
+        out["profile_sha1"] = hashlib.sha1(json.dumps(doc, default=str, sort_keys=True).encode()).hexdigest()
+        out["profile"] = {c["name"]: {k: c[k] for k in ("distinct_count", "mean", "stddev", "quantiles")} for c in doc["columns"]}
     con.close()
     return out
 
@@ -150,36 +177,47 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=HERE / "results" / "profile.json")
+    ap.add_argument("--db", help="an existing database with raw.order_items: skip generating one")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--duckdb-peak", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         what, path = a.child[0], a.child[1]
         if what == "generate":
             print(json.dumps(generate(path, a.scale, a.memory_limit, a.threads)))
         else:
-            print(json.dumps(run_mode(what, path, a.memory_limit, a.threads)))
+            print(json.dumps(run_mode(what, path, a.memory_limit, a.threads, duckdb_peak=a.duckdb_peak), default=str))
         return
 
     work = Path(tempfile.mkdtemp(prefix="martsmith-profile-bench-"))
     try:
-        path = str(work / "shop.duckdb")
+        path = a.db or str(work / "shop.duckdb")
         common = ["--scale", str(a.scale), "--memory-limit", a.memory_limit, "--threads", str(a.threads)]
         t = time.perf_counter()
-        counts = child(["generate", path, *common])
-        print(f"generated {counts.get('order_items', 0):,} order items in {time.perf_counter() - t:.1f} s")
+        if a.db:
+            import duckdb
+
+            with duckdb.connect(a.db, read_only=True) as con:
+                counts = {"order_items": con.execute("select count(*) from raw.order_items").fetchone()[0]}
+        else:
+            counts = child(["generate", path, *common])
+            print(f"generated {counts.get('order_items', 0):,} order items in {time.perf_counter() - t:.1f} s")
         runs: dict[str, list[dict]] = {m: [] for m in MODES}
         for i in range(a.runs):  # alternate, so that every mode sees the same machine state
             for mode in MODES:
                 r = child([mode, path, *common])
                 runs[mode].append(r)
-                print(f"  run {i + 1} {mode:<6} {r['seconds']:7.3f} s  {r['queries']:3d} queries  peak +{r['peak_mb']:.0f} MB")
+                print(f"  run {i + 1} {mode:<12} {r['seconds']:7.3f} s  {r['queries']:3d} queries  peak +{r['peak_mb']:.0f} MB")
+        duck = {}
+        for mode in MODES[2:]:
+            duck[mode] = child([mode, path, *common, "--duckdb-peak"])["duckdb_peak_mb"]
+            print(f"  DuckDB peak buffer memory {mode:<12} {duck[mode]:.0f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     med = {m: statistics.median(r["seconds"] for r in runs[m]) for m in MODES}
     peak = {m: max(r["peak_mb"] for r in runs[m]) for m in MODES}
     single = runs["single"][0]
-    per_query = runs["single"][0].get("query_seconds")
     doc = {
         "table": "raw.order_items",
         "rows": counts.get("order_items"),
@@ -187,17 +225,32 @@ def main() -> None:
         "duckdb": {"memory_limit": a.memory_limit, "threads": a.threads},
         "runs": a.runs,
         "median_seconds": {m: round(v, 3) for m, v in med.items()},
+        "all_seconds": {m: [round(r["seconds"], 3) for r in runs[m]] for m in MODES},
         "queries": {m: runs[m][0]["queries"] for m in MODES},
         "peak_rss_mb": {m: round(v, 1) for m, v in peak.items()},
+        "duckdb_peak_buffer_mb": {m: round(v, 1) for m, v in duck.items()},
         "ratios": {
             "naive_over_single": round(med["naive"] / med["single"], 2),
             "single_over_scan": round(med["single"] / med["scan"], 2),
             "single_over_read": round(med["single"] / med["read"], 2),
+            "naive_exact_over_single (different methods)": round(med["naive_exact"] / med["single"], 2),
+            "naive_exact_over_single_exact": round(med["naive_exact"] / med["single_exact"], 2),
+            "single_exact_over_single": round(med["single_exact"] / med["single"], 2),
         },
         "targets": {"naive_over_single": ">= 5", "single_over_scan": "<= 3"},
+        "single_identical_across_runs": len({r["profile_sha1"] for r in runs["single"]}) == 1,
+        "naive_same_profile_as_single": {r["profile_sha1"] for r in runs["naive"]} == {single["profile_sha1"]},
         "key_candidates": single.get("key_candidates"),
+        "unverified_key_candidates": single.get("unverified_key_candidates"),
+        "key_candidates_exact": runs["single_exact"][0].get("key_candidates"),
         "approximate_columns": single.get("approximate"),
-        "single_query_seconds": per_query,
+        "quantiles_approximate_columns": single.get("quantiles_approximate"),
+        "single_query_seconds": [r.get("query_seconds") for r in runs["single"]],
+        "single_exact_query_seconds": runs["single_exact"][0].get("query_seconds"),
+        "approximate_vs_exact": {
+            name: {"approximate": stats, "exact": runs["single_exact"][0]["profile"][name]}
+            for name, stats in single["profile"].items()
+        },
     }
     print(json.dumps(doc, indent=2))
     a.json.parent.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from martsmith.context.catalog import Column, Table
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
+from martsmith.profiling import profiler
 from martsmith.profiling.profiler import profile_relation
 
 N = 40
@@ -83,6 +83,10 @@ def test_exact_statistics(wh):
     assert amount.quantiles == pytest.approx(expected)
     assert amount.top_values is None  # 36 values > 30
 
+    line_no = p.column("line_no")
+    assert (line_no.mean, line_no.stddev) == (2.5, pytest.approx(statistics.stdev([i % 4 + 1 for i in range(N)])))
+    assert not amount.quantiles_approximate
+
     ident = p.column("id")
     assert (ident.min, ident.max, ident.negative_count) == (1, 40, None)
     assert ident.mean is ident.quantiles is None  # identifiers are labels, not measures
@@ -127,12 +131,77 @@ def test_query_count_known_table(wh):
 def test_approximate_distinct_above_the_limit(wh):
     p = profile_relation(wh, table(wh), exact_distinct_limit=10)
     assert "approx_count_distinct" in wh.sent[1] and "count(distinct" not in wh.sent[1]
-    assert p.column("email").distinct_approximate
-    assert p.column("email").distinct_count == pytest.approx(35, abs=3)
-    # Histograms and the key check make these exact again.
+    assert p.queries == len(wh.sent) == 3  # count(*), the profile pass, values and keys together
+    assert 'histogram("status")' in wh.sent[2] and 'bitstring_agg("id", 1, 40)' in wh.sent[2]
+    # Histograms and the bitmap make these exact again.
     assert not p.column("status").distinct_approximate and p.column("status").distinct_count == 3
     assert not p.column("id").distinct_approximate and p.column("id").distinct_count == N
+    # 40 rows are one hash slice: the slice check is the whole table, so the keys are verified.
     assert p.key_candidates == [["id"], ["created_at"], ["order_id", "line_no"]]
+    assert p.unverified_key_candidates == []
+
+
+def test_large_table_path(wh, monkeypatch):
+    """The plan for large tables, on 40 rows: thresholds at 10 rows, hash slices of 4 rows."""
+    monkeypatch.setattr(profiler, "SLICE_ROWS", 4)
+    p = profile_relation(wh, table(wh), exact_distinct_limit=10, exact_quantile_limit=10, top_values_limit=10)
+    main, keys = wh.sent[1], wh.sent[2]
+    assert "approx_count_distinct" in main and "count(distinct" not in main
+    assert "quantile_cont" in main and "% 2 = 0" in main  # quantiles on a hash sample (at least 1 in 2)
+    assert 'stddev_samp("line_no"::double)' in main  # BIGINT: squares could overflow exact sums
+    assert 'bitstring_agg("id", 1, 40)' in keys and 'count(distinct "created_at")' in keys
+
+    email, amount = p.column("email"), p.column("amount")
+    assert email.distinct_approximate and email.distinct_count == pytest.approx(35, abs=3)
+    assert not p.column("order_id").distinct_approximate  # 10 values: a histogram, exact
+    assert amount.quantiles_approximate and amount.quantiles is not None
+    assert p.column("line_no").quantiles_approximate
+    assert p.column("id").quantiles is None and not p.column("id").quantiles_approximate
+    assert amount.mean == pytest.approx(statistics.mean([(i - 5) * 2.5 for i in range(N) if i % 10]))
+
+    # id is proven by its bitmap; created_at and (order_id, line_no) passed the check of one
+    # hash slice but were not verified.
+    assert p.key_candidates == [["id"]]
+    assert p.unverified_key_candidates == [["created_at"], ["order_id", "line_no"]]
+    assert p.as_dict() == profile_relation(
+        wh, table(wh), exact_distinct_limit=10, exact_quantile_limit=10, top_values_limit=10
+    ).as_dict()
+
+
+def test_large_table_refutes_near_keys(tmp_path: Path, monkeypatch):
+    """Nearly unique columns: a bitmap counts the integer one exactly, a hash slice finds the
+    duplicates of the text one; neither is a key, verified or not."""
+    path = tmp_path / "n.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute("""create table raw.near as select
+            i + 1 as id,
+            case when i % 40 = 7 then i else i + 1 end as ref_no,
+            'c' || case when i % 40 = 7 then i - 1 else i end as code
+        from range(2000) r(i)""")
+    project = Project(tmp_path, "n", "n", tmp_path, "dev", {"type": "duckdb", "path": str(path)})
+    monkeypatch.setattr(profiler, "SLICE_ROWS", 250)
+    with Warehouse(project) as w:
+        cols = [Column(n, t) for n, t in w.columns(["raw"])[("raw", "near")]]
+        t = Table("source", "near", "raw", "near", source_name="shop", columns=cols)
+        p = profile_relation(w, t, exact_distinct_limit=100, exact_quantile_limit=100)
+    assert (p.key_candidates, p.unverified_key_candidates) == ([["id"]], [])
+    ref = p.column("ref_no")
+    assert (ref.distinct_count, ref.distinct_approximate) == (1950, False)  # counted by the bitmap
+    assert p.column("code").distinct_approximate
+
+
+def test_naive_plan_computes_the_same_profile(wh, monkeypatch):
+    """The benchmark's baseline: the same statistics by the same SQL, one query each."""
+    options = {"exact_distinct_limit": 10, "exact_quantile_limit": 10}
+    monkeypatch.setattr(profiler, "SLICE_ROWS", 4)
+    single = profile_relation(wh, table(wh), **options).as_dict()
+    assert len(wh.sent) == 3
+    wh.sent.clear()
+    monkeypatch.setattr(profiler, "run_query", profiler.one_query_per_statistic)
+    naive = profile_relation(wh, table(wh), **options).as_dict()
+    assert len(wh.sent) > 30
+    assert naive == single
 
 
 def test_deterministic(wh):
@@ -144,3 +213,17 @@ def test_empty_table(wh):
     t = Table("model", "empty", "raw", "empty", columns=[Column("id", "INTEGER"), Column("name", "VARCHAR")])
     p = profile_relation(wh, t)
     assert (p.row_count, p.key_candidates, [c.distinct_count for c in p.columns]) == (0, [], [0, 0])
+
+
+def test_exact_moments_of_integers_and_decimals(wh):
+    """INTEGER and DECIMAL columns: mean and stddev from exact sums (the same at any thread count)."""
+    wh.execute("create table raw.m as select (i % 7)::integer as qty, (i / 4)::decimal(10, 2) as price from range(50) r(i)")
+    t = Table("model", "m", "raw", "m", columns=[Column("qty", "INTEGER"), Column("price", "DECIMAL(10,2)")])
+    p = profile_relation(wh, t)
+    main = next(sql for sql in wh.sent if "squares" in sql)
+    assert """sum("qty"::hugeint * "qty")""" in main and """sum("price" * "price")""" in main
+    assert "stddev_samp" not in main
+    qty = [i % 7 for i in range(50)]
+    price = [i / 4 for i in range(50)]
+    assert (p.column("qty").mean, p.column("qty").stddev) == pytest.approx((statistics.mean(qty), statistics.stdev(qty)))
+    assert (p.column("price").mean, p.column("price").stddev) == pytest.approx((statistics.mean(price), statistics.stdev(price)))

@@ -24,6 +24,7 @@ class ColumnProfile:
     mean: float | None = None
     stddev: float | None = None
     quantiles: dict[str, float] | None = None  # {"p01": .., "p25": .., "p50": .., "p75": .., "p99": ..}
+    quantiles_approximate: bool = False  # computed on a deterministic sample of rows (large tables)
     min_length: int | None = None
     max_length: int | None = None
     negative_count: int | None = None  # numbers below zero
@@ -42,6 +43,10 @@ class TableProfile:
     # Column sets whose values are unique and non-null in the data: single columns first, then
     # composite keys of up to 3 columns among plausible candidates.
     key_candidates: list[list[str]] = field(default_factory=list)
+    # Large tables only: column sets that are probably keys but were not checked exactly (too
+    # costly): the approximate distinct count is within HyperLogLog error of the row count and
+    # an exact check of a hash slice of their values found no duplicate. Not in key_candidates.
+    unverified_key_candidates: list[list[str]] = field(default_factory=list)
     queries: int = 0  # how many queries the profile took (the point is: few)
 
     def column(self, name: str) -> ColumnProfile | None:
