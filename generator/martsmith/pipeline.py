@@ -24,7 +24,7 @@ from martsmith.spec import ModelSpec
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import LintWorker, lint_sql
 from martsmith.validate.static import check_spec, check_sql
-from martsmith.write import FileTransaction, RelationGuard
+from martsmith.write import count_tests, write_and_run
 
 MART_FOLDER_NAMES = ("marts", "mart", "reporting", "analytics")
 
@@ -158,51 +158,34 @@ def render_and_lint(
     return lint.sql, render_properties(spec), lint.fixed, time.perf_counter() - t
 
 
-def build(
-    result: ModelResult, ctx: Context, *, no_build: bool, progress: Progress
-) -> None:
-    """Write the files, then compile or build+test with dbt; undo everything on failure."""
-    files = FileTransaction(ctx.project.root)
-    guard = None
-    try:
-        files.write(result.sql_path.relative_to(ctx.project.root), result.sql, overwrite=True)
-        files.write(result.yml_path.relative_to(ctx.project.root), result.yml, overwrite=True)
-        if no_build:
-            progress("compiling with dbt")
-            t = time.perf_counter()
-            res = ctx.dbt.invoke(["compile", "--select", result.spec.name])
-            result.seconds["dbt"] = time.perf_counter() - t
-            if not res.success:
-                raise ValidationFailed("dbt compile failed: " + (res.error or "unknown error"), [Finding("compile", res.error or "")])
-        else:
-            schema = ctx.project.schema
-            guard = RelationGuard(Warehouse(ctx.project), [(schema, result.spec.name)])
-            progress(f"building and testing {result.spec.name} with dbt")
-            t = time.perf_counter()
-            # One model: look its relations up on demand instead of caching whole schemas.
-            res = ctx.dbt.invoke(["build", "--select", result.spec.name, "--no-populate-cache"])
-            result.seconds["dbt"] = time.perf_counter() - t
-            failed = res.failed()
-            if not res.success or failed:
-                findings = [Finding("test" if n.resource_type == "test" else "build", f"{n.name}: {n.message}") for n in failed]
-                detail = "\n".join(f"  {f}" for f in findings) or f"  {res.error}"
-                raise ValidationFailed("dbt build failed; nothing was kept:\n" + detail, findings)
-            for n in res.nodes:
-                if n.resource_type == "test":
-                    result.tests_passed += n.status == "pass"
-                    result.tests_warned += n.status == "warn"
-            with Warehouse(ctx.project) as wh:
-                relation = next((n.relation for n in res.nodes if n.resource_type == "model"), None)
-                if relation:
+def build(result: ModelResult, ctx: Context, *, no_build: bool, progress: Progress) -> None:
+    """Write the files, then compile (--no-build) or build and test with dbt; undo everything
+    on failure."""
+    root = ctx.project.root
+    files = {result.sql_path.relative_to(root): result.sql, result.yml_path.relative_to(root): result.yml}
+    name = result.spec.name
+    t = time.perf_counter()
+    if no_build:
+        progress("compiling with dbt")
+        write_and_run(ctx, files, ["compile", "--select", name], what="dbt compile")
+    else:
+        progress(f"building and testing {name} with dbt")
+
+        def count_rows(res) -> None:
+            result.tests_passed, result.tests_warned = count_tests(res.nodes)
+            relation = next((n.relation for n in res.nodes if n.resource_type == "model"), None)
+            if relation:
+                with Warehouse(ctx.project) as wh:
                     result.rows = int(wh.query(f"select count(*) from {relation}")[0][0])
-            guard.commit()
-            result.built = True
-        result.written = True
-    except BaseException:
-        files.rollback()
-        if guard is not None:
-            guard.rollback()
-        raise
+
+        # One model: look its relations up on demand instead of caching whole schemas.
+        write_and_run(
+            ctx, files, ["build", "--select", name, "--no-populate-cache"], what="dbt build",
+            guard=[(ctx.project.schema, name)], before_commit=count_rows,
+        )
+        result.built = True
+    result.seconds["dbt"] = time.perf_counter() - t
+    result.written = True
 
 
 def generate_model(

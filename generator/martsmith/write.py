@@ -123,3 +123,59 @@ class RelationGuard:
                 self.warehouse.execute(f"drop table if exists {quote(schema)}.{quote(payload)}")
         self._backups.clear()
         self.warehouse.close()
+
+
+def count_tests(nodes) -> tuple[int, int]:
+    """(passed, warned) among the test results of a dbt run."""
+    tests = [n for n in nodes if n.resource_type in ("test", "unit_test")]
+    return sum(n.status == "pass" for n in tests), sum(n.status == "warn" for n in tests)
+
+
+def write_and_run(
+    ctx,
+    files: dict,
+    dbt_args: list[str],
+    *,
+    what: str,
+    guard: list[tuple[str, str]] | None = None,
+    failures=None,
+    before_commit=None,
+    hint: str | None = None,
+):
+    """Write `files` ({path relative to the project: text}), run dbt with `dbt_args`, keep
+    everything only if it succeeds — the write stage of every command.
+
+    `guard` lists the relations (schema, name) the run may create or replace: they are restored
+    on failure. `failures(result)` picks the failing nodes that matter (default: every failed
+    node). `before_commit(result)` runs last and may still raise to undo it all. Returns dbt's
+    result. Raises ValidationFailed (with dbt's messages) when dbt fails.
+    """
+    from martsmith.errors import ValidationFailed
+    from martsmith.validate.findings import Finding
+
+    tx = FileTransaction(ctx.project.root)
+    relations = None
+    try:
+        for path, text in files.items():
+            tx.write(path, text, overwrite=True)
+        if guard:
+            relations = RelationGuard(Warehouse(ctx.project), list(guard))
+        result = ctx.dbt.invoke(dbt_args)
+        failed = failures(result) if failures is not None else result.failed()
+        if failed or (failures is None and not result.success):
+            findings = [
+                Finding("test" if n.resource_type in ("test", "unit_test") else "build", f"{n.name}: {n.status} {n.message}".strip())
+                for n in failed
+            ]
+            detail = "\n".join(f"  {f}" for f in findings) or f"  {result.error or 'dbt did not run'}"
+            raise ValidationFailed(f"{what} failed; nothing was kept:\n{detail}", findings, hint=hint)
+        if before_commit is not None:
+            before_commit(result)
+        if relations is not None:
+            relations.commit()
+        return result
+    except BaseException:
+        tx.rollback()
+        if relations is not None:
+            relations.rollback()
+        raise
