@@ -66,6 +66,18 @@ def test_composite_key_when_no_single_key():
     assert {("not_null", "order_id"), ("not_null", "line_number")} <= names(specs)
 
 
+def test_unverified_composite_key_of_a_large_table_is_a_candidate():
+    # Above a million rows the profiler estimates keys it cannot prove cheaply; inference still
+    # proposes the test (the check stage runs it on all rows), and says it is an estimate.
+    cols = [col("order_id", rows=3_000_000, distinct=1_000_000), col("line_number", rows=3_000_000, distinct=5)]
+    t = table("order_lines", cols)
+    p = profile(t, 3_000_000, cols, keys=[])
+    p.unverified_key_candidates = [["order_id", "line_number"]]
+    combo = [s for s in infer(t, p) if s.name == "martsmith.unique_combination_of_columns"]
+    assert combo and combo[0].arguments == {"combination_of_columns": ["order_id", "line_number"]}
+    assert "by estimate" in combo[0].reason
+
+
 def test_no_composite_key_on_a_small_table():
     cols = [col("a_code", "VARCHAR", rows=30, distinct=10), col("b_code", "VARCHAR", rows=30, distinct=3)]
     t = table("pairs", cols)
