@@ -62,15 +62,10 @@ def star(description, source, snowflake, area, llm_model, dry_run, yes, output_f
             "Write and build these models?", yes=yes, shown=_describe(result), action="write and build"
         )
 
-    if llm_model:
-        from martsmith.star.plan_llm import generate_star_llm
-
-        result = generate_star_llm(description, proj, model=llm_model, source=source, snowflake=snowflake,
-                                   area=area, dry_run=dry_run, confirm=confirm,
-                                   progress=lambda m: progress(m, quiet=quiet))
-    else:
-        result = generate_star(description, proj, source=source, snowflake=snowflake, area=area,
-                               dry_run=dry_run, confirm=confirm, progress=lambda m: progress(m, quiet=quiet))
+    result = generate_star(
+        description, proj, source=source, snowflake=snowflake, area=area, llm_model=llm_model,
+        dry_run=dry_run, confirm=None if yes else confirm, progress=lambda m: progress(m, quiet=quiet),
+    )
     if output_format == "json":
         emit_json(result.as_dict(with_text=dry_run))
         return

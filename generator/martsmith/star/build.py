@@ -8,7 +8,7 @@ extended with *stand-in* relations: each new model with the columns and types it
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,16 +16,15 @@ from typing import Callable
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
-from martsmith.errors import LLMError, ValidationFailed, WriteRefused
+from martsmith.errors import ValidationFailed, WriteRefused
 from martsmith.pipeline import Context, Progress, load_context
-from martsmith.star.plan import plan_star
+from martsmith.star.plan import infer_measure_tests, plan_star
 from martsmith.star.probe import WarehouseProbe
 from martsmith.star.render import model_columns, render_star
 from martsmith.star.spec import StarSpec
-from martsmith.validate.findings import Finding
 from martsmith.validate.lint import LintResult, LintWorker, lint_sql
 from martsmith.validate.static import check_sql
-from martsmith.write import FileTransaction, RelationGuard
+from martsmith.write import count_tests, write_and_run
 
 @dataclass
 class StarResult:
@@ -62,13 +61,19 @@ def stand_in_catalog(catalog: Catalog, star: StarSpec, schema: str) -> Catalog:
     return Catalog(tables=tables, foreign_keys=catalog.foreign_keys, undeclared=catalog.undeclared)
 
 
-def check_files(
-    star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress, linter: LintWorker | None = None
-) -> dict[str, str]:
-    """Static checks and sqlfluff on every SQL file; returns the files with lint fixes applied.
+def static_check(star: StarSpec, files: dict[str, str], ctx: Context) -> None:
+    """The static checks of every SQL file, against the catalog with the new models stood in."""
+    catalog = stand_in_catalog(ctx.catalog, star, ctx.project.schema)
+    findings = [
+        f"{Path(path).name}: {f}" for path, text in files.items() if path.endswith(".sql") for f in check_sql(text, catalog)
+    ]
+    if findings:
+        raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
 
-    With a `linter` (a warmed-up worker process), sqlfluff runs there while this process does
-    the static checks: the two overlap on a second core."""
+
+def start_lint(files: dict[str, str], ctx: Context, linter: LintWorker | None) -> Future:
+    """sqlfluff over every SQL file, in the background: with a warmed-up worker process it runs
+    on the second core while this process does something else (the static checks, dbt)."""
     sql = {path: text for path, text in files.items() if path.endswith(".sql")}
 
     def lint_all() -> dict[str, LintResult]:
@@ -76,62 +81,75 @@ def check_files(
             return {path: linter.lint(text, Path(path).name) for path, text in sql.items()}
         return {path: lint_sql(text, ctx.project.root, fname=Path(path).name) for path, text in sql.items()}
 
-    pool = ThreadPoolExecutor(max_workers=1) if linter is not None else None
-    linted = pool.submit(lint_all) if pool is not None else None
-    try:
-        catalog = stand_in_catalog(ctx.catalog, star, ctx.project.schema)
-        findings = [f"{Path(path).name}: {f}" for path, text in sql.items() for f in check_sql(text, catalog)]
-        if findings:
-            raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
-        progress("linting with sqlfluff")
-        results = linted.result() if linted is not None else lint_all()
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(lint_all)
+    pool.shutdown(wait=False)
+    return future
+
+
+class LintFixes(Exception):
+    """sqlfluff changed a file that was already being built: build again with its fixes."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__("sqlfluff fixed files during the build")
+        self.files = files
+
+
+def lint_outcome(files: dict[str, str], pending: Future) -> dict[str, str]:
+    """The files with sqlfluff's fixes applied; ValidationFailed if violations remain."""
     out = dict(files)
-    lint_findings: list[str] = []
-    for path, lint in results.items():
+    findings: list[str] = []
+    for path, lint in pending.result().items():
         out[path] = lint.sql
-        lint_findings += [f"{Path(path).name}: {f}" for f in lint.findings]
-    if lint_findings:
-        raise ValidationFailed("sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in lint_findings))
+        findings += [f"{Path(path).name}: {f}" for f in lint.findings]
+    if findings:
+        raise ValidationFailed("sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in findings))
     return out
 
 
-def build_star(result: StarResult, ctx: Context, progress: Progress) -> None:
-    """Write every file, then ONE `dbt build` of every new model; undo everything on failure."""
-    root = ctx.project.root
-    models = [m for m in result.spec.new_models]
-    files = FileTransaction(root)
-    guard = None
-    try:
-        for rel, text in result.files.items():
-            files.write(rel, text)
-        guard = RelationGuard(Warehouse(ctx.project), [(ctx.project.schema, m) for m in models])
-        progress(f"building and testing {len(models)} models with dbt")
-        t = time.perf_counter()
-        res = ctx.dbt.invoke(["build", "--select", *models])
-        result.seconds["dbt"] = time.perf_counter() - t
-        failed = res.failed()
-        if not res.success or failed:
-            lines = [f"  [{'test' if n.resource_type == 'test' else 'build'}] {n.name}: {n.message}" for n in failed]
-            raise ValidationFailed("dbt build failed; nothing was kept:\n" + ("\n".join(lines) or f"  {res.error}"),
-                                   [Finding("build", line) for line in lines])
-        for n in res.nodes:
-            if n.resource_type == "test":
-                result.tests_passed += n.status == "pass"
-                result.tests_warned += n.status == "warn"
+def check_files(
+    star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress, linter: LintWorker | None = None
+) -> dict[str, str]:
+    """Static checks and sqlfluff on every SQL file; returns the files with lint fixes applied."""
+    pending = start_lint(files, ctx, linter)
+    static_check(star, files, ctx)
+    progress("linting with sqlfluff")
+    return lint_outcome(files, pending)
+
+
+def build_star(result: StarResult, ctx: Context, progress: Progress, pending_lint: Future | None = None) -> None:
+    """Write every file, then ONE `dbt build` of every new model; undo everything on failure.
+
+    With `pending_lint`, sqlfluff finishes while dbt builds: the build is kept only if the lint
+    is clean, and rebuilt with sqlfluff's fixes if it changed anything (the renderer's output
+    needs none, so that is the slow path)."""
+    models = list(result.spec.new_models)
+    progress(f"building and testing {len(models)} models with dbt")
+
+    def keep(res) -> None:
+        if pending_lint is not None:
+            fixed = lint_outcome(result.files, pending_lint)
+            if fixed != result.files:
+                raise LintFixes(fixed)
+        result.tests_passed, result.tests_warned = count_tests(res.nodes)
         with Warehouse(ctx.project) as wh:
             for n in res.nodes:
                 if n.resource_type == "model" and n.relation:
                     result.rows[n.name] = int(wh.query(f"select count(*) from {n.relation}")[0][0])
-        guard.commit()
-        result.built = result.written = True
-    except BaseException:
-        files.rollback()
-        if guard is not None:
-            guard.rollback()
-        raise
+
+    t = time.perf_counter()
+    try:
+        write_and_run(
+            ctx, result.files, ["build", "--select", *models], what="dbt build",
+            guard=[(ctx.project.schema, m) for m in models], before_commit=keep,
+        )
+    except LintFixes as fixes:
+        result.files = fixes.files
+        build_star(result, ctx, progress)
+        return
+    finally:
+        result.seconds["dbt"] = time.perf_counter() - t
+    result.built = result.written = True
 
 
 def _refuse_existing(star: StarSpec, files: dict[str, str], ctx: Context) -> None:
@@ -142,6 +160,21 @@ def _refuse_existing(star: StarSpec, files: dict[str, str], ctx: Context) -> Non
     if clashes:
         raise WriteRefused("These already exist: " + ", ".join(sorted(set(clashes))) + ".",
                            hint="Move them away, or pass --area to put the star schema elsewhere.")
+
+
+def plan(ctx: Context, description: str | None, *, source, snowflake, area, llm_model, progress: Progress) -> StarSpec:
+    """The offline planner, or the llm planner followed by the same data-checked measure tests."""
+    with Warehouse(ctx.project) as wh:
+        probe = WarehouseProbe(wh)
+        if not llm_model:
+            progress("planning the star schema (offline)")
+            return plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=probe)
+        from martsmith.star.plan_llm import plan_star_llm
+
+        progress(f"planning the star schema with {llm_model}")
+        star = plan_star_llm(ctx.catalog, description, model=llm_model, source=source, snowflake=snowflake,
+                             area=area, schema=ctx.project.schema)
+        return infer_measure_tests(star, ctx.catalog, probe)
 
 
 def generate_star(
@@ -156,36 +189,35 @@ def generate_star(
     confirm: Callable[[StarResult], bool] | None = None,
     progress: Progress = lambda _m: None,
 ) -> StarResult:
-    if llm_model:
-        raise LLMError(
-            "The star command has no LLM planner yet: --llm is not supported here.",
-            hint="Use the offline planner (drop --llm); name the fact and dimensions in the description.",
-        )
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
-    # sqlfluff warms up in a second process while dbt parses the project in this one.
+    # sqlfluff warms up in a second process while dbt parses the project in this one, then
+    # lints while dbt builds.
     with LintWorker(project.root) as linter:
         ctx = load_context(project, progress)
         seconds["context"] = time.perf_counter() - t0
-        progress("planning the star schema (offline)")
         t = time.perf_counter()
-        with Warehouse(project) as wh:
-            star = plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=WarehouseProbe(wh))
+        star = plan(ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, progress=progress)
         seconds["plan"] = time.perf_counter() - t
         models_dir = project.models_dir.relative_to(project.root)
         files = {str(models_dir / p): text for p, text in render_star(star).items()}
         if not dry_run:
             _refuse_existing(star, files, ctx)
         t = time.perf_counter()
-        files = check_files(star, files, ctx, progress, linter)
-        seconds["lint_and_static"] = time.perf_counter() - t
-    result = StarResult(star, files)
-    result.seconds.update(seconds)
-    result.seconds["check"] = time.perf_counter() - t0
-    if dry_run:
-        return result
-    if confirm is not None and not confirm(result):
-        raise WriteRefused("Nothing was written.")
-    build_star(result, ctx, progress)
+        pending = start_lint(files, ctx, linter)
+        static_check(star, files, ctx)
+        seconds["static"] = time.perf_counter() - t
+        if dry_run or confirm is not None:
+            # What is shown (or asked about) is what will be written: wait for sqlfluff.
+            progress("linting with sqlfluff")
+            files, pending = lint_outcome(files, pending), None
+        result = StarResult(star, files)
+        result.seconds.update(seconds)
+        result.seconds["check"] = time.perf_counter() - t0
+        if dry_run:
+            return result
+        if confirm is not None and not confirm(result):
+            raise WriteRefused("Nothing was written.")
+        build_star(result, ctx, progress, pending)
     result.seconds["total"] = time.perf_counter() - t0
     return result

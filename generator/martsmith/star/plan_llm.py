@@ -5,20 +5,17 @@ JSON Schema of `StarSpec`; its answer is validated into a strict `StarSpec`, the
 the catalog the way the offline planner's choices are grounded: staging columns come from real
 source columns, dimensions and facts read declared staging models and their columns, a dimension's
 natural key is its base's key, facts point at declared dimensions. Problems go back to the model
-(`martsmith.llm_json.complete_structured`). The rest of the `star` flow (render, checks, one dbt
-build, ERD) is the offline flow's, unchanged: `generate_star_llm`.
+(`martsmith.llm_json.complete_structured`). The rest of the `star` flow (measure tests from the
+data, render, checks, one dbt build, ERD) is the offline flow's: `star.build.generate_star`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import time
-from typing import Callable
 
 from martsmith.context.catalog import Catalog, Table
-from martsmith.context.project import Project
-from martsmith.errors import UsageError, WriteRefused
+from martsmith.errors import UsageError
 from martsmith.llm_json import complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import describe_table
 from martsmith.star.spec import StagingSpec, StarSpec
@@ -273,46 +270,3 @@ def _render_problems(star: StarSpec, catalog: Catalog, schema: str | None) -> li
     return [f"{path.rsplit('/', 1)[-1]}: {f.message}" for path, text in files.items() if path.endswith(".sql")
             for f in check_sql(text, stand_in)]
 
-
-# --- the `star --llm` flow ---------------------------------------------------------------------
-
-
-def generate_star_llm(
-    description: str | None,
-    project: Project,
-    *,
-    model: str,
-    source: str | None = None,
-    snowflake: bool = False,
-    area: str | None = None,
-    dry_run: bool = False,
-    confirm=None,
-    progress: Callable[[str], None] = lambda _m: None,
-):
-    """`generate_star` with the llm planner: the same render, checks, build and ERD.
-
-    (generate_star takes no planner argument, so this repeats its few lines of plumbing around
-    the shared pieces; a `planner=` parameter there would remove them.)"""
-    from martsmith.pipeline import load_context
-    from martsmith.star.build import StarResult, _refuse_existing, build_star, check_files
-    from martsmith.star.render import render_star
-
-    t0 = time.perf_counter()
-    ctx = load_context(project, progress)
-    progress(f"planning the star schema ({model})")
-    star = plan_star_llm(ctx.catalog, description, model=model, source=source, snowflake=snowflake, area=area,
-                         schema=project.schema)
-    models_dir = project.models_dir.relative_to(project.root)
-    files = {str(models_dir / p): text for p, text in render_star(star).items()}
-    if not dry_run:
-        _refuse_existing(star, files, ctx)
-    files = check_files(star, files, ctx, progress)
-    result = StarResult(star, files)
-    result.seconds["check"] = time.perf_counter() - t0
-    if dry_run:
-        return result
-    if confirm is not None and not confirm(result):
-        raise WriteRefused("Nothing was written.")
-    build_star(result, ctx, progress)
-    result.seconds["total"] = time.perf_counter() - t0
-    return result

@@ -239,7 +239,7 @@ def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
 
 def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
     cols = [_pk(d.surrogate_key, f"Surrogate key of {d.natural_key} (martsmith.surrogate_key); the unknown member's is the key of null."),
-            {"name": d.natural_key, "description": f"Natural key; null on the unknown member.", "data_tests": ["unique"]}]
+            {"name": d.natural_key, "description": "Natural key; null on the unknown member.", "data_tests": ["unique"]}]
     for o in d.outriggers:
         key = o.dimension.removeprefix("dim_") + "_key"
         cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
