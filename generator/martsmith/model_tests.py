@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.warehouse import Warehouse, quote
-from martsmith.render.jinja_static import render_static
+from martsmith.render.jinja_static import relation_map, render_static
 from martsmith.render.sql import render_sql
 from martsmith.spec import ModelSpec, TestSpec
-from martsmith.validate.static import relation_map
 
 PREVIEW = "__martsmith_preview"
 

@@ -22,8 +22,9 @@ from martsmith.render.sql import render_sql
 from martsmith.model_tests import model_tests
 from martsmith.spec import ModelSpec
 from martsmith.validate.findings import Finding
-from martsmith.validate.lint import LintWorker, lint_sql
-from martsmith.validate.static import check_spec, check_sql
+from martsmith.validate.lint import lint_sql
+from martsmith.validate.spec_check import check_spec
+from martsmith.validate.worker import CheckWorker
 from martsmith.write import count_tests, write_and_run
 
 MART_FOLDER_NAMES = ("marts", "mart", "reporting", "analytics")
@@ -95,9 +96,17 @@ def load_context(project: Project, progress: Progress) -> Context:
     return Context(project, dbt, manifest, catalog)
 
 
-def spec_findings(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
-    """Everything that can be checked before dbt: the spec, then its rendered SQL."""
-    return check_spec(spec, catalog) or check_sql(render_sql(spec), catalog)
+def spec_findings(spec: ModelSpec, catalog: Catalog, worker: CheckWorker | None = None) -> list[Finding]:
+    """Everything that can be checked before dbt: the spec, then its rendered SQL (in the check
+    worker when there is one)."""
+    findings = check_spec(spec, catalog)
+    if findings:
+        return findings
+    if worker is not None:
+        return worker.check_sql(render_sql(spec), catalog)
+    from martsmith.validate.static import check_sql
+
+    return check_sql(render_sql(spec), catalog)
 
 
 def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str | None) -> ModelSpec:
@@ -130,10 +139,10 @@ def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
     return sql_path, sql_path.with_suffix(".yml"), sql_path.exists()
 
 
-def static_check(spec: ModelSpec, ctx: Context) -> float:
+def static_check(spec: ModelSpec, ctx: Context, worker: CheckWorker | None = None) -> float:
     """Spec and SQL checks; raises ValidationFailed. Returns the seconds it took."""
     t = time.perf_counter()
-    findings = spec_findings(spec, ctx.catalog)
+    findings = spec_findings(spec, ctx.catalog, worker)
     if findings:
         raise ValidationFailed(
             "The generated model failed static checks:\n" + "\n".join(f"  {f}" for f in findings), findings
@@ -142,7 +151,7 @@ def static_check(spec: ModelSpec, ctx: Context) -> float:
 
 
 def render_and_lint(
-    spec: ModelSpec, ctx: Context, progress: Progress, linter: LintWorker | None = None
+    spec: ModelSpec, ctx: Context, progress: Progress, linter: CheckWorker | None = None
 ) -> tuple[str, str, bool, float]:
     """(sql, yml, whether sqlfluff fixed something, seconds); raises on remaining violations."""
     progress("linting with sqlfluff")
@@ -203,8 +212,8 @@ def generate_model(
     """Run the whole pipeline for one request. `confirm` is asked before anything is written;
     returning False aborts with nothing written."""
     t0 = time.perf_counter()
-    # sqlfluff warms up in a second process while dbt parses the project in this one.
-    with LintWorker(project.root) as linter:
+    # sqlfluff and sqlglot warm up in a second process while dbt parses the project in this one.
+    with CheckWorker(project.root) as worker:
         ctx = load_context(project, progress)
         t_ctx = time.perf_counter() - t0
         progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
@@ -217,7 +226,7 @@ def generate_model(
                 f"A model named '{spec.name}' already exists ({sql_path.relative_to(project.root)}).",
                 hint="Pass --name to choose another name, or --force to replace it.",
             )
-        t_static = static_check(spec, ctx)
+        t_static = static_check(spec, ctx, worker)
         # Only SQL that passed the safety checks ever runs, and only as a temp table.
         progress("inferring tests from the model's data")
         t = time.perf_counter()
@@ -225,7 +234,7 @@ def generate_model(
             tests, findings = model_tests(spec, ctx.catalog, wh)
         spec = spec.model_copy(update={"tests": tests})
         t_tests = time.perf_counter() - t
-        sql, yml, fixed, t_lint = render_and_lint(spec, ctx, progress, linter)
+        sql, yml, fixed, t_lint = render_and_lint(spec, ctx, progress, worker)
     result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=findings, lint_fixed=fixed)
     result.seconds.update(context=t_ctx, plan=t_plan, static=t_static, tests=t_tests, lint=t_lint)
     if dry_run:

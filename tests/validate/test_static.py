@@ -2,7 +2,8 @@ import pytest
 
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.spec import DimensionSpec, InputSpec, MeasureSpec, ModelSpec
-from martsmith.validate.static import check_columns, check_safety, check_spec, check_sql
+from martsmith.validate.spec_check import check_spec
+from martsmith.validate.static import check_columns, check_safety, check_sql
 
 
 @pytest.fixture

@@ -215,7 +215,7 @@ class _NotThisTable(Exception):
 
 X = r"(?:the\s+)?(?P<x>[a-z][\w ]*?)"
 RULES: tuple[Rule, ...] = (
-    Rule(re.compile(rf"^(?:every|each|all)\s+(?P<a>[a-z][\w ]*?)\s+(?:has|have|belongs to|belong to)\s+(?:an?|one|the)\s+(?P<b>[a-z][\w ]*)$"), _every),
+    Rule(re.compile(r"^(?:every|each|all)\s+(?P<a>[a-z][\w ]*?)\s+(?:has|have|belongs to|belong to)\s+(?:an?|one|the)\s+(?P<b>[a-z][\w ]*)$"), _every),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:never negative|not negative|non-?negative|never below zero|never less than zero)$"), _not_negative),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+|strictly\s+)?positive$"), _positive),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+)?(?:one of|in)\s*:?\s*(?P<values>.+)$"), _one_of),

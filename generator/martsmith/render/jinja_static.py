@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import jinja2
 import jinja2.sandbox
 
 from martsmith.errors import MartsmithError
+
+if TYPE_CHECKING:
+    from martsmith.context.catalog import Catalog
 
 
 class JinjaCheckError(MartsmithError):
@@ -60,6 +63,15 @@ def macro_namespaces() -> dict[str, object]:
         "martsmith": SimpleNamespace(surrogate_key=_surrogate_key, date_spine=_date_spine),
         "config": lambda *a, **k: "",
     }
+
+
+def relation_map(catalog: "Catalog") -> dict[tuple[str, ...], str]:
+    """(source, name, table) / (ref, model) -> "schema"."identifier" for render_static."""
+    out: dict[tuple[str, ...], str] = {}
+    for t in catalog.tables:
+        key = ("source", t.source_name or "", t.name) if t.kind == "source" else ("ref", t.name)
+        out[key] = f'"{t.schema}"."{t.identifier}"'
+    return out
 
 
 def render_static(

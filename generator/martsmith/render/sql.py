@@ -8,7 +8,7 @@ this package's (`martsmith.surrogate_key`) so the same file compiles on any adap
 >>> spec = ModelSpec(name="n_orders", description="One row.", request="x", planner="offline",
 ...     inputs=[InputSpec(alias="orders", kind="ref", table="stg_orders")],
 ...     measures=[MeasureSpec(name="order_count", agg="count", input="orders")])
->>> print(render_sql(spec).splitlines()[3])
+>>> print(render_sql(spec).splitlines()[4])
     select * from {{ ref('stg_orders') }}
 """
 

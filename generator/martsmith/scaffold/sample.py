@@ -455,7 +455,7 @@ def _customers_sql(n: int) -> str:
 
 def _load_customers(con, size: SampleSize) -> None:
     con.execute(_customers_sql(size.customers))
-    con.execute(f"""
+    con.execute("""
     create table raw.customers (
         id integer, first_name varchar, last_name varchar, email varchar, country varchar,
         city varchar, created_at timestamp, updated_at timestamp

@@ -22,7 +22,8 @@ from martsmith.star.plan import infer_measure_tests, plan_star
 from martsmith.star.probe import WarehouseProbe
 from martsmith.star.render import model_columns, render_star
 from martsmith.star.spec import StarSpec
-from martsmith.validate.lint import LintResult, LintWorker, lint_sql
+from martsmith.validate.lint import LintResult, lint_sql
+from martsmith.validate.worker import CheckWorker
 from martsmith.validate.static import check_sql
 from martsmith.write import count_tests, write_and_run
 
@@ -71,7 +72,7 @@ def static_check(star: StarSpec, files: dict[str, str], ctx: Context) -> None:
         raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
 
 
-def start_lint(files: dict[str, str], ctx: Context, linter: LintWorker | None) -> Future:
+def start_lint(files: dict[str, str], ctx: Context, linter: CheckWorker | None) -> Future:
     """sqlfluff over every SQL file, in the background: with a warmed-up worker process it runs
     on the second core while this process does something else (the static checks, dbt)."""
     sql = {path: text for path, text in files.items() if path.endswith(".sql")}
@@ -108,7 +109,7 @@ def lint_outcome(files: dict[str, str], pending: Future) -> dict[str, str]:
 
 
 def check_files(
-    star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress, linter: LintWorker | None = None
+    star: StarSpec, files: dict[str, str], ctx: Context, progress: Progress, linter: CheckWorker | None = None
 ) -> dict[str, str]:
     """Static checks and sqlfluff on every SQL file; returns the files with lint fixes applied."""
     pending = start_lint(files, ctx, linter)
@@ -193,7 +194,7 @@ def generate_star(
     seconds: dict[str, float] = {}
     # sqlfluff warms up in a second process while dbt parses the project in this one, then
     # lints while dbt builds.
-    with LintWorker(project.root) as linter:
+    with CheckWorker(project.root) as linter:
         ctx = load_context(project, progress)
         seconds["context"] = time.perf_counter() - t0
         t = time.perf_counter()
