@@ -78,7 +78,7 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     dbt = SimpleNamespace(invoke=lambda args: DbtResult(success=False, nodes=[failing], raw=object()))
     ctx = SimpleNamespace(project=SimpleNamespace(root=tmp_path), manifest=SimpleNamespace(nodes={}), dbt=dbt)
     plan = TestsPlan(root=tmp_path, files={yml: ("models:\n  - name: m\n", "models:\n  - name: m\n    columns: []\n")})
-    with pytest.raises(ValidationFailed, match="rolled back"):
+    with pytest.raises(ValidationFailed, match="dbt test of the new tests failed; nothing was kept"):
         apply_tests(plan, ctx)
     assert yml.read_text() == "models:\n  - name: m\n"
 

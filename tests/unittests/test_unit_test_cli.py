@@ -147,7 +147,7 @@ def test_a_failing_unit_test_is_rolled_back(project: Path, monkeypatch):
     before = _tree(project)
     result = _run(project, "order_stages", "--yes")
     assert result.exit_code == 6, result.output
-    assert "dbt test failed on the generated unit test; nothing was kept" in result.stderr
+    assert "dbt test of the generated unit test failed; nothing was kept" in result.stderr
     assert _tree(project) == before
 
 

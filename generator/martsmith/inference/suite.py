@@ -14,15 +14,14 @@ from typing import Callable
 
 from martsmith.context.catalog import Table, resolve_node
 from martsmith.context.warehouse import Warehouse
-from martsmith.errors import ProjectError, UsageError, ValidationFailed
+from martsmith.errors import ProjectError, UsageError
 from martsmith.inference.check import CheckResult, check_tests
 from martsmith.inference.infer import infer_tests
 from martsmith.inference.merge import merge_into, spec_identity
 from martsmith.inference.rules import assign_rules
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
-from martsmith.validate.findings import Finding
-from martsmith.write import FileTransaction
+from martsmith.write import write_and_run
 
 Progress = Callable[[str], None]
 
@@ -197,26 +196,21 @@ def apply_tests(plan: TestsPlan, ctx, *, progress: Progress = lambda _m: None) -
         return plan
     tables = [n.table for n in plan.nodes]
     before = _existing_test_ids(ctx.manifest, tables)
-    files = FileTransaction(ctx.project.root)
-    try:
-        for path, (_, after) in plan.changed.items():
-            files.write(path.relative_to(ctx.project.root), after, overwrite=True)
-        progress("running dbt test on " + ", ".join(t.label for t in tables))
-        res = ctx.dbt.invoke(["test", "--select", *[t.label for t in tables]])
+    progress("running dbt test on " + ", ".join(t.label for t in tables))
+
+    def new_failures(res) -> list:
         if res.raw is None and not res.success:
             raise ProjectError("dbt could not run the tests: " + (res.error or "unknown error"), hint="Nothing was kept.")
-        ours = [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before]
-        failed = [n for n in ours if n.status in ("error", "fail", "runtime error")]
-        if failed:
-            findings = [Finding("test", f"{n.name}: {n.message}") for n in failed]
-            raise ValidationFailed(
-                "dbt test failed on new tests; the YAML was rolled back:\n" + "\n".join(f"  {f}" for f in findings),
-                findings,
-            )
-        plan.tests_passed = sum(n.status == "pass" for n in ours)
-        plan.tests_warned = sum(n.status == "warn" for n in ours)
-        plan.written = True
-    except BaseException:
-        files.rollback()
-        raise
+        # Tests that failed before this run are the user's business, not a reason to undo ours.
+        return [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before and n.status in ("error", "fail", "runtime error")]
+
+    files = {path.relative_to(ctx.project.root): after for path, (_, after) in plan.changed.items()}
+    res = write_and_run(
+        ctx, files, ["test", "--select", *[t.label for t in tables]],
+        what="dbt test of the new tests", failures=new_failures,
+    )
+    ours = [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before]
+    plan.tests_passed = sum(n.status == "pass" for n in ours)
+    plan.tests_warned = sum(n.status == "warn" for n in ours)
+    plan.written = True
     return plan

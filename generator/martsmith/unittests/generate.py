@@ -22,7 +22,7 @@ from martsmith.unittests.fixture import merge_unit_test, unit_test_entry
 from martsmith.unittests.pick import Coverage, PickInput, pick_rows
 from martsmith.unittests.shape import model_shape, rel_key
 from martsmith.validate.findings import Finding
-from martsmith.write import FileTransaction
+from martsmith.write import write_and_run
 
 Progress = Callable[[str], None]
 DEFAULT_ROWS = 5
@@ -179,27 +179,27 @@ def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: P
 
 def write_and_test(result: UnitTestResult, ctx, progress: Progress) -> None:
     """Write the YAML and run the unit test with dbt; put the file back unless it passes."""
-    files = FileTransaction(ctx.project.root)
-    try:
-        files.write(result.yml_path.relative_to(ctx.project.root), result.yml, overwrite=True)
-        result.written = True
-        progress(f"running dbt test --select {result.model},unit_test:{result.name}")
-        t = time.perf_counter()
-        res = ctx.dbt.invoke(["test", "--select", f"{result.model},unit_test:{result.name}"])
-        result.seconds["dbt"] = time.perf_counter() - t
+    selector = f"{result.model},unit_test:{result.name}"
+    progress(f"running dbt test --select {selector}")
+
+    def ours_failed(res) -> list:
         ours = [n for n in res.nodes if n.name == result.name]
-        if not res.success or not ours or any(n.status != "pass" for n in ours):
-            detail = "; ".join(f"{n.name}: {n.status} {n.message}".strip() for n in ours) or res.error or "the unit test did not run"
-            raise ValidationFailed(
-                f"dbt test failed on the generated unit test; nothing was kept:\n  {detail}",
-                [Finding("test", detail)],
-                hint="Run with --dry-run to see the fixture, or with --format json for the coverage.",
-            )
-        result.passed = True
-    except BaseException:
-        files.rollback()
-        result.written = False
-        raise
+        if not ours:  # it did not even run: report dbt's own error
+            from martsmith.invoke import NodeResult
+
+            return [NodeResult(result.name, result.name, "unit_test", "error", res.error or "the unit test did not run")]
+        return [n for n in ours if n.status != "pass"]
+
+    t = time.perf_counter()
+    try:
+        write_and_run(
+            ctx, {result.yml_path.relative_to(ctx.project.root): result.yml}, ["test", "--select", selector],
+            what="dbt test of the generated unit test", failures=ours_failed,
+            hint="Run with --dry-run to see the fixture, or with --format json for the coverage.",
+        )
+    finally:
+        result.seconds["dbt"] = time.perf_counter() - t
+    result.written = result.passed = True
 
 
 def generate_unit_test(
