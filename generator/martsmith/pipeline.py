@@ -82,14 +82,16 @@ def ensure_packages(project: Project, dbt: Dbt) -> None:
         dbt.deps()
 
 
-def load_context(project: Project, progress: Progress) -> Context:
+def load_context(project: Project, progress: Progress, *, profile: bool = True) -> Context:
+    """The project's manifest and its catalog. `profile=False` skips the per-table statistics
+    (row counts, distinct values) for commands that look at one table themselves."""
     dbt = Dbt(project)
     ensure_packages(project, dbt)
     progress("reading the dbt project")
     manifest = dbt.parse()
     progress("reading the warehouse catalog")
     with Warehouse(project) as wh:
-        catalog = build_catalog(manifest, wh)
+        catalog = build_catalog(manifest, wh, profile=profile)
     if not catalog.tables:
         hint = "Declare them with `martsmith sources --schema SCHEMA`." if catalog.undeclared else "Load data first."
         raise PlanError("The project has no built sources or models to build on.", hint=hint)

@@ -14,26 +14,6 @@ VALUE_WIDTH = 24
 TOP_WIDTH = 48
 
 
-def load_catalog(project, say):
-    """The project's catalog without profiling every table: dbt parse + warehouse columns.
-
-    `pipeline.load_context` also profiles every table of the project (a scan each), which a
-    command that profiles one table does not need.
-    """
-    from martsmith.context.catalog import build_catalog
-    from martsmith.context.warehouse import Warehouse
-    from martsmith.invoke import Dbt
-    from martsmith.pipeline import ensure_packages
-
-    dbt = Dbt(project)
-    ensure_packages(project, dbt)
-    say("reading the dbt project")
-    manifest = dbt.parse()
-    say("reading the warehouse catalog")
-    with Warehouse(project) as wh:
-        return build_catalog(manifest, wh, profile=False)
-
-
 def _cell(value: Any, width: int = VALUE_WIDTH) -> str:
     if value is None:
         return ""
@@ -157,7 +137,10 @@ def profile(node, output_format, project) -> None:
     proj = project()
     quiet = output_format == "json"
     say = lambda m: progress(m, quiet=quiet)  # noqa: E731
-    catalog = load_catalog(proj, say)
+    from martsmith.pipeline import load_context
+
+    # The catalog without statistics: this command profiles the one table itself.
+    catalog = load_context(proj, say, profile=False).catalog
     table = resolve_node(catalog, node)
     say(f"profiling {table.label}")
     with Warehouse(proj) as wh:

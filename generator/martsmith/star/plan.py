@@ -295,6 +295,19 @@ def _col(stg: StagingSpec, raw: str) -> str:
 
 # -- the planner ----------------------------------------------------------------------------
 
+def source_tables(catalog: Catalog, source: str | None) -> tuple[str, list[Table]]:
+    """The source to model (`source`, or the catalog's only one) and its tables."""
+    sources = sorted({t.source_name for t in catalog.tables if t.kind == "source" and t.source_name})
+    if source is not None and source not in sources:
+        raise UsageError(f"No source named '{source}'.", hint="Sources: " + (", ".join(sources) or "none"))
+    if source is None:
+        if len(sources) != 1:
+            raise UsageError("Which source? The project has " + (", ".join(sources) or "no sources") + ".",
+                             hint="Pass --from-source SOURCE.")
+        source = sources[0]
+    return source, [t for t in catalog.tables if t.kind == "source" and t.source_name == source]
+
+
 def plan_star(
     catalog: Catalog,
     description: str | None,
@@ -304,15 +317,7 @@ def plan_star(
     area: str | None = None,
     probe: Probe | None = None,
 ) -> StarSpec:
-    sources = sorted({t.source_name for t in catalog.tables if t.kind == "source" and t.source_name})
-    if source is not None and source not in sources:
-        raise UsageError(f"No source named '{source}'.", hint="Sources: " + (", ".join(sources) or "none"))
-    if source is None:
-        if len(sources) != 1:
-            raise UsageError("Which source? The project has " + (", ".join(sources) or "no sources") + ".",
-                             hint="Pass --from-source SOURCE.")
-        source = sources[0]
-    tables = [t for t in catalog.tables if t.kind == "source" and t.source_name == source]
+    source, tables = source_tables(catalog, source)
     notes: list[str] = []
     reasons: list[str] = []
     _ambiguous(tables)

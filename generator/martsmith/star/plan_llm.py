@@ -15,9 +15,9 @@ import copy
 import json
 
 from martsmith.context.catalog import Catalog, Table
-from martsmith.errors import UsageError
 from martsmith.llm_json import complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import describe_table
+from martsmith.star.plan import source_tables
 from martsmith.star.spec import StagingSpec, StarSpec
 
 TOOL_FIELDS = ("request", "planner")  # filled by martsmith, not by the model
@@ -56,19 +56,6 @@ def answer_schema() -> dict:
         schema["properties"].pop(name, None)
     schema["required"] = [r for r in schema.get("required", []) if r not in TOOL_FIELDS]
     return without_titles(schema)
-
-
-def source_tables(catalog: Catalog, source: str | None) -> tuple[str, list[Table]]:
-    """The source to model (`source`, or the catalog's only one) and its tables."""
-    sources = sorted({t.source_name for t in catalog.tables if t.kind == "source" and t.source_name})
-    if source is not None and source not in sources:
-        raise UsageError(f"No source named '{source}'.", hint="Sources: " + (", ".join(sources) or "none"))
-    if source is None:
-        if len(sources) != 1:
-            raise UsageError("Which source? The project has " + (", ".join(sources) or "no sources") + ".",
-                             hint="Pass --from-source SOURCE.")
-        source = sources[0]
-    return source, [t for t in catalog.tables if t.kind == "source" and t.source_name == source]
 
 
 def build_messages(description: str, source: str, tables: list[Table], catalog: Catalog, *,
