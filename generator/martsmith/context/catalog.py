@@ -8,6 +8,7 @@ messages can suggest `martsmith sources`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -197,11 +198,14 @@ def _declared_tests(manifest, tables: list[Table]) -> list[ForeignKey]:
             continue
         meta = node.test_metadata
         kwargs = meta.kwargs or {}
+        deps = [by_id[d] for d in node.depends_on.nodes if d in by_id]
+        # A relationships test depends on both tables; `to` names the parent, so the owner is the
+        # other one (tests on sources have no attached_node to say so).
+        parent = _relation_target(kwargs.get("to"), deps) if meta.name == "relationships" else None
         attached = getattr(node, "attached_node", None)
         owner = by_id.get(attached) if attached else None
         if owner is None:
-            deps = [d for d in node.depends_on.nodes if d in by_id]
-            owner = by_id.get(deps[0]) if deps else None
+            owner = next((t for t in deps if t is not parent), None)
         column_name = kwargs.get("column_name")
         if owner is None or not column_name:
             continue
@@ -211,11 +215,26 @@ def _declared_tests(manifest, tables: list[Table]) -> list[ForeignKey]:
         if meta.name in ("unique",) and owner.primary_key is None:
             owner.primary_key = column_name
         if meta.name == "relationships":
-            others = [by_id[d] for d in node.depends_on.nodes if d in by_id and by_id[d] is not owner]
             field_name = kwargs.get("field")
-            if others and field_name:
-                fks.append(ForeignKey(owner.label, column_name, others[0].label, field_name, "declared"))
+            if parent is None:
+                parent = next((t for t in deps if t is not owner), None)
+            if parent is not None and field_name:
+                fks.append(ForeignKey(owner.label, column_name, parent.label, field_name, "declared"))
     return fks
+
+
+RELATION_ARG = re.compile(r"""(source|ref)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)""")
+
+
+def _relation_target(argument, deps: list[Table]) -> Table | None:
+    """The table a relationships test's `to:` argument names (`source('s', 't')`, `ref('m')`)."""
+    match = RELATION_ARG.search(str(argument or ""))
+    if not match:
+        return None
+    kind, first, second = match.groups()
+    if kind == "source":
+        return next((t for t in deps if t.kind == "source" and t.source_name == first and t.name == second), None)
+    return next((t for t in deps if t.kind == "model" and t.name == (second or first)), None)
 
 
 def _profile(wh: Warehouse, table: Table) -> None:
