@@ -119,10 +119,10 @@ def _fks(catalog: Catalog, tables: list[Table], probe: Probe | None, notes: list
             share = probe.containment(catalog.table(fk.table), fk.column, catalog.table(fk.ref_table), fk.ref_column)
             if share < 0.5:
                 notes.append(f"{fk.table}.{fk.column} looks like a key to {fk.ref_table} but only "
-                             f"{share:.0%} of its values are there: not used as a foreign key")
+                             f"{share:.0%} of its distinct values are there: not used as a foreign key")
                 continue
             if share < 1:
-                notes.append(f"{fk.table}.{fk.column}: {1 - share:.1%} of the values are missing from "
+                notes.append(f"{fk.table}.{fk.column}: {1 - share:.1%} of its distinct values are missing from "
                              f"{fk.ref_table}; a fact using it points them at the unknown member")
         out.append(fk)
     targets: dict[tuple[str, str], set[str]] = {}
