@@ -219,3 +219,31 @@ def test_generated_aggregates_are_not_re_aggregated(sample_project):
     # An average of averages would be wrong: the second model reads the source again.
     assert "ref('avg_first')" not in sql
     assert "{{ source('shop', 'orders') }}" in sql
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """Make CliRunner's stdin look like a terminal, so the command asks before writing."""
+    import click.testing
+
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+
+
+def test_in_a_terminal_the_plan_is_shown_and_no_writes_nothing(sample_project, snapshot, terminal):
+    before = snapshot(sample_project)
+    result = CliRunner().invoke(
+        main, ["model", "number of orders per status", "--project-dir", str(sample_project)], input="n\n"
+    )
+    assert result.exit_code == 7, result.output
+    assert "One row per status" in result.output and "Write and build this model?" in result.output
+    assert "Nothing was written." in result.output
+    assert snapshot(sample_project) == before
+
+
+def test_in_a_terminal_yes_builds(sample_project, terminal):
+    result = CliRunner().invoke(
+        main, ["model", "number of orders per status", "--name", "asked", "--project-dir", str(sample_project)],
+        input="y\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert (sample_project / "models/marts/asked.sql").is_file()
