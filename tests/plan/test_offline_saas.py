@@ -118,3 +118,11 @@ def test_unplaced_word_in_this_domain(saas):
 def test_determinism(saas):
     request = "number of escalated tickets by account industry per month in 2024"
     assert plan_offline(request, saas).model_dump_json() == plan_offline(request, saas).model_dump_json()
+
+
+def test_table_word_qualifying_a_date_is_what_gets_counted(saas):
+    # 'tickets opened per week': the table word qualifies the date column; with no other
+    # measure, the rows of that table are counted.
+    spec = plan_offline("tickets opened per week", saas)
+    assert [(m.agg, m.input, m.column) for m in spec.measures] == [("count", "stg_tickets", None)]
+    assert [(d.column, d.time_grain) for d in spec.dimensions] == [("opened_at", "week")]

@@ -67,8 +67,11 @@ class _Assembler:
     def choose_base(self) -> str:
         i = self.i
         if not i.measures:
-            if i.subjects:
-                t = i.subjects[0]
+            # 'employees per year' names the rows to count; so does 'employees hired per year',
+            # where the table word qualifies the date column.
+            counted = i.subjects or [t for t in i.qualifiers if t not in {f.table for f in i.filters}]
+            if counted:
+                t = counted[0]
                 i.measures.append(MeasureIntent("count", t, None, lx.name_words(entity_of(self.tables[t].name))))
                 self.notes.append(f"No measure named: counting {self.tables[t].name} rows.")
             elif not i.dimensions:

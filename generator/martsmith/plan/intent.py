@@ -67,6 +67,7 @@ class Intent:
     filters: list[FilterIntent] = field(default_factory=list)
     dates: list[DateIntent] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)  # tables named without another role
+    qualifiers: list[str] = field(default_factory=list)  # tables named to qualify a column ('employees hired')
     context: list[str] = field(default_factory=list)  # every table the request names
     limit: int | None = None
     direction: str = "desc"

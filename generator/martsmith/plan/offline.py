@@ -167,6 +167,7 @@ class _Reader:
             cmp_ = next((c for c in self.cues.comparisons if c.first == nxt and id(c) not in used_cmps), None)
             grouped_prev, negated_prev = grouped, False
             if k in qualifiers:
+                self.intent.qualifiers.append(qualifiers[k])
                 continue
             qual = qualifiers.get(k - 1) if (k - 1) in qualifiers else qualifiers.get(k + 1)
             kinds = {c.item.kind for c in l.candidates}
