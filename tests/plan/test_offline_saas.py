@@ -121,8 +121,10 @@ def test_determinism(saas):
 
 
 def test_table_word_qualifying_a_date_is_what_gets_counted(saas):
-    # 'tickets opened per week': the table word qualifies the date column; with no other
+    # 'invoices issued per month': the table word qualifies the date column; with no other
     # measure, the rows of that table are counted.
-    spec = plan_offline("tickets opened per week", saas)
-    assert [(m.agg, m.input, m.column) for m in spec.measures] == [("count", "stg_tickets", None)]
-    assert [(d.column, d.time_grain) for d in spec.dimensions] == [("opened_at", "week")]
+    spec = plan_offline("invoices issued per month", saas)
+    assert [(m.agg, m.input, m.column) for m in spec.measures] == [("count", "stg_invoices", None)]
+    assert [(d.column, d.time_grain) for d in spec.dimensions] == [("issued_on", "month")]
+    started = plan_offline("subscriptions started per quarter", saas)
+    assert [(m.agg, m.input) for m in started.measures] == [("count", "stg_subscriptions")]
