@@ -65,7 +65,7 @@ def test_synonym_revenue_and_quarter_in_year(saas):
 
 def test_value_with_whitespace_variant(saas):
     spec = plan_offline("average seats per plan tier for pro subscriptions", saas)
-    assert measures(spec) == [("avg_seat", "avg", "stg_subscriptions", "seats")]
+    assert measures(spec) == [("avg_seats", "avg", "stg_subscriptions", "seats")]
     assert filters(spec) == [("stg_subscriptions", "plan_tier", "in", ["pro", "Pro "], None)]
 
 

@@ -270,7 +270,10 @@ class _Assembler:
                 out.append(self._count_measure(m))
                 continue
             alias, t = self.input_of(m.table)
-            words = [singular(w) for w in m.words] or [m.column]
+            # The request's words name the measure ('revenue' -> total_revenue), in the column's
+            # own number when they are its words ('hours' stays plural).
+            own = set(lx.name_words(m.column))
+            words = [w if w in own else singular(w) for w in m.words] or [m.column]
             col = t.column(m.column)
             prefix = _PREFIX[m.agg]
             if col is not None and col.family == "time" and m.agg in ("min", "max"):
