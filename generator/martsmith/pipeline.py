@@ -85,12 +85,13 @@ def ensure_packages(project: Project, dbt: Dbt) -> None:
 def load_context(project: Project, progress: Progress, *, profile: bool = True) -> Context:
     """The project's manifest and its catalog. `profile=False` skips the per-table statistics
     (row counts, distinct values) for commands that look at one table themselves."""
+    warehouse = Warehouse(project)  # refuses targets it can't read before dbt is even started
     dbt = Dbt(project)
     ensure_packages(project, dbt)
     progress("reading the dbt project")
     manifest = dbt.parse()
     progress("reading the warehouse catalog")
-    with Warehouse(project) as wh:
+    with warehouse as wh:
         catalog = build_catalog(manifest, wh, profile=profile)
     if not catalog.tables:
         hint = "Declare them with `martsmith sources --schema SCHEMA`." if catalog.undeclared else "Load data first."
