@@ -34,3 +34,35 @@ def test_refuses_existing_without_overwrite(tmp_path):
 def test_refuses_paths_outside_project(tmp_path):
     with pytest.raises(WriteRefused, match="outside"):
         FileTransaction(tmp_path / "p").write("../evil.sql", "y")
+
+
+def test_relation_guard_restores_replaced_relations_and_drops_new_ones(tmp_path):
+    import duckdb
+
+    from martsmith.context.project import Project
+    from martsmith.context.warehouse import Warehouse
+    from martsmith.write import RelationGuard
+
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema s")
+    con.execute("create table s.t as select 1 as a")
+    con.execute("create view s.v as select 2 as b")
+    con.close()
+    project = Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
+                      target={"type": "duckdb", "path": str(db), "schema": "s"})
+    guard = RelationGuard(Warehouse(project), [("s", "t"), ("s", "v"), ("s", "new")])
+    con = duckdb.connect(str(db))
+    con.execute("create or replace table s.t as select 99 as a")
+    con.execute("create or replace view s.v as select 'changed' as b")
+    con.execute("create table s.new as select 1 as x")
+    con.close()
+    guard.rollback()
+    con = duckdb.connect(str(db))
+    try:
+        assert con.execute("select a from s.t").fetchall() == [(1,)]
+        assert con.execute("select b from s.v").fetchall() == [(2,)]
+        names = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 's'").fetchall()}
+        assert names == {"t", "v"}  # the new table and the backup are gone
+    finally:
+        con.close()
