@@ -15,7 +15,7 @@ from typing import Callable
 from martsmith.context.catalog import Catalog, build_catalog
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
-from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
+from martsmith.errors import PlanError, ProjectError, UsageError, ValidationFailed, WriteRefused
 from martsmith.invoke import Dbt
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
@@ -82,14 +82,29 @@ def ensure_packages(project: Project, dbt: Dbt) -> None:
         dbt.deps()
 
 
-def load_context(project: Project, progress: Progress, *, profile: bool = True) -> Context:
+def require_package(manifest) -> None:
+    """Generated code calls this package's macros: the project must install it."""
+    if not any(m.package_name == "martsmith" for m in manifest.macros.values()):
+        from martsmith.scaffold.package import package_path
+
+        raise ProjectError(
+            "The martsmith dbt package is not installed in this project: generated models call "
+            "its macros (martsmith.surrogate_key, its generic tests).",
+            hint=f"Add it to packages.yml and run `dbt deps`:\n  packages:\n    - local: {package_path()}",
+        )
+
+
+def load_context(project: Project, progress: Progress, *, profile: bool = True, need_package: bool = True) -> Context:
     """The project's manifest and its catalog. `profile=False` skips the per-table statistics
-    (row counts, distinct values) for commands that look at one table themselves."""
+    (row counts, distinct values) for commands that look at one table themselves;
+    `need_package=False` for commands that generate nothing."""
     warehouse = Warehouse(project)  # refuses targets it can't read before dbt is even started
     dbt = Dbt(project)
     ensure_packages(project, dbt)
     progress("reading the dbt project")
     manifest = dbt.parse()
+    if need_package:
+        require_package(manifest)
     progress("reading the warehouse catalog")
     with warehouse as wh:
         catalog = build_catalog(manifest, wh, profile=profile)

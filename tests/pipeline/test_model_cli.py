@@ -257,3 +257,15 @@ def test_a_target_martsmith_cannot_read(sample_project, snapshot):
     assert result.exit_code == 3, result.output
     assert "'postgres' adapter" in result.output and "DuckDB targets only" in result.output
     assert snapshot(sample_project) == before
+
+
+def test_project_without_the_package(sample_project, snapshot):
+    (sample_project / "packages.yml").unlink()
+    import shutil
+
+    shutil.rmtree(sample_project / "dbt_packages")
+    before = snapshot(sample_project)
+    result = run(sample_project, "number of orders per status", "--yes")
+    assert result.exit_code == 3, result.output
+    assert "martsmith dbt package is not installed" in result.output and "packages.yml" in result.output
+    assert snapshot(sample_project) == before

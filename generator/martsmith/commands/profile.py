@@ -140,7 +140,7 @@ def profile(node, output_format, project) -> None:
     from martsmith.pipeline import load_context
 
     # The catalog without statistics: this command profiles the one table itself.
-    catalog = load_context(proj, say, profile=False).catalog
+    catalog = load_context(proj, say, profile=False, need_package=False).catalog
     table = resolve_node(catalog, node)
     say(f"profiling {table.label}")
     with Warehouse(proj) as wh:
