@@ -29,12 +29,16 @@ def _erd(result) -> str:
               help="The dbt source to model (default: the project's only source).")
 @click.option("--snowflake", is_flag=True, help="Normalise hierarchies (product -> category) into their own dimensions.")
 @click.option("--area", default=None, help="Marts sub-folder (default: from the description, e.g. 'sales', else 'core').")
+@click.option("--scd2", "scd2", multiple=True, metavar="ENTITY",
+              help="Make dimension ENTITY (e.g. customer) SCD type 2: one row per version, from the versions "
+              "in the data (several rows per key, dated by an updated_at-like column); facts get the version "
+              "valid at their event time. Refused where the data carries no history. Repeatable.")
 @llm_option
 @click.option("--dry-run", is_flag=True, help="Show the layout, reasons and files; write and build nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
 @format_option
 @project_options
-def star(description, source, snowflake, area, llm_model, dry_run, yes, output_format, project) -> None:
+def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, output_format, project) -> None:
     """Generate a star schema from DESCRIPTION, or propose one for a source.
 
     Facts, dimensions (surrogate keys, an unknown member each), a date dimension and the staging
@@ -42,11 +46,19 @@ def star(description, source, snowflake, area, llm_model, dry_run, yes, output_f
     SQL + YAML with key and relationship tests and a Mermaid ERD, checked, then built and tested
     in one dbt invocation. If anything fails, nothing is written.
 
+    Dimensions are SCD type 1 (the latest values). With --scd2 ENTITY a dimension keeps its
+    history instead: where the source holds several rows per key dated by an updated_at-like
+    column, those rows are the versions (valid_from, valid_to, is_current, a surrogate key per
+    version), and each fact row points at the version valid at its event time. The history is
+    derived from the rows rather than a dbt snapshot, which would only record from its first
+    run: it is complete from the first build and rebuilds identically.
+
     \b
     Examples:
       martsmith star "sales star schema: order lines as the fact, with customers, products and dates as dimensions" --yes
       martsmith star --from-source shop --dry-run
       martsmith star "order lines as the fact with products" --snowflake --yes
+      martsmith star "order lines as the fact, with customers and dates" --scd2 customer --yes
     """
     from martsmith.errors import UsageError
     from martsmith.star.build import generate_star
@@ -63,7 +75,7 @@ def star(description, source, snowflake, area, llm_model, dry_run, yes, output_f
         )
 
     result = generate_star(
-        description, proj, source=source, snowflake=snowflake, area=area, llm_model=llm_model,
+        description, proj, source=source, snowflake=snowflake, area=area, llm_model=llm_model, scd2=scd2,
         dry_run=dry_run, confirm=None if yes else confirm, progress=lambda m: progress(m, quiet=quiet),
     )
     if output_format == "json":

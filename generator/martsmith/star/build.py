@@ -21,6 +21,7 @@ from martsmith.pipeline import Context, Progress, load_context
 from martsmith.star.plan import infer_measure_tests, plan_star
 from martsmith.star.probe import WarehouseProbe
 from martsmith.star.render import model_columns, render_star
+from martsmith.star.scd2 import make_type2
 from martsmith.star.spec import StarSpec
 from martsmith.validate.lint import LintResult, lint_sql
 from martsmith.validate.worker import CheckWorker
@@ -163,19 +164,23 @@ def _refuse_existing(star: StarSpec, files: dict[str, str], ctx: Context) -> Non
                            hint="Move them away, or pass --area to put the star schema elsewhere.")
 
 
-def plan(ctx: Context, description: str | None, *, source, snowflake, area, llm_model, progress: Progress) -> StarSpec:
-    """The offline planner, or the llm planner followed by the same data-checked measure tests."""
+def plan(ctx: Context, description: str | None, *, source, snowflake, area, llm_model, progress: Progress,
+         scd2: tuple[str, ...] = ()) -> StarSpec:
+    """The offline planner, or the llm planner followed by the same data-checked measure tests;
+    then the dimensions `scd2` names made type 2 (where the data carries history)."""
     with Warehouse(ctx.project) as wh:
         probe = WarehouseProbe(wh)
         if not llm_model:
             progress("planning the star schema (offline)")
-            return plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=probe)
-        from martsmith.star.plan_llm import plan_star_llm
+            star = plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=probe)
+        else:
+            from martsmith.star.plan_llm import plan_star_llm
 
-        progress(f"planning the star schema with {llm_model}")
-        star = plan_star_llm(ctx.catalog, description, model=llm_model, source=source, snowflake=snowflake,
-                             area=area, schema=ctx.project.schema)
-        return infer_measure_tests(star, ctx.catalog, probe)
+            progress(f"planning the star schema with {llm_model}")
+            star = plan_star_llm(ctx.catalog, description, model=llm_model, source=source, snowflake=snowflake,
+                                 area=area, schema=ctx.project.schema)
+            star = infer_measure_tests(star, ctx.catalog, probe)
+    return make_type2(star, list(scd2)) if scd2 else star
 
 
 def generate_star(
@@ -186,6 +191,7 @@ def generate_star(
     snowflake: bool = False,
     area: str | None = None,
     llm_model: str | None = None,
+    scd2: tuple[str, ...] = (),
     dry_run: bool = False,
     confirm: Callable[[StarResult], bool] | None = None,
     progress: Progress = lambda _m: None,
@@ -198,7 +204,8 @@ def generate_star(
         ctx = load_context(project, progress)
         seconds["context"] = time.perf_counter() - t0
         t = time.perf_counter()
-        star = plan(ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, progress=progress)
+        star = plan(ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, progress=progress,
+                    scd2=scd2)
         seconds["plan"] = time.perf_counter() - t
         models_dir = project.models_dir.relative_to(project.root)
         files = {str(models_dir / p): text for p, text in render_star(star).items()}

@@ -13,6 +13,7 @@ from typing import Any
 from martsmith import __version__
 from martsmith.render.properties import dump_yaml, render_test
 from martsmith.spec import TestSpec
+from martsmith.star.scd2 import VALID_FROM_START, VALID_TO_END
 from martsmith.star.spec import (
     UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
 )
@@ -88,7 +89,12 @@ def render_staging(s: StagingSpec) -> str:
         expr = _stage_expr(c)
         items.append(expr if expr == c.name else f"{expr} as {c.name}")
     body = _select(items) + f"\n{I}from source"
-    if s.dedupe:
+    if s.dedupe and s.keep_versions:
+        key = next(c.source_column for c in s.columns if c.name == s.key)
+        body = body.replace(f"{I}select\n", f"{I}select distinct\n", 1)
+        body += (f"\n{I}-- several rows per {key} (late-arriving updates): every version is kept for a"
+                 f"\n{I}-- type-2 dimension; exact duplicate rows are dropped")
+    elif s.dedupe:
         key = next(c.source_column for c in s.columns if c.name == s.key)
         order = next(c.source_column for c in s.columns if c.name == s.dedupe_order_by)
         body += (f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest"
@@ -101,6 +107,29 @@ def _types(star: StarSpec) -> dict[str, dict[str, str]]:
     return {s.name: {c.name: c.data_type for c in s.columns} for s in star.staging}
 
 
+def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """(select items of a known member, of the unknown member, joins to outriggers)."""
+    moved = {o.attribute: o for o in d.outriggers}
+    known = [f"{base}.{d.natural_key}"]
+    unknown = [f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+    joins = []
+    for a in d.attributes:
+        if a in moved:
+            o = moved[a]
+            key = o.dimension.removeprefix("dim_") + "_key"
+            known.append(_coalesce(f"{o.dimension}.{key}", UNKNOWN_KEY, key))
+            unknown.append(f"{UNKNOWN_KEY} as {key}")
+            joins.append(f"{I}left join {o.dimension}\n{I}{I}on {base}.{a} = {o.dimension}.{a}")
+        else:
+            known.append(f"{base}.{a}")
+            unknown.append(f"cast(null as {types.get(a, 'varchar').replace(',', ', ')}) as {a}")
+    return known, unknown, joins
+
+
+def _unknown_member(d: StarDimension, items: list[str]) -> str:
+    return f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + _select(items)
+
+
 def render_dimension(d: StarDimension, star: StarSpec) -> str:
     base = _alias_of(d.base)
     types = _types(star).get(d.base, {})
@@ -111,26 +140,51 @@ def render_dimension(d: StarDimension, star: StarSpec) -> str:
         known = [f"{{{{ martsmith.surrogate_key(['{rows}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{rows}.{d.natural_key}"]
         body = _select(known) + f"\n{I}from {rows}"
         unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+    elif d.scd_type == 2:
+        return render_type2_dimension(d, star)
     else:
-        moved = {o.attribute: o for o in d.outriggers}
         for o in d.outriggers:
             ctes.append(_import(o.dimension, _ref(o.dimension)))
-        known = [f"{{{{ martsmith.surrogate_key(['{base}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{base}.{d.natural_key}"]
-        unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
-        joins = []
-        for a in d.attributes:
-            if a in moved:
-                o = moved[a]
-                key = o.dimension.removeprefix("dim_") + "_key"
-                known.append(_coalesce(f"{o.dimension}.{key}", UNKNOWN_KEY, key))
-                unknown.append(f"{UNKNOWN_KEY} as {key}")
-                joins.append(f"{I}left join {o.dimension}\n{I}{I}on {base}.{a} = {o.dimension}.{a}")
-            else:
-                known.append(f"{base}.{a}")
-                unknown.append(f"cast(null as {types.get(a, 'varchar').replace(',', ', ')}) as {a}")
+        known, unknown, joins = _members(d, base, types)
+        known.insert(0, f"{{{{ martsmith.surrogate_key(['{base}.{d.natural_key}']) }}}} as {d.surrogate_key}")
+        unknown.insert(0, f"{UNKNOWN_KEY} as {d.surrogate_key}")
         body = _select(known) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
         body += f"\n{I}where {base}.{d.natural_key} is not null"
-    body += f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + _select(unknown)
+    body += _unknown_member(d, unknown)
+    ctes.append(_cte("final", body))
+    return _with(ctes)
+
+
+def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
+    """One row per version (martsmith.star.scd2): the base's rows dated by `versioned_by`,
+    windowed into valid_from / valid_to / is_current."""
+    base = _alias_of(d.base)
+    types = _types(star).get(d.base, {})
+    at = d.versioned_by
+    ctes = [_import(base, _ref(d.base))] + [_import(o.dimension, _ref(o.dimension)) for o in d.outriggers]
+    known, unknown, joins = _members(d, base, types)
+    versions = known + [
+        f"{base}.{at}",
+        (f"-- the first version holds since the start: older facts find it too\n{I}{I}case\n"
+         f"{I}{I}{I}when row_number() over history = 1\n"
+         f"{I}{I}{I}{I}then cast('{VALID_FROM_START}' as timestamp)\n"
+         f"{I}{I}{I}else {base}.{at}\n{I}{I}end as valid_from"),
+        (f"coalesce(\n{I}{I}{I}lead({base}.{at}) over history,\n"
+         f"{I}{I}{I}cast('{VALID_TO_END}' as timestamp)\n{I}{I}) as valid_to"),
+        f"lead({base}.{at}) over history is null as is_current",
+    ]
+    body = _select(versions) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
+    body += f"\n{I}where {base}.{d.natural_key} is not null"
+    body += f"\n{I}window history as (partition by {base}.{d.natural_key} order by {base}.{at})"
+    ctes.append(_cte("versions", body))
+    cols = [c for c, _ in model_columns(star)[d.name][1:]]
+    key = f"{{{{ martsmith.surrogate_key(['versions.{d.natural_key}', 'versions.valid_from']) }}}}"
+    # laid out as sqlfluff's layout fix would when too long (no second lint pass)
+    key += f" as {d.surrogate_key}" if len(I * 2 + key + f" as {d.surrogate_key},") <= MAX_LINE else f"\n{I * 3}as {d.surrogate_key}"
+    unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", *unknown, f"cast(null as {types.get(at, 'timestamp')}) as {at}",
+               f"cast('{VALID_FROM_START}' as timestamp) as valid_from", f"cast('{VALID_TO_END}' as timestamp) as valid_to",
+               "true as is_current"]
+    body = _select([key] + [f"versions.{c}" for c in cols]) + f"\n{I}from versions" + _unknown_member(d, unknown)
     ctes.append(_cte("final", body))
     return _with(ctes)
 
@@ -167,7 +221,12 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
         else:
             d = dims[fk.dimension]
             items.append(_coalesce(f"{d.name}.{d.surrogate_key}", UNKNOWN_KEY, fk.name))
-            joins.append(f"{I}left join {d.name}\n{I}{I}on {src} = {d.name}.{d.natural_key}")
+            on = f"{I}left join {d.name}\n{I}{I}on {src} = {d.name}.{d.natural_key}"
+            if d.scd_type == 2 and fk.as_of is not None:
+                # the version valid when the event happened
+                at = f"{alias[fk.as_of.input]}.{fk.as_of.column}"
+                on += f"\n{I * 3}and {at} >= {d.name}.valid_from\n{I * 3}and {at} < {d.name}.valid_to"
+            joins.append(on)
     for m in f.measures:
         items.append(f"{alias[m.input]}.{m.column}" + (f" as {m.name}" if m.name != m.column else ""))
     joined = _select(items) + f"\n{I}from {fact}\n" + "\n".join(joins)
@@ -191,6 +250,9 @@ def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
         moved = {o.attribute: o for o in d.outriggers}
         for a in [] if d.distinct_of else d.attributes:
             cols.append((moved[a].dimension.removeprefix("dim_") + "_key", "varchar") if a in moved else (a, t.get(a, "varchar")))
+        if d.scd_type == 2 and d.versioned_by:
+            cols += [(d.versioned_by, t.get(d.versioned_by, "timestamp")), ("valid_from", "timestamp"),
+                     ("valid_to", "timestamp"), ("is_current", "boolean")]
         out[d.name] = cols
     if star.date_dimension:
         out[star.date_dimension.name] = [(n, t) for n, t, _, _ in DATE_COLUMNS]
@@ -209,11 +271,19 @@ def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
 
 # -- YAML -------------------------------------------------------------------------------------
 
-def _model_yaml(name: str, description: str, materialized: str, star: StarSpec, columns: list[dict], grain: list[str]) -> str:
+def _model_yaml(name: str, description: str, materialized: str, star: StarSpec, columns: list[dict], grain: list[str],
+                tests: list | None = None) -> str:
     meta: dict[str, Any] = {"request": star.request, "planner": star.planner, "version": __version__, "grain": grain}
     model = {"name": name, "description": description,
-             "config": {"materialized": materialized, "meta": {"martsmith": meta}}, "columns": columns}
+             "config": {"materialized": materialized, "meta": {"martsmith": meta}}}
+    if tests:
+        model["data_tests"] = tests
+    model["columns"] = columns
     return dump_yaml({"version": 2, "models": [model]})
+
+
+def _unique_combination(columns: list[str]) -> dict:
+    return {"martsmith.unique_combination_of_columns": {"arguments": {"combination_of_columns": columns}}}
 
 
 def _pk(name: str, description: str) -> dict:
@@ -226,18 +296,38 @@ def _relationship(column: str, description: str, dim: str, key: str) -> dict:
 
 
 def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
+    if s.dedupe and s.keep_versions and s.dedupe_order_by:
+        return _versions_yaml(s, star)
     dedupe = f" Keeps the latest row per {s.key} by {s.dedupe_order_by}." if s.dedupe else ""
-    cols = [_pk(s.key, f"Key of the {s.table} row.")]
+    cols = [_pk(s.key, f"Key of the {s.table} row.")] + _cleaned(s)
+    return _model_yaml(s.name, f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
+                       "view", star, cols, [s.key])
+
+
+def _versions_yaml(s: StagingSpec, star: StarSpec) -> str:
+    """A staging model keeping every version of a key (for a type-2 dimension)."""
+    at = s.dedupe_order_by or ""
+    cols = [{"name": s.key, "description": f"Key of the {s.table} row; several rows (versions) per key.",
+             "data_tests": ["not_null"]},
+            {"name": at, "description": "When this version was recorded: dates the versions of a key."}] + _cleaned(s)
+    return _model_yaml(s.name, f"One row per {s.key} and {at} (every version): {s.source_name}.{s.table}, renamed "
+                       "and cleaned. Exact duplicate rows are dropped.", "view", star, cols, [s.key, at],
+                       tests=[_unique_combination([s.key, at])])
+
+
+def _cleaned(s: StagingSpec) -> list[dict]:
+    cols = []
     for c in s.columns:
         if c.name != s.key and c.transform != "none":
             how = {"trim_lower": "trimmed and lower-cased", "cast_number": f"cast from text to {c.data_type}",
                    "trim": "trimmed", "cast_timestamp": "cast to timestamp"}[c.transform]
             cols.append({"name": c.name, "description": f"{c.source_column}, {how}."})
-    return _model_yaml(s.name, f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
-                       "view", star, cols, [s.key])
+    return cols
 
 
 def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
+    if d.scd_type == 2:
+        return _type2_yaml(d, star)
     cols = [_pk(d.surrogate_key, f"Surrogate key of {d.natural_key} (martsmith.surrogate_key); the unknown member's is the key of null."),
             {"name": d.natural_key, "description": "Natural key; null on the unknown member.", "data_tests": ["unique"]}]
     for o in d.outriggers:
@@ -246,6 +336,27 @@ def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
     scd = "" if d.distinct_of else " SCD type 1: the latest values."
     return _model_yaml(d.name, f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}",
                        "table", star, cols, [d.surrogate_key])
+
+
+def _type2_yaml(d: StarDimension, star: StarSpec) -> str:
+    cols = [_pk(d.surrogate_key, f"Surrogate key of the version: {d.natural_key} and valid_from (martsmith.surrogate_key); "
+                "the unknown member's is the key of null."),
+            {"name": d.natural_key, "description": "Natural key, one row per version; null on the unknown member. At "
+             "most one current row per key.", "data_tests": [{"unique": {"config": {"where": "is_current"}}}]}]
+    for o in d.outriggers:
+        key = o.dimension.removeprefix("dim_") + "_key"
+        cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
+    cols += [
+        {"name": d.versioned_by, "description": "When this version was recorded in the source."},
+        {"name": "valid_from", "description": f"Start of the version's validity (inclusive): its {d.versioned_by}; "
+         f"{VALID_FROM_START} for the first version of a key.", "data_tests": ["not_null"]},
+        {"name": "valid_to", "description": f"End of the validity (exclusive): the next version's {d.versioned_by}; "
+         f"{VALID_TO_END} for the current version.", "data_tests": ["not_null"]},
+        {"name": "is_current", "description": "The latest version of the key.", "data_tests": ["not_null"]},
+    ]
+    return _model_yaml(d.name, f"One row per version of a {d.entity} ({d.natural_key}, valid_from), plus one unknown "
+                       f"member. SCD type 2: the versions in the data, dated by {d.versioned_by}.", "table", star, cols,
+                       [d.natural_key, "valid_from"], tests=[_unique_combination([d.natural_key, "valid_from"])])
 
 
 def date_yaml(dd: DateDimension, star: StarSpec) -> str:

@@ -51,6 +51,10 @@ class StagingSpec(Strict):
         "(cleaned) column."
     )
     dedupe: bool = False
+    keep_versions: bool = Field(
+        False, description="For a type-2 dimension: keep every version of a key, one row per key "
+        "and dedupe_order_by (exact duplicate rows dropped), instead of only the latest."
+    )
     existing: bool = Field(False, description="The model already exists: reuse it, don't render.")
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "model name"))
@@ -68,14 +72,20 @@ class Outrigger(Strict):
 
 class StarDimension(Strict):
     """`dim_<entity>`: one row per natural key (SCD type 1: the latest values), a surrogate key
-    `<entity>_key` built with martsmith.surrogate_key, and an unknown member."""
+    `<entity>_key` built with martsmith.surrogate_key, and an unknown member.
+
+    SCD type 2 (`scd_type=2`): one row per version of the natural key, dated by the base's
+    `versioned_by` column, with valid_from / valid_to / is_current (see martsmith.star.scd2)."""
 
     name: str
     entity: str
     base: str = Field(description="Staging model the dimension reads.")
     natural_key: str
     attributes: list[str] = Field(default_factory=list)
-    scd_type: Literal[1] = 1
+    scd_type: Literal[1, 2] = 1
+    versioned_by: str | None = Field(
+        None, description="Type 2: the base column (updated_at-like) that dates each version."
+    )
     outriggers: list[Outrigger] = Field(default_factory=list)
     distinct_of: str | None = Field(
         None, description="A dimension of the distinct values of this base column (snowflake "
@@ -88,6 +98,12 @@ class StarDimension(Strict):
     @property
     def surrogate_key(self) -> str:
         return f"{self.entity}_key"
+
+    @model_validator(mode="after")
+    def _type2_dated(self) -> "StarDimension":
+        if self.scd_type == 2 and (self.versioned_by is None or self.distinct_of is not None):
+            raise ValueError(f"{self.name}: a type-2 dimension needs versioned_by and cannot be a distinct_of outrigger")
+        return self
 
 
 class DateDimension(Strict):
@@ -116,6 +132,13 @@ class ParentJoin(Strict):
     parent_key: str
 
 
+class EventTime(Strict):
+    """A time column of one of the fact's inputs: when the fact's event happened."""
+
+    input: str = Field(description="'fact' or a parent alias.")
+    column: str
+
+
 class FactForeignKey(Strict):
     """A fact column pointing at a dimension. For an entity dimension: looked up by the natural
     key found in `input.column`; for dim_date: the date of `input.column` (role-playing)."""
@@ -125,6 +148,9 @@ class FactForeignKey(Strict):
     input: str = Field(description="'fact' or a parent alias.")
     column: str
     role: Literal["entity", "date"] = "entity"
+    as_of: EventTime | None = Field(
+        None, description="For a type-2 dimension: the event time that picks the version valid then."
+    )
 
 
 class FactMeasure(Strict):
@@ -171,6 +197,9 @@ class StarFact(Strict):
         for item in [*self.foreign_keys, *self.measures, *self.degenerate]:
             if item.input not in known:
                 raise ValueError(f"{self.name}: {item.name} reads unknown input {item.input!r}")
+        for fk in self.foreign_keys:
+            if fk.as_of is not None and fk.as_of.input not in known:
+                raise ValueError(f"{self.name}: {fk.name} takes its time from unknown input {fk.as_of.input!r}")
         return self
 
 
