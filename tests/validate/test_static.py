@@ -98,3 +98,15 @@ def test_spec_unknown_input(catalog):
 def test_model_name_rejects_paths_and_bad_identifiers(name):
     with pytest.raises(ValueError):
         _spec(name=name)
+
+
+def test_planners_skip_generated_aggregates_but_not_other_generated_models():
+    from martsmith.context.catalog import ForeignKey
+
+    fct = Table(kind="model", name="fct_orders", schema="m", identifier="fct_orders", columns=[Column("customer_key", "VARCHAR")])
+    dim = Table(kind="model", name="dim_customer", schema="m", identifier="dim_customer", columns=[Column("customer_key", "VARCHAR")])
+    agg = Table(kind="model", name="revenue_by_month", schema="m", identifier="revenue_by_month", generated_aggregate=True)
+    catalog = Catalog(tables=[fct, dim, agg], foreign_keys=[ForeignKey("fct_orders", "customer_key", "dim_customer", "customer_key")])
+    kept = catalog.without_generated_aggregates()
+    assert [t.name for t in kept.tables] == ["fct_orders", "dim_customer"]
+    assert len(kept.foreign_keys) == 1

@@ -64,8 +64,8 @@ class Table:
     row_count: int | None = None
     primary_key: str | None = None
     primary_key_unique: bool | None = None  # does the data agree that the key is unique?
-    # The grain of a model martsmith generated as an aggregate (meta.martsmith.grain), if any.
-    generated_grain: list[str] | None = None
+    # martsmith generated this model as an aggregate (meta.martsmith.aggregate).
+    generated_aggregate: bool = False
 
     @property
     def label(self) -> str:
@@ -103,7 +103,7 @@ class Catalog:
     def without_generated_aggregates(self) -> "Catalog":
         """The catalog minus the aggregates martsmith generated: re-aggregating them would
         average averages and count counts, so planners build from sources and staging."""
-        keep = [t for t in self.tables if not t.generated_grain]
+        keep = [t for t in self.tables if not t.generated_aggregate]
         labels = {t.label for t in keep}
         fks = [f for f in self.foreign_keys if f.table in labels and f.ref_table in labels]
         return Catalog(tables=keep, foreign_keys=fks, undeclared=self.undeclared)
@@ -177,16 +177,15 @@ def _nodes_from_manifest(manifest) -> list[Table]:
                 unique_id=node.unique_id,
                 description=node.description or "",
                 columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
-                generated_grain=_generated_grain(node),
+                generated_aggregate=_generated_aggregate(node),
             )
         )
     return tables
 
 
-def _generated_grain(node) -> list[str] | None:
+def _generated_aggregate(node) -> bool:
     meta = (getattr(node.config, "meta", None) or {}).get("martsmith") or {}
-    grain = meta.get("grain")
-    return list(grain) if isinstance(grain, list) and grain else None
+    return bool(meta.get("aggregate"))
 
 
 def _declared_tests(manifest, tables: list[Table]) -> list[ForeignKey]:

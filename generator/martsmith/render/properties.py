@@ -78,6 +78,9 @@ def render_properties(spec: ModelSpec) -> str:
     }
     if spec.grain:
         meta["grain"] = list(spec.grain)
+    if spec.sql_body is None and spec.measures:
+        # Planners don't build on martsmith's aggregates (an average of averages is wrong).
+        meta["aggregate"] = True
     model: dict[str, Any] = {
         "name": spec.name,
         "description": spec.description,
