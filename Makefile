@@ -38,7 +38,7 @@ demo: install
 	cd demo && $(M) unit-test total_revenue_by_customer_country_order_month --yes
 	@echo
 	@echo "Demo project: demo/ (warehouse demo/demo.duckdb). What was made:"
-	@cd demo && find models -name '*.sql' | sort | sed 's/^/  /'
+	@cd demo && $(M) status
 	@echo "Try: cd demo && $(M) model \"number of payments per method\" --dry-run"
 
 test: install

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "star": ("martsmith.commands.star", "star", "Generate a star schema (facts, dimensions, dates, ERD) from a description or a source."),
     "profile": ("martsmith.commands.profile", "profile", "Profile a source or model in one pass per table."),
     "tests": ("martsmith.commands.tests", "tests", "Infer data tests from the data and merge them into YAML."),
+    "status": ("martsmith.commands.status", "status", "List the models martsmith generated here, with rows and tests."),
     "unit-test": ("martsmith.commands.unit_test", "unit_test", "Write a dbt unit test from real input rows."),
 }
 
