@@ -42,6 +42,8 @@ demo: install
 	@echo "Try: cd demo && $(M) model \"number of payments per method\" --dry-run"
 
 test: install
+	$(BIN)/ruff check --select F,E9 generator tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -105,9 +105,10 @@ def complete_structured(
         except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
             raise llm_error(litellm, exc, model, api_base, timeout) from None
 
-        value, errors = _accept(text, parse, check)
-        if not errors:
-            return value  # type: ignore[return-value]
+        try:
+            return _accept(text, parse, check)
+        except _Rejected as exc:
+            errors = exc.errors
         messages = [
             *messages,
             {"role": "assistant", "content": text or "(empty answer)"},
@@ -118,17 +119,28 @@ def complete_structured(
     raise LLMError(f"{model} gave no valid {what} in {max_attempts} attempt(s); last errors: {shown}", hint=hint)
 
 
-def _accept(text: str, parse: Callable[[str], T], check: Callable[[T], list[str]] | None) -> tuple[T | None, list[str]]:
+class _Rejected(Exception):
+    """`_accept`'s verdict on an answer: the problems to send back to the model."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _accept(text: str, parse: Callable[[str], T], check: Callable[[T], list[str]] | None) -> T:
+    """The parsed and checked answer; raises `_Rejected` with every problem found."""
     try:
         value = parse(text)
     except ValidationError as exc:
-        return None, validation_errors(exc)
+        raise _Rejected(validation_errors(exc)) from None
     except AnswerRejected as exc:
-        return None, exc.errors or ["the answer was rejected"]
+        raise _Rejected(exc.errors or ["the answer was rejected"]) from None
     except ValueError as exc:
-        return None, [str(exc)]
+        raise _Rejected([str(exc)]) from None
     problems = check(value) if check else []
-    return (value, []) if not problems else (None, list(problems))
+    if problems:
+        raise _Rejected(list(problems))
+    return value
 
 
 # --- answer text -> data ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from martsmith.context.catalog import Catalog, build_catalog
 from martsmith.context.project import Project
@@ -27,6 +27,9 @@ from martsmith.validate.spec_check import check_spec
 from martsmith.validate.worker import CheckWorker
 from martsmith.write import count_tests, write_and_run
 
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
+
 MART_FOLDER_NAMES = ("marts", "mart", "reporting", "analytics")
 
 Progress = Callable[[str], None]
@@ -36,7 +39,7 @@ Progress = Callable[[str], None]
 class Context:
     project: Project
     dbt: Dbt
-    manifest: object
+    manifest: Manifest
     catalog: Catalog
 
 
@@ -149,7 +152,7 @@ def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
             sql_path = ctx.project.root / node.original_file_path
             return sql_path, sql_path.with_suffix(".yml"), True
     models = ctx.project.models_dir
-    layer = spec.layer
+    layer: str = spec.layer
     if layer == "marts" and not (models / "marts").is_dir():
         layer = next((n for n in MART_FOLDER_NAMES if (models / n).is_dir()), "marts")
     folder = models / layer / (spec.folder or "")

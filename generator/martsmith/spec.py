@@ -211,7 +211,8 @@ class ModelSpec(Strict):
         if len(set(aliases)) != len(aliases):
             raise ValueError(f"duplicate input aliases: {aliases}")
         known = set(aliases)
-        for item in [*self.dimensions, *self.measures, *self.filters]:
+        items: list[DimensionSpec | MeasureSpec | FilterSpec] = [*self.dimensions, *self.measures, *self.filters]
+        for item in items:
             if item.input not in known:
                 raise ValueError(f"{item.__class__.__name__} refers to unknown input {item.input!r}")
         for join in self.joins:

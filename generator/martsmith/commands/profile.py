@@ -30,7 +30,8 @@ def _cell(value: Any, width: int = VALUE_WIDTH) -> str:
 def _top(values: list[tuple[Any, int]] | None) -> str:
     if not values:
         return ""
-    parts, used = [], 0
+    parts: list[str] = []
+    used = 0
     for i, (value, count) in enumerate(values):
         part = f"{_cell(value, 20)} ({count})"
         rest = len(values) - i - 1

@@ -51,8 +51,9 @@ def example_key(table: Table, profile: TableProfile) -> str | None:
     if table.primary_key and table.primary_key in names:
         return table.primary_key
     for name in ev.primary_key_names(table.name):
-        if profile.column(name) is not None:
-            return profile.column(name).name
+        col = profile.column(name)
+        if col is not None:
+            return col.name
     singles = [k[0] for k in profile.key_candidates if len(k) == 1]
     return singles[0] if singles else None
 

@@ -269,17 +269,17 @@ def _as_datetime(value) -> datetime | None:
 def recency(f: Facts) -> list[TestSpec]:
     if f.rows < ev.MIN_ROWS_RECENCY:
         return []
-    best: tuple[datetime, ColumnProfile] | None = None
+    best: tuple[datetime, datetime, ColumnProfile] | None = None
     for col in f.profile.columns:
         if col.family != "time" or not ev.is_required_event_time(col.name):
             continue
-        latest = _as_datetime(col.max)
-        if latest is not None and _as_datetime(col.min) is not None and (best is None or latest > best[0]):
-            best = (latest, col)
+        latest, earliest = _as_datetime(col.max), _as_datetime(col.min)
+        if latest is not None and earliest is not None and (best is None or latest > best[0]):
+            best = (latest, earliest, col)
     if best is None:
         return []
-    latest, col = best
-    span_days = (latest - _as_datetime(col.min)).total_seconds() / 86400
+    latest, earliest, col = best
+    span_days = (latest - earliest).total_seconds() / 86400
     gap = span_days / max(col.distinct_count - 1, 1)
     interval = max(ev.MIN_RECENCY_DAYS, math.ceil(ev.RECENCY_CADENCES * gap))
     return [

@@ -135,7 +135,7 @@ def _split_values(text: str) -> list[str]:
 @dataclass
 class Rule:
     pattern: re.Pattern
-    build: Callable[[re.Match, Table, Catalog, str], list[TestSpec]]
+    build: Callable[[dict[str, str | None], Table, Catalog, str], list[TestSpec]]  # the named groups of the match
 
 
 def _why(rule: str) -> str:
@@ -237,18 +237,14 @@ def _apply(rule: str, table: Table, catalog: Catalog) -> list[TestSpec]:
         m = r.pattern.match(words)
         if not m:
             continue
-        groups = m.groupdict()
+        groups: dict[str, str | None] = m.groupdict()
         if groups.get("dir") in ("later than", "earlier than"):
-            m = _Match({**groups, "dir": "after" if groups["dir"] == "later than" else "before"})
+            groups = {**groups, "dir": "after" if groups["dir"] == "later than" else "before"}
         if "not " in words and groups.get("dir") and re.search(r"\bnot (after|before)\b", words):
             flipped = "before" if groups["dir"] == "after" else "after"
-            m = _Match({**groups, "dir": flipped})
-        return r.build(m, table, catalog, rule)
+            groups = {**groups, "dir": flipped}
+        return r.build(groups, table, catalog, rule)
     raise RulesError(rule, "it fits none of the accepted forms")
-
-
-class _Match(dict):
-    """A dict that reads like a re.Match (m['x'])."""
 
 
 def parse_rules(text: str, table: Table, catalog: Catalog, *, llm_model: str | None = None) -> list[TestSpec]:

@@ -71,7 +71,7 @@ class TestsPlan:
         return {p: (a, b) for p, (a, b) in self.files.items() if a != b}
 
     def diff(self) -> str:
-        out = []
+        out: list[str] = []
         for path, (before, after) in self.changed.items():
             rel = str(path.relative_to(self.root))
             out += difflib.unified_diff(

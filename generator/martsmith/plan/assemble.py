@@ -173,7 +173,7 @@ class _Assembler:
         if self.i.limit:
             if not measures:
                 raise PlanError("'top N' needs a measure to rank by.", hint="Say e.g. 'top 5 products by revenue'.")
-            order_by = [OrderSpec(column=measures[0].name, direction=self.i.direction)]  # type: ignore[arg-type]
+            order_by = [OrderSpec(column=measures[0].name, direction=self.i.direction)]
         inputs = self._inputs()
         model_name = self._name(name, dims, measures)
         key = f"{model_name[:59]}_key" if dims else None
@@ -231,7 +231,7 @@ class _Assembler:
             if (alias, column, grain) in seen:
                 return
             seen.add((alias, column, grain))
-            out.append(DimensionSpec(name=self._dim_name(t, column, grain), input=alias, column=column, time_grain=grain, description=desc))  # type: ignore[arg-type]
+            out.append(DimensionSpec(name=self._dim_name(t, column, grain), input=alias, column=column, time_grain=grain, description=desc))
 
         for d in self.i.dimensions:
             if d.column is None and d.grain is None and d.table:
@@ -284,7 +284,7 @@ class _Assembler:
             name = snake(f"{prefix}_{stem_words}" + ("_count" if m.agg == "count_distinct" else ""))
             what = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum", "count": "Count",
                     "count_distinct": "Number of distinct"}[m.agg]
-            out.append(MeasureSpec(name=name, agg=m.agg, input=alias, column=m.column,  # type: ignore[arg-type]
+            out.append(MeasureSpec(name=name, agg=m.agg, input=alias, column=m.column,
                                    description=f"{what} of {t.name}.{m.column}."))
         return out
 
@@ -320,7 +320,7 @@ class _Assembler:
         out = []
         for f in intents:
             alias, _ = self.input_of(f.table)
-            out.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))  # type: ignore[arg-type]
+            out.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))
         return out
 
     def _inputs(self) -> list[InputSpec]:

@@ -105,12 +105,14 @@ def parse_date(tokens: list[Token], i: int) -> tuple[date, date, int] | None:
     if t.kind == "number" and isinstance(t.number, int) and 1900 <= t.number <= 2100:
         return date(t.number, 1, 1), date(t.number + 1, 1, 1), 1
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    year_next = nxt is not None and nxt.kind == "number" and isinstance(nxt.number, int) and 1900 <= nxt.number <= 2100
-    if t.kind == "word" and t.text in lx.MONTHS and year_next:
-        d = date(nxt.number, lx.MONTHS[t.text], 1)  # type: ignore[arg-type]
+    next_year: int | None = None
+    if nxt is not None and nxt.kind == "number" and isinstance(nxt.number, int) and 1900 <= nxt.number <= 2100:
+        next_year = nxt.number
+    if t.kind == "word" and t.text in lx.MONTHS and next_year is not None:
+        d = date(next_year, lx.MONTHS[t.text], 1)
         return d, _add_months(d, 1), 2
-    if t.kind == "word" and t.text in ("q1", "q2", "q3", "q4") and year_next:
-        d = date(nxt.number, 3 * (int(t.text[1]) - 1) + 1, 1)  # type: ignore[arg-type]
+    if t.kind == "word" and t.text in ("q1", "q2", "q3", "q4") and next_year is not None:
+        d = date(next_year, 3 * (int(t.text[1]) - 1) + 1, 1)
         return d, _add_months(d, 3), 2
     return None
 

@@ -89,12 +89,12 @@ GRAIN_ADJECTIVES = {
     "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
     "yearly": "year", "annual": "year", "annually": "year",
 }
-GRAIN_NOUNS = {
+_GRAIN_NOUN_WORDS: dict[str, str | None] = {
     "day": "day", "days": "day", "date": None, "week": "week", "weeks": "week",
     "month": "month", "months": "month", "quarter": "quarter", "quarters": "quarter",
     "year": "year", "years": "year",
 }
-GRAIN_NOUNS = {k: v for k, v in GRAIN_NOUNS.items() if v}
+GRAIN_NOUNS: dict[str, str] = {k: v for k, v in _GRAIN_NOUN_WORDS.items() if v}
 
 # Phrases that introduce a group-by ("by country", "for each month").
 GROUP_CUES: tuple[tuple[str, ...], ...] = (

@@ -46,8 +46,8 @@ def tokenize(request: str) -> list[Token]:
     out: list[Token] = []
     for m in _TOKEN.finditer(request):
         if m.group("dq") is not None or m.group("sq") is not None:
-            value = m.group("dq") if m.group("dq") is not None else m.group("sq")
-            out.append(Token("quoted", value))
+            literal = m.group("dq") if m.group("dq") is not None else m.group("sq")
+            out.append(Token("quoted", literal))
         elif m.group("date"):
             out.append(Token("date", m.group("date")))
         elif m.group("num"):

@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -355,7 +356,7 @@ def composite_candidates(profile: TableProfile, singles: set[str], low_card_limi
     return [c for _, c in combos[:MAX_KEY_COMBOS]]
 
 
-def _minimal(keys: list[tuple[str, ...]], known: list[tuple[str, ...]] = ()) -> list[tuple[str, ...]]:
+def _minimal(keys: list[tuple[str, ...]], known: Sequence[tuple[str, ...]] = ()) -> list[tuple[str, ...]]:
     """Drop combinations that contain a smaller unique combination (or one of `known`)."""
     out: list[tuple[str, ...]] = []
     for k in sorted(keys, key=len):

@@ -16,7 +16,7 @@ from pathlib import Path
 from string import Template
 from typing import Callable
 
-from martsmith.errors import UsageError, WarehouseError, WriteRefused
+from martsmith.errors import ProjectError, UsageError, WarehouseError, WriteRefused
 from martsmith.scaffold.package import package_name, package_path
 from martsmith.spec import check_identifier
 
@@ -181,9 +181,12 @@ def init_project(
         Dbt(project).deps()
 
         if sample:
-            result.database = project.duckdb_path
-            say(f"Loading the sample shop data (scale {scale:g}) into {result.database.name}")
-            result.row_counts = _load(result.database, scale)
+            database = project.duckdb_path
+            if database is None:  # the profile written above targets a DuckDB file
+                raise ProjectError(f"The profile of {root} does not target a DuckDB file: cannot load the sample data.")
+            result.database = database
+            say(f"Loading the sample shop data (scale {scale:g}) into {database.name}")
+            result.row_counts = _load(database, scale)
             from martsmith.scaffold.sample import SOURCE_DESCRIPTION
             from martsmith.scaffold.sources import declare_source
 

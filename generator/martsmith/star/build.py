@@ -73,7 +73,7 @@ def static_check(star: StarSpec, files: dict[str, str], ctx: Context) -> None:
         raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {f}" for f in findings))
 
 
-def start_lint(files: dict[str, str], ctx: Context, linter: CheckWorker | None) -> Future:
+def start_lint(files: dict[str, str], ctx: Context, linter: CheckWorker | None) -> Future[dict[str, LintResult]]:
     """sqlfluff over every SQL file, in the background: with a warmed-up worker process it runs
     on the second core while this process does something else (the static checks, dbt)."""
     sql = {path: text for path, text in files.items() if path.endswith(".sql")}
@@ -97,7 +97,7 @@ class LintFixes(Exception):
         self.files = files
 
 
-def lint_outcome(files: dict[str, str], pending: Future) -> dict[str, str]:
+def lint_outcome(files: dict[str, str], pending: Future[dict[str, LintResult]]) -> dict[str, str]:
     """The files with sqlfluff's fixes applied; ValidationFailed if violations remain."""
     out = dict(files)
     findings: list[str] = []
@@ -119,7 +119,7 @@ def check_files(
     return lint_outcome(files, pending)
 
 
-def build_star(result: StarResult, ctx: Context, progress: Progress, pending_lint: Future | None = None) -> None:
+def build_star(result: StarResult, ctx: Context, progress: Progress, pending_lint: Future[dict[str, LintResult]] | None = None) -> None:
     """Write every file, then ONE `dbt build` of every new model; undo everything on failure.
 
     With `pending_lint`, sqlfluff finishes while dbt builds: the build is kept only if the lint
@@ -212,13 +212,14 @@ def generate_star(
         if not dry_run:
             _refuse_existing(star, files, ctx)
         t = time.perf_counter()
-        pending = start_lint(files, ctx, linter)
+        lint_future = start_lint(files, ctx, linter)
+        pending: Future[dict[str, LintResult]] | None = lint_future
         static_check(star, files, ctx)
         seconds["static"] = time.perf_counter() - t
         if dry_run or confirm is not None:
             # What is shown (or asked about) is what will be written: wait for sqlfluff.
             progress("linting with sqlfluff")
-            files, pending = lint_outcome(files, pending), None
+            files, pending = lint_outcome(files, lint_future), None
         result = StarResult(star, files)
         result.seconds.update(seconds)
         result.seconds["check"] = time.perf_counter() - t0

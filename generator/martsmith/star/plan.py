@@ -110,13 +110,13 @@ def _explicit_fact(text: str, mentions: list[tuple[int, Table | str]]) -> Table 
 # -- roles from keys ------------------------------------------------------------------------
 
 def _fks(catalog: Catalog, tables: list[Table], probe: Probe | None, notes: list[str]) -> list[ForeignKey]:
-    labels = {t.label for t in tables}
+    by_label = {t.label: t for t in tables}
     out = []
     for fk in catalog.foreign_keys:
-        if fk.table not in labels or fk.ref_table not in labels:
+        if fk.table not in by_label or fk.ref_table not in by_label:
             continue
         if probe is not None:
-            share = probe.containment(catalog.table(fk.table), fk.column, catalog.table(fk.ref_table), fk.ref_column)
+            share = probe.containment(by_label[fk.table], fk.column, by_label[fk.ref_table], fk.ref_column)
             if share < 0.5:
                 notes.append(f"{fk.table}.{fk.column} looks like a key to {fk.ref_table} but only "
                              f"{share:.0%} of its distinct values are there: not used as a foreign key")
@@ -131,8 +131,8 @@ def _fks(catalog: Catalog, tables: list[Table], probe: Probe | None, notes: list
     for (table, column), refs in sorted(targets.items()):
         if len(refs) > 1:
             raise PlanError(
-                f"{catalog.table(table).name}.{column} could point at several tables: "
-                f"{', '.join(sorted(catalog.table(r).name for r in refs))}.",
+                f"{by_label[table].name}.{column} could point at several tables: "
+                f"{', '.join(sorted(by_label[r].name for r in refs))}.",
                 hint="Keep one `relationships` test on the column: the table it really points at.",
             )
     return out

@@ -18,7 +18,7 @@ from martsmith.context.catalog import Catalog, Table
 from martsmith.llm_json import complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import describe_table
 from martsmith.star.plan import source_tables
-from martsmith.star.spec import StagingSpec, StarSpec
+from martsmith.star.spec import DegenerateDimension, FactForeignKey, FactMeasure, StagingSpec, StarSpec
 
 TOOL_FIELDS = ("request", "planner")  # filled by martsmith, not by the model
 
@@ -226,7 +226,8 @@ def star_problems(star: StarSpec, catalog: Catalog, source: str, *, schema: str 
             inputs[p.alias] = (pstg, p.base)
             out += _column_problem(f"{where}.parents.{p.alias}.fact_column", p.fact_column, fstg, f.base)
             out += _column_problem(f"{where}.parents.{p.alias}.parent_key", p.parent_key, pstg, p.base)
-        for item in [*f.foreign_keys, *f.measures, *f.degenerate]:
+        items: list[FactForeignKey | FactMeasure | DegenerateDimension] = [*f.foreign_keys, *f.measures, *f.degenerate]
+        for item in items:
             stg, base = inputs.get(item.input, (None, ""))
             out += _column_problem(f"{where}.{item.name}", item.column, stg, base)
         for fk in f.foreign_keys:

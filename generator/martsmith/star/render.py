@@ -161,6 +161,8 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     base = _alias_of(d.base)
     types = _types(star).get(d.base, {})
     at = d.versioned_by
+    if at is None:  # StarDimension's validator requires it for scd_type=2
+        raise ValueError(f"{d.name}: a type-2 dimension needs versioned_by")
     ctes = [_import(base, _ref(d.base))] + [_import(o.dimension, _ref(o.dimension)) for o in d.outriggers]
     known, unknown, joins = _members(d, base, types)
     versions = known + [
@@ -274,8 +276,8 @@ def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
 def _model_yaml(name: str, description: str, materialized: str, star: StarSpec, columns: list[dict], grain: list[str],
                 tests: list | None = None) -> str:
     meta: dict[str, Any] = {"request": star.request, "planner": star.planner, "version": __version__, "grain": grain}
-    model = {"name": name, "description": description,
-             "config": {"materialized": materialized, "meta": {"martsmith": meta}}}
+    model: dict[str, Any] = {"name": name, "description": description,
+                              "config": {"materialized": materialized, "meta": {"martsmith": meta}}}
     if tests:
         model["data_tests"] = tests
     model["columns"] = columns
@@ -307,9 +309,10 @@ def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
 def _versions_yaml(s: StagingSpec, star: StarSpec) -> str:
     """A staging model keeping every version of a key (for a type-2 dimension)."""
     at = s.dedupe_order_by or ""
-    cols = [{"name": s.key, "description": f"Key of the {s.table} row; several rows (versions) per key.",
-             "data_tests": ["not_null"]},
-            {"name": at, "description": "When this version was recorded: dates the versions of a key."}] + _cleaned(s)
+    cols: list[dict] = [{"name": s.key, "description": f"Key of the {s.table} row; several rows (versions) per key.",
+                         "data_tests": ["not_null"]},
+                        {"name": at, "description": "When this version was recorded: dates the versions of a key."},
+                        *_cleaned(s)]
     return _model_yaml(s.name, f"One row per {s.key} and {at} (every version): {s.source_name}.{s.table}, renamed "
                        "and cleaned. Exact duplicate rows are dropped.", "view", star, cols, [s.key, at],
                        tests=[_unique_combination([s.key, at])])

@@ -194,7 +194,8 @@ class StarFact(Strict):
     @model_validator(mode="after")
     def _inputs_known(self) -> "StarFact":
         known = {"fact"} | {p.alias for p in self.parents}
-        for item in [*self.foreign_keys, *self.measures, *self.degenerate]:
+        items: list[FactForeignKey | FactMeasure | DegenerateDimension] = [*self.foreign_keys, *self.measures, *self.degenerate]
+        for item in items:
             if item.input not in known:
                 raise ValueError(f"{self.name}: {item.name} reads unknown input {item.input!r}")
         for fk in self.foreign_keys:

@@ -71,11 +71,11 @@ class _NotRowLevel(Exception):
     """A column that does not come from exactly one input row (aggregate, window, union...)."""
 
 
-def _sql(e: exp.Expression) -> str:
+def _sql(e: exp.Expr) -> str:
     return e.sql(dialect=DIALECT)
 
 
-def _unfold(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tuple[exp.Expression, set[RelKey]]:
+def _unfold(node: exp.Expr, scope: Scope, inputs: dict[int, RelKey]) -> tuple[exp.Expr, set[RelKey]]:
     """`node` rewritten over input columns (unqualified), and the inputs it reads."""
     rels: set[RelKey] = set()
     node = node.copy()
@@ -112,7 +112,7 @@ def _unfold(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tu
     return node, rels
 
 
-def _text(e: exp.Expression) -> str:
+def _text(e: exp.Expr) -> str:
     """`e` as a person would write it: no quotes around plain identifiers."""
     e = e.copy()
     for ident in e.find_all(exp.Identifier):
@@ -121,7 +121,7 @@ def _text(e: exp.Expression) -> str:
     return _sql(e)
 
 
-def _single(node: exp.Expression, scope: Scope, inputs: dict[int, RelKey]) -> tuple[RelKey, str] | None:
+def _single(node: exp.Expr, scope: Scope, inputs: dict[int, RelKey]) -> tuple[RelKey, str] | None:
     try:
         unfolded, rels = _unfold(node, scope, inputs)
     except _NotRowLevel:

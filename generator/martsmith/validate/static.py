@@ -33,13 +33,13 @@ FORBIDDEN_NODES = (
 )
 
 
-def _function_name(node: exp.Expression) -> str:
+def _function_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this)
     return node.sql_name() if isinstance(node, exp.Func) else ""
 
 
-def parse_single_select(sql: str) -> tuple[exp.Expression | None, list[Finding]]:
+def parse_single_select(sql: str) -> tuple[exp.Query | None, list[Finding]]:
     try:
         statements = [s for s in sqlglot.parse(sql, dialect=DIALECT) if s is not None]
     except ParseError as exc:

@@ -13,7 +13,9 @@ worker fails) every check simply runs in-process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from martsmith.context.catalog import Catalog
 from martsmith.validate.findings import Finding
@@ -36,7 +38,9 @@ def _warm_up(project_root: Path) -> None:
     lint_sql("select 1 as warm_up\n", project_root, "warm_up.sql")
 
 
-TASKS = {"lint": _lint, "check_sql": _check_sql}
+# Tasks take different arguments and return different types: each public method of
+# CheckWorker restores the precise signature of the task it runs.
+TASKS: dict[str, Callable[..., Any]] = {"lint": _lint, "check_sql": _check_sql}
 
 
 class CheckWorker:
@@ -58,7 +62,7 @@ class CheckWorker:
         except (ValueError, OSError):
             self._proc = self._conn = None
 
-    def _run(self, task: str, *args):
+    def _run(self, task: str, *args: Any) -> Any:
         if self._conn is not None:
             try:
                 self._conn.send((task, args))
