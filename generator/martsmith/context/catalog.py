@@ -99,6 +99,12 @@ class Catalog:
     tables: list[Table] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     undeclared: list[tuple[str, str]] = field(default_factory=list)
+    # label -> labels of every node it is built from (dbt lineage, transitively)
+    ancestors: dict[str, set[str]] = field(default_factory=dict)
+
+    def is_upstream_of(self, label: str, other: str) -> bool:
+        """True when `other` is built (directly or not) from `label`."""
+        return label in self.ancestors.get(other, set())
 
     def without_generated_aggregates(self) -> "Catalog":
         """The catalog minus the aggregates martsmith generated: re-aggregating them would
@@ -106,7 +112,8 @@ class Catalog:
         keep = [t for t in self.tables if not t.generated_aggregate]
         labels = {t.label for t in keep}
         fks = [f for f in self.foreign_keys if f.table in labels and f.ref_table in labels]
-        return Catalog(tables=keep, foreign_keys=fks, undeclared=self.undeclared)
+        ancestors = {k: v & labels for k, v in self.ancestors.items() if k in labels}
+        return Catalog(tables=keep, foreign_keys=fks, undeclared=self.undeclared, ancestors=ancestors)
 
     def table(self, label: str) -> Table | None:
         return next((t for t in self.tables if t.label == label), None)
@@ -275,8 +282,21 @@ def _infer_primary_key(wh: Warehouse, table: Table) -> None:
         table.primary_key_unique = int(distinct) == table.row_count
 
 
+def _unique_column(table: Table, name: str) -> Column | None:
+    """`name` in `table` when it identifies a row: the primary key, or declared unique."""
+    col = table.column(name)
+    if col is None:
+        return None
+    return col if col.name == table.primary_key or "unique" in col.tests else None
+
+
 def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[ForeignKey]:
-    """`<entity>_id` in one table -> the primary key of the table that holds <entity>."""
+    """`<entity>_id` in one table -> the table(s) that hold <entity>.
+
+    Every table of that entity with a unique column of the very same name is a target (a staging
+    model and the dimension built on it both hold `customer_id`); without one, the entity's table
+    of the same kind, by its primary key.
+    """
     have = {(f.table, f.column) for f in declared}
     by_entity: dict[str, list[Table]] = {}
     for t in tables:
@@ -292,6 +312,13 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                 if name.endswith(suffix) and len(name) > len(suffix):
                     ent = singular(name[: -len(suffix)])
                     targets = [x for x in by_entity.get(ent, []) if x is not t]
+                    exact = [
+                        (x, col) for x in targets
+                        if (col := _unique_column(x, c.name)) is not None and type_family(col.data_type) == c.family
+                    ]
+                    if exact:
+                        out += [ForeignKey(t.label, c.name, x.label, col.name) for x, col in exact]
+                        break
                     # Prefer the same kind of node (a source joins sources, a model joins models).
                     targets.sort(key=lambda x: (x.kind != t.kind, x.label))
                     if targets:
@@ -326,7 +353,26 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
     known = {(t.schema.lower(), t.identifier.lower()) for t in present}
     undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)
     fks = declared + infer_foreign_keys(present, declared)
-    return Catalog(tables=present, foreign_keys=fks, undeclared=undeclared)
+    return Catalog(tables=present, foreign_keys=fks, undeclared=undeclared, ancestors=lineage(manifest, present))
+
+
+def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
+    """label -> labels of the catalog tables it is built from, following depends_on through any
+    node (ephemeral and intermediate models included)."""
+    parents = {uid: set(getattr(n.depends_on, "nodes", []) or []) for uid, n in manifest.nodes.items()}
+    label_of = {t.unique_id: t.label for t in tables}
+    out: dict[str, set[str]] = {}
+    for t in tables:
+        seen: set[str] = set()
+        stack = list(parents.get(t.unique_id, ()))
+        while stack:
+            uid = stack.pop()
+            if uid in seen:
+                continue
+            seen.add(uid)
+            stack.extend(parents.get(uid, ()))
+        out[t.label] = {label_of[u] for u in seen if u in label_of}
+    return out
 
 
 def resolve_node(catalog: Catalog, name: str) -> Table:

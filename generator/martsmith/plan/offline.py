@@ -119,6 +119,20 @@ class _Reader:
                 )
                 cands = numeric
 
+        # A model built from a source (or from another model) is its cleaned version: dbt
+        # projects build marts on staging, not on raw sources. Prefer the most downstream node.
+        downstream = [c for c in cands if not any(
+            self.catalog.is_upstream_of(c.item.table, d.item.table) for d in cands if d is not c)]
+        if len(downstream) < len(cands):
+            skipped = {c.item.table for c in cands if c not in downstream}
+            parts = []
+            for table in sorted({c.item.table for c in downstream}):
+                built_from = sorted(self.tables[u].name for u in skipped if self.catalog.is_upstream_of(u, table))
+                if built_from:
+                    parts.append(f"{self.tables[table].name} (built on {', '.join(built_from)})")
+            self.intent.notes.append(f"'{l.text}': reading " + " and ".join(parts) + ", not what it is built on.")
+            cands = downstream
+
         def key(c: Candidate) -> tuple:
             others = self.context - {c.item.table}
             return (

@@ -1,0 +1,68 @@
+"""A project that already has staging models and a star schema over its sources: the planners
+read the modelled nodes, not the raw sources they are built on."""
+
+from __future__ import annotations
+
+from martsmith.context.catalog import Catalog, Column, ForeignKey, Table, infer_foreign_keys
+from martsmith.plan.offline import plan_offline
+
+
+def src(name, cols, pk="id", unique=True):
+    return Table("source", name, "raw", name, source_name="shop", columns=[Column(*c) for c in cols],
+                 primary_key=pk, primary_key_unique=unique)
+
+
+def model(name, cols, pk, unique_cols=()):
+    columns = [Column(*c) for c in cols]
+    for c in columns:
+        if c.name in unique_cols:
+            c.tests.append("unique")
+    return Table("model", name, "main", name, columns=columns, primary_key=pk, primary_key_unique=True)
+
+
+RAW_ORDERS = src("orders", [("id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")], unique=False)
+RAW_CUSTOMERS = src("customers", [("id", "INTEGER"), ("country", "VARCHAR")], unique=False)
+STG_ORDERS = model("stg_shop__orders", [("order_id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")], "order_id", ["order_id"])
+STG_CUSTOMERS = model("stg_shop__customers", [("customer_id", "INTEGER"), ("country", "VARCHAR")], "customer_id", ["customer_id"])
+DIM_CUSTOMER = model("dim_customer", [("customer_key", "VARCHAR"), ("customer_id", "INTEGER"), ("country", "VARCHAR")], "customer_key", ["customer_key", "customer_id"])
+TABLES = [RAW_ORDERS, RAW_CUSTOMERS, STG_ORDERS, STG_CUSTOMERS, DIM_CUSTOMER]
+LINEAGE = {
+    "stg_shop__orders": {"source:shop.orders"},
+    "stg_shop__customers": {"source:shop.customers"},
+    "dim_customer": {"stg_shop__customers", "source:shop.customers"},
+}
+
+
+def catalog() -> Catalog:
+    fks = [ForeignKey("source:shop.orders", "customer_id", "source:shop.customers", "id", "declared")]
+    fks += infer_foreign_keys(TABLES, fks)
+    return Catalog(tables=TABLES, foreign_keys=fks, ancestors=LINEAGE)
+
+
+def test_a_foreign_key_reaches_every_table_holding_the_same_unique_column():
+    fks = {(f.table, f.column, f.ref_table, f.ref_column) for f in catalog().foreign_keys}
+    assert ("stg_shop__orders", "customer_id", "stg_shop__customers", "customer_id") in fks
+    assert ("stg_shop__orders", "customer_id", "dim_customer", "customer_id") in fks
+
+
+def test_the_downstream_node_is_read_not_the_source_it_is_built_on():
+    spec = plan_offline("number of orders per status", catalog())
+    assert [(i.kind, i.table) for i in spec.inputs] == [("ref", "stg_shop__orders")]
+    assert any("stg_shop__orders (built on orders)" in n for n in spec.notes)
+
+
+def test_dimension_attributes_come_from_the_dimension():
+    spec = plan_offline("total revenue by customer country", catalog())
+    assert [i.table for i in spec.inputs] == ["stg_shop__orders", "dim_customer"]
+    assert [(j.left_column, j.right, j.right_column) for j in spec.joins] == [("customer_id", "dim_customer", "customer_id")]
+    assert [(d.input, d.column) for d in spec.dimensions] == [("dim_customer", "country")]
+
+
+def test_without_lineage_the_same_names_are_still_ambiguous():
+    import pytest
+
+    from martsmith.errors import PlanError
+
+    no_lineage = Catalog(tables=TABLES, foreign_keys=catalog().foreign_keys)
+    with pytest.raises(PlanError, match="ambiguous"):
+        plan_offline("number of orders per status", no_lineage)
