@@ -35,6 +35,7 @@ demo: install
 	cd demo && $(M) model "average order amount by customer city" --yes
 	cd demo && $(M) tests source:shop.orders source:shop.order_items source:shop.payments --yes
 	cd demo && $(M) star "sales star schema: order lines as the fact, with customers, products and dates as dimensions" --yes
+	cd demo && $(M) model "total quantity by product category" --yes
 	cd demo && $(M) unit-test total_revenue_by_customer_country_order_month --yes
 	@echo
 	@echo "Demo project: demo/ (warehouse demo/demo.duckdb). What was made:"
