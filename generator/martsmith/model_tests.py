@@ -25,6 +25,16 @@ class InferredTests:
     tests: list[TestSpec] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     rows: int | None = None
+    columns: list[tuple[str, str]] = field(default_factory=list)  # the preview's (name, type)
+
+
+@dataclass
+class ModelTests:
+    """What the data says about a model before it is built."""
+
+    tests: list[TestSpec]
+    findings: list[str]
+    columns: list[tuple[str, str]]  # output columns and types, from the preview (empty without one)
 
 
 def key_tests(spec: ModelSpec) -> list[TestSpec]:
@@ -74,7 +84,7 @@ def infer_from_preview(spec: ModelSpec, catalog: Catalog, wh: Warehouse) -> Infe
             primary_key=spec.surrogate_key,
         )
         profile = profile_relation(wh, table)
-        out = InferredTests(rows=profile.row_count)
+        out = InferredTests(rows=profile.row_count, columns=[(n, t) for n, t in columns])
         candidates = infer_tests(table, profile, catalog, {})
         for result in check_tests(wh, table, profile, candidates, catalog):
             if result.passed:
@@ -86,8 +96,9 @@ def infer_from_preview(spec: ModelSpec, catalog: Catalog, wh: Warehouse) -> Infe
         wh.execute(f"drop table if exists temp.{quote(PREVIEW)}")
 
 
-def model_tests(spec: ModelSpec, catalog: Catalog | None = None, wh: Warehouse | None = None) -> tuple[list[TestSpec], list[str]]:
-    """(tests, findings) for a generated model: its key tests, then the tests its data supports.
+def model_tests(spec: ModelSpec, catalog: Catalog | None = None, wh: Warehouse | None = None) -> ModelTests:
+    """The tests of a generated model — its key tests, then the tests its data supports — with
+    the findings its data raised and its output columns.
 
     Without a warehouse (or when the preview is empty) the model gets a `not_empty` warning
     instead: an empty result usually means a filter matched nothing.
@@ -103,4 +114,4 @@ def model_tests(spec: ModelSpec, catalog: Catalog | None = None, wh: Warehouse |
         tests.append(TestSpec(name="martsmith.not_empty", severity="warn", reason="an empty result usually means a filter matched nothing"))
         if inferred.rows == 0:
             findings.append("the model's result is empty: no tests could be inferred from its data")
-    return tests, findings
+    return ModelTests(tests, findings, inferred.columns)

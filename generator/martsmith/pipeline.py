@@ -20,7 +20,7 @@ from martsmith.invoke import Dbt
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
 from martsmith.model_tests import model_tests
-from martsmith.spec import ModelSpec
+from martsmith.spec import ColumnSpec, ModelSpec
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import lint_sql
 from martsmith.validate.spec_check import check_spec
@@ -144,6 +144,14 @@ def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str
     return plan_offline(request, catalog, name=name)
 
 
+def document_columns(spec: ModelSpec, preview: list[tuple[str, str]]) -> list[ColumnSpec]:
+    """Every output column gets an entry in the YAML: a SQL body's columns are known only from
+    the preview, so they are listed from it (structured specs describe theirs already)."""
+    described = {c.name for c in spec.columns} | set(spec.output_columns)
+    extra = [ColumnSpec(name=name) for name, _ in preview if name not in described]
+    return list(spec.columns) + extra
+
+
 def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
     """Where the model goes: the existing file of a same-named model, or the project's marts
     folder. Returns (sql_path, yml_path, exists)."""
@@ -252,8 +260,9 @@ def generate_model(
         progress("inferring tests from the model's data")
         t = time.perf_counter()
         with Warehouse(project) as wh:
-            tests, findings = model_tests(spec, ctx.catalog, wh)
-        spec = spec.model_copy(update={"tests": tests})
+            found = model_tests(spec, ctx.catalog, wh)
+        findings = found.findings
+        spec = spec.model_copy(update={"tests": found.tests, "columns": document_columns(spec, found.columns)})
         t_tests = time.perf_counter() - t
         sql, yml, fixed, t_lint = render_and_lint(spec, ctx, progress, worker)
     result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=findings, lint_fixed=fixed)

@@ -116,9 +116,9 @@ def test_failing_build_leaves_tree_and_warehouse_as_they_were(sample_project, sn
 
     def with_wrong_test(spec, *args):
         # A test the data is sure to fail: the grain column takes a value outside this list.
-        tests, findings = original(spec, *args)
-        wrong = TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
-        return tests + [wrong], findings
+        found = original(spec, *args)
+        found.tests.append(TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]}))
+        return found
 
     monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
     before = snapshot(sample_project)
@@ -141,9 +141,9 @@ def test_failing_forced_rebuild_restores_the_old_table(sample_project, snapshot,
     con.close()
     original = pipeline.model_tests
     def with_wrong_test(spec, *args):
-        tests, findings = original(spec, *args)
-        wrong = TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
-        return tests + [wrong], findings
+        found = original(spec, *args)
+        found.tests.append(TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]}))
+        return found
 
     monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
     result = run(sample_project, "number of customers per country", "--name", "keep_me", "--yes", "--force")

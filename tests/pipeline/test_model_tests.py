@@ -58,7 +58,8 @@ def test_key_tests_on_surrogate_key():
 def test_inferred_tests_and_findings_from_the_preview(shop):
     project, catalog = shop
     with Warehouse(project) as wh:
-        tests, findings = model_tests(spec(), catalog, wh)
+        found = model_tests(spec(), catalog, wh)
+        tests, findings = found.tests, found.findings
         # The preview is gone afterwards.
         assert not wh.query("select 1 from information_schema.tables where table_name = ?", [PREVIEW])
     names = {(t.name, t.column) for t in tests}
@@ -67,6 +68,7 @@ def test_inferred_tests_and_findings_from_the_preview(shop):
     # The data has one store with a negative total: not written as a test, reported instead.
     assert ("martsmith.not_negative", "total_amount") not in names
     assert any("negative" in f and "total_amount" in f for f in findings), findings
+    assert [name for name, _ in found.columns] == ["sales_by_store_key", "store_id", "sale_count", "total_amount"]
 
 
 def test_empty_preview_gets_a_warning_only(shop):
@@ -75,6 +77,7 @@ def test_empty_preview_gets_a_warning_only(shop):
 
     empty = spec(filters=[FilterSpec(input="sales", column="store_id", op=">", values=[1000])])
     with Warehouse(project) as wh:
-        tests, findings = model_tests(empty, catalog, wh)
+        found = model_tests(empty, catalog, wh)
+        tests, findings = found.tests, found.findings
     assert ("martsmith.not_empty", "warn") in {(t.name, t.severity) for t in tests}
     assert any("empty" in f for f in findings)
