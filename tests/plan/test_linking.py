@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
 from martsmith.errors import PlanError
 from martsmith.plan.cues import find_cues
 from martsmith.plan.joins import shortest_paths
 from martsmith.plan.lexicon import stem
 from martsmith.plan.linking import build_index, closest, link
 from martsmith.plan.tokens import tokenize
-
-_spec = importlib.util.spec_from_file_location("plan_catalogs", Path(__file__).parent / "fixtures" / "catalogs.py")
-catalogs = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(catalogs)  # type: ignore[union-attr]
-
-
-@pytest.fixture(scope="module")
-def shop():
-    return catalogs.load_catalog("shop")
 
 
 def linked(request, catalog):

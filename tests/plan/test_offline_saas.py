@@ -3,34 +3,10 @@ business, keys named *_key, dates named *_on, plan tiers with a stray 'Pro ' var
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
 from martsmith.errors import PlanError, UnplacedWordsError
 from martsmith.plan.offline import plan_offline
-
-_spec = importlib.util.spec_from_file_location("plan_catalogs", Path(__file__).parent / "fixtures" / "catalogs.py")
-catalogs = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(catalogs)  # type: ignore[union-attr]
-
-
-@pytest.fixture(scope="module")
-def saas():
-    return catalogs.load_catalog("saas")
-
-
-def dims(spec):
-    return [(d.name, d.input, d.column, d.time_grain) for d in spec.dimensions]
-
-
-def measures(spec):
-    return [(m.name, m.agg, m.input, m.column) for m in spec.measures]
-
-
-def filters(spec):
-    return [(f.input, f.column, f.op, f.values, f.cast) for f in spec.filters]
+from plan.fixtures.catalogs import dims, filters, measures
 
 
 def test_models_are_refs_and_duplicated_keys_are_deduplicated(saas):

@@ -3,38 +3,10 @@ order_items, payments (amount as text). Assertions are on the spec contents."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan.offline import plan_offline
-
-_spec = importlib.util.spec_from_file_location("plan_catalogs", Path(__file__).parent / "fixtures" / "catalogs.py")
-catalogs = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(catalogs)  # type: ignore[union-attr]
-
-
-@pytest.fixture(scope="module")
-def shop():
-    return catalogs.load_catalog("shop")
-
-
-def dims(spec):
-    return [(d.name, d.input, d.column, d.time_grain) for d in spec.dimensions]
-
-
-def measures(spec):
-    return [(m.name, m.agg, m.input, m.column) for m in spec.measures]
-
-
-def filters(spec):
-    return [(f.input, f.column, f.op, f.values, f.cast) for f in spec.filters]
-
-
-def joins(spec):
-    return [(j.left, j.left_column, j.right, j.right_column, j.how) for j in spec.joins]
+from plan.fixtures.catalogs import dims, filters, joins, load_catalog, measures
 
 
 def test_revenue_by_customer_country_per_month(shop):
@@ -243,7 +215,7 @@ def test_text_column_is_never_summed(shop):
 
 
 def test_ambiguous_text_dimension():
-    cat = catalogs.load_catalog("shop")
+    cat = load_catalog("shop")
     for t in cat.tables:
         if t.name == "payments":
             t.columns.append(type(t.columns[0])("status", "VARCHAR"))
