@@ -238,9 +238,11 @@ class _Assembler:
                 self._entity_dimension(d, add)
                 continue
             if d.column is None:
+                if d.grain is None:
+                    raise PlanError(f"'{' '.join(d.words)}' names nothing to group by.", hint="Name a column, e.g. 'by status'.")
                 label, col = self._time_column(d.table, d.words)
                 alias, t = self.input_of(label)
-                add(alias, t, col.name, d.grain, f"{d.grain.capitalize()} of {t.name}.{col.name}.")  # type: ignore[union-attr]
+                add(alias, t, col.name, d.grain, f"{d.grain.capitalize()} of {t.name}.{col.name}.")
                 continue
             alias, t = self.input_of(d.table)
             desc = f"{t.name}.{d.column}" + (f", truncated to the {d.grain}" if d.grain else "") + "."
@@ -248,8 +250,10 @@ class _Assembler:
         return out
 
     def _entity_dimension(self, d: DimensionIntent, add) -> None:
-        path = self.path_to(d.table)  # type: ignore[arg-type]
-        t = self.tables[d.table]  # type: ignore[index]
+        if d.table is None:
+            raise PlanError(f"'{' '.join(d.words)}' names no table to group by.", hint="Name a column, e.g. 'by status'.")
+        path = self.path_to(d.table)
+        t = self.tables[d.table]
         if path:
             holder = self.alias(path[:-1])
             holder_t = self.tables[path[-1].table]
