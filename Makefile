@@ -16,10 +16,14 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@if $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then \
-		echo "installing with uv"; VIRTUAL_ENV=$(VENV) $(BIN)/python -m uv pip install -q -e ".[dev]"; \
+	@if command -v uv >/dev/null 2>&1; then UV=uv; \
+	elif $(BIN)/python -m pip install -q uv >/dev/null 2>&1; then UV="$(BIN)/python -m uv"; \
+	else UV=; fi; \
+	if [ -n "$$UV" ]; then \
+		echo "installing with uv"; VIRTUAL_ENV=$(VENV) $$UV pip install -q -e ".[dev]"; \
 	else \
-		echo "uv unavailable; installing with pip"; $(BIN)/python -m pip install -q -e ".[dev]"; \
+		echo "uv unavailable; installing with pip"; $(BIN)/python -m ensurepip -q >/dev/null 2>&1; \
+		$(BIN)/python -m pip install -q -e ".[dev]"; \
 	fi
 	@touch $(STAMP)
 
