@@ -75,6 +75,11 @@ class Cues:
             self.role[i] = role
 
 
+def _first_phrase(toks, i: int, phrases) -> tuple[str, ...] | None:
+    """The first of `phrases` (tuples of words) that the tokens spell from position i."""
+    return next((p for p in phrases if _words(toks, i, p)), None)
+
+
 def _words(tokens: list[Token], i: int, phrase: tuple[str, ...]) -> bool:
     if i + len(phrase) > len(tokens):
         return False
@@ -240,33 +245,23 @@ def _words_cues(c: Cues) -> None:
             c.mark(i, i + 1, "order")
             i += 1
             continue
-        matched = False
-        for p in aggs:
-            if _words(toks, i, p):
-                c.aggs[i] = lx.AGGREGATIONS[p]
-                c.mark(i, i + len(p), "agg")
-                i += len(p)
-                matched = True
-                break
-        if matched:
+        p = _first_phrase(toks, i, aggs)
+        if p:
+            c.aggs[i] = lx.AGGREGATIONS[p]
+            c.mark(i, i + len(p), "agg")
+            i += len(p)
             continue
-        for p in lx.GROUP_CUES:
-            if _words(toks, i, p):
-                c.groups.add(i + len(p) - 1)
-                c.mark(i, i + len(p), "group")
-                i += len(p)
-                matched = True
-                break
-        if matched:
+        p = _first_phrase(toks, i, lx.GROUP_CUES)
+        if p:
+            c.groups.add(i + len(p) - 1)
+            c.mark(i, i + len(p), "group")
+            i += len(p)
             continue
-        for p in lx.NEGATIONS:
-            if _words(toks, i, p):
-                c.negations.add(i + len(p) - 1)
-                c.mark(i, i + len(p), "neg")
-                i += len(p)
-                matched = True
-                break
-        if matched:
+        p = _first_phrase(toks, i, lx.NEGATIONS)
+        if p:
+            c.negations.add(i + len(p) - 1)
+            c.mark(i, i + len(p), "neg")
+            i += len(p)
             continue
         if t.text in lx.GRAIN_ADJECTIVES:
             c.grains.append(Grain(i, lx.GRAIN_ADJECTIVES[t.text], noun=False))
