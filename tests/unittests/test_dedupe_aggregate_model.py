@@ -9,8 +9,14 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
-from martsmith.unittests import FixtureTable, PickInput, expected_rows, model_shape, pick_rows
+from martsmith.unittests import (
+    FixtureTable,
+    PickInput,
+    expected_rows,
+    model_shape,
+    pick_rows,
+)
+from unittests.duck import raw_schema
 
 # As dbt compiles a `martsmith model` mart (martsmith.surrogate_key inlined).
 MODEL_SQL = """
@@ -83,28 +89,21 @@ def con(tmp_path):
     con.close()
 
 
-def _schema(con):
-    return {
-        ("raw", t): {name: dtype for name, dtype, *_ in con.execute(f"describe raw.{t}").fetchall()}
-        for t in ("orders", "customers")
-    }
-
-
 def _pick(con, max_rows=5):
-    shape = model_shape(MODEL_SQL, _schema(con))
+    shape = model_shape(MODEL_SQL, raw_schema(con))
     inputs = [PickInput(k, f'"raw"."{k[1]}"', shape.used[k]) for k in sorted(shape.used)]
     return shape, pick_rows(con, inputs, shape, max_rows=max_rows)
 
 
 def _expected(con, picked):
-    schema = _schema(con)
+    schema = raw_schema(con)
     tables = [FixtureTable("raw", t, list(schema[("raw", t)].items()), picked.rows[("raw", t)])
               for t in ("orders", "customers")]
     return expected_rows(MODEL_SQL, tables)
 
 
 def test_shape_traces_the_join_through_qualify_ctes_and_keeps_window_columns(con):
-    shape = model_shape(MODEL_SQL, _schema(con))
+    shape = model_shape(MODEL_SQL, raw_schema(con))
     [join] = shape.joins
     assert (join.side, join.left, join.right) == ("left", ("raw", "orders"), ("raw", "customers"))
     assert join.text == "orders.customer_id = customers.id"
@@ -156,7 +155,7 @@ def test_a_join_on_a_group_key_is_traced_and_count_star_reads_no_column(con):
     select customers.country, per_customer.n
     from per_customer join raw.customers as customers on per_customer.customer_id = customers.id
     """
-    shape = model_shape(sql, _schema(con))
+    shape = model_shape(sql, raw_schema(con))
     [join] = shape.joins
     assert (join.left, join.right) == (("raw", "orders"), ("raw", "customers"))
     assert shape.used[("raw", "orders")] == ["customer_id"]
@@ -170,7 +169,7 @@ def test_a_window_column_is_not_traced_as_a_row_value(con):
     )
     select * from ranked where n = 1 and customer_id > 10
     """
-    shape = model_shape(sql, _schema(con))
+    shape = model_shape(sql, raw_schema(con))
     assert [c.reason for c in shape.conditions] == ["WHERE ranked.customer_id > 10: passes",
                                                     "WHERE ranked.customer_id > 10: filtered out"]
     assert shape.used[("raw", "orders")] == ["customer_id", "ordered_at"]

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import yaml
-
 from martsmith.unittests import merge_unit_test, render_value, unit_test_entry
 
 

@@ -7,8 +7,14 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
-from martsmith.unittests import FixtureTable, PickInput, expected_rows, model_shape, pick_rows
+from martsmith.unittests import (
+    FixtureTable,
+    PickInput,
+    expected_rows,
+    model_shape,
+    pick_rows,
+)
+from unittests.duck import raw_schema
 
 MODEL_SQL = """
 with orders as (select * from "raw"."orders"),
@@ -55,21 +61,14 @@ def con(tmp_path):
     con.close()
 
 
-def _schema(con):
-    return {
-        ("raw", t): {name: dtype for name, dtype, *_ in con.execute(f"describe raw.{t}").fetchall()}
-        for t in ("orders", "customers")
-    }
-
-
 def _pick(con, max_rows=5):
-    shape = model_shape(MODEL_SQL, _schema(con))
+    shape = model_shape(MODEL_SQL, raw_schema(con))
     inputs = [PickInput(k, f'"raw"."{k[1]}"', shape.used[k], ["id"]) for k in shape.used]
     return shape, pick_rows(con, inputs, shape, max_rows=max_rows)
 
 
 def test_shape_finds_used_columns_join_case_and_where(con):
-    shape = model_shape(MODEL_SQL, _schema(con))
+    shape = model_shape(MODEL_SQL, raw_schema(con))
     assert shape.used == {
         ("raw", "orders"): ["id", "customer_id", "status", "shipped_at", "amount"],
         ("raw", "customers"): ["id", "country"],
@@ -127,7 +126,7 @@ def test_rows_cap_is_respected(con):
 
 
 def test_expected_rows_run_the_model_on_exactly_the_given_rows(con):
-    schema = _schema(con)
+    schema = raw_schema(con)
     tables = [
         FixtureTable("raw", "orders", list(schema[("raw", "orders")].items()), [
             {"id": 1, "customer_id": 10, "status": "completed", "shipped_at": None, "amount": Decimal("2.50")},

@@ -9,7 +9,6 @@ import duckdb
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from martsmith.cli import main
 from martsmith.context.project import load_project
 from martsmith.invoke import Dbt
