@@ -24,6 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# A warehouse column as generated SQL names it unquoted: any case, no quotes, dots or spaces.
+COLUMN_NAME = NODE_NAME
+# SQL types as martsmith writes them in casts and YAML: `varchar`, `decimal(18, 2)`,
+# `timestamp with time zone`, `integer[]`.
+DATA_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*( [A-Za-z][A-Za-z0-9_]*){0,3}( ?\(\d+( ?, ?\d+)?\))?(\[\])?$")
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "is null", "is not null"]
@@ -39,6 +44,38 @@ def check_identifier(value: str, what: str = "name") -> str:
         )
     if len(value) > 63:
         raise ValueError(f"{what} {value!r} is longer than 63 characters")
+    return value
+
+
+def check_column(value: str | None, what: str = "column") -> str | None:
+    """A column name that generated SQL can write unquoted (None passes)."""
+    if value is not None and (not COLUMN_NAME.match(value) or len(value) > 128):
+        raise ValueError(
+            f"{what} {value!r} is not a plain column name (letters, digits, underscores; no "
+            "quotes, brackets, dots, spaces or Jinja)"
+        )
+    return value
+
+
+def check_columns(values: list[str], what: str = "column") -> list[str]:
+    for v in values:
+        check_column(v, what)
+    return values
+
+
+def check_data_type(value: str | None) -> str | None:
+    """A SQL type name, optionally with precision: nothing that could close a cast."""
+    if value is not None and not DATA_TYPE.match(value.strip()):
+        raise ValueError(f"data_type {value!r} is not a SQL type name (e.g. 'varchar', 'decimal(18, 2)')")
+    return value
+
+
+def check_data_value(value: "Scalar", what: str = "value") -> "Scalar":
+    from martsmith.render.jinja_safe import data_problem
+
+    problem = data_problem(value)
+    if problem:
+        raise ValueError(f"{what} {str(value)[:60]!r} {problem}")
     return value
 
 
@@ -63,6 +100,8 @@ class InputSpec(Strict):
     )
 
     _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "input alias"))
+    _dedupe_ok = field_validator("dedupe_key")(lambda v: check_columns(v, "dedupe_key column"))
+    _order_ok = field_validator("dedupe_order_by")(lambda v: check_column(v, "dedupe_order_by"))
 
     @field_validator("table", "source_name")
     @classmethod
@@ -88,6 +127,9 @@ class JoinSpec(Strict):
     right_column: str
     how: Literal["left", "inner"] = "left"
 
+    _aliases_ok = field_validator("left", "right")(lambda v: check_identifier(v, "join alias"))
+    _columns_ok = field_validator("left_column", "right_column")(lambda v: check_column(v, "join column"))
+
 
 class DimensionSpec(Strict):
     """A group-by column of the output, optionally truncated to a time grain."""
@@ -99,6 +141,7 @@ class DimensionSpec(Strict):
     description: str = ""
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
 
 
 class MeasureSpec(Strict):
@@ -111,6 +154,7 @@ class MeasureSpec(Strict):
     description: str = ""
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
 
     @model_validator(mode="after")
     def _column_needed(self) -> "MeasureSpec":
@@ -130,6 +174,13 @@ class FilterSpec(Strict):
         None, description="Cast the values (e.g. date literals)."
     )
 
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+
+    @field_validator("values")
+    @classmethod
+    def _values_ok(cls, v: list[Scalar]) -> list[Scalar]:
+        return [check_data_value(x, "filter value") for x in v]
+
     @model_validator(mode="after")
     def _arity(self) -> "FilterSpec":
         n = len(self.values)
@@ -147,6 +198,8 @@ class OrderSpec(Strict):
     column: str = Field(description="Output column name.")
     direction: Literal["asc", "desc"] = "desc"
 
+    _column_ok = field_validator("column")(lambda v: check_column(v, "order_by column"))
+
 
 class TestSpec(Strict):
     """A dbt data test: generic test name (package-qualified for ours) and its arguments."""
@@ -159,11 +212,113 @@ class TestSpec(Strict):
     severity: Literal["error", "warn"] = "error"
     reason: str = Field("", description="Evidence that produced this test (for --explain).")
 
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+
+    @model_validator(mode="after")
+    def _arguments_typed(self) -> "TestSpec":
+        problems = argument_problems(self.name, self.arguments, self.column)
+        if problems:
+            raise ValueError(f"test {self.name}: " + "; ".join(problems))
+        return self
+
+
+DATEPARTS = ("minute", "hour", "day", "week", "month", "year")
+# Every test martsmith writes, with the type of each argument: dbt pastes arguments into SQL
+# (and renders them as Jinja), so nothing else is written.
+#   values: a list of data values; relation: ref('m') / source('s', 't'); column(s): names;
+#   expression: a scalar SQL expression; bound: a number or a scalar SQL expression.
+TEST_ARGUMENTS: dict[str, dict[str, str]] = {
+    "unique": {},
+    "not_null": {},
+    "accepted_values": {"values": "values", "quote": "bool"},
+    "relationships": {"to": "relation", "field": "column"},
+    "martsmith.not_negative": {},
+    "martsmith.not_empty": {},
+    "martsmith.accepted_range": {"min_value": "bound", "max_value": "bound", "inclusive": "bool"},
+    "martsmith.expression_is_true": {"expression": "expression"},
+    "martsmith.unique_combination_of_columns": {"combination_of_columns": "columns"},
+    "martsmith.relationships_where": {
+        "to": "relation", "field": "column", "from_condition": "expression", "to_condition": "expression",
+    },
+    "martsmith.recency": {"field": "column", "datepart": "datepart", "interval": "interval"},
+}
+
+
+def _argument_problem(kind: str, value: object) -> str | None:
+    from martsmith.render.jinja_safe import data_problem, is_relation_string
+    from martsmith.validate.expressions import expression_problems
+
+    if kind == "values":
+        if not isinstance(value, list) or not value:
+            return "must be a non-empty list of values"
+        for v in value:
+            if not isinstance(v, (str, int, float, bool)):
+                return f"{v!r} is not a scalar value"
+            problem = data_problem(v)
+            if problem:
+                return f"value {str(v)[:60]!r} {problem}"
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "relation":
+        return None if isinstance(value, str) and is_relation_string(value) else (
+            "must be ref('model') or source('source', 'table')")
+    if kind == "column":
+        return None if isinstance(value, str) and COLUMN_NAME.match(value) else "must be a column name"
+    if kind == "columns":
+        if not isinstance(value, list) or not value or not all(isinstance(c, str) and COLUMN_NAME.match(c) for c in value):
+            return "must be a list of column names"
+        return None
+    if kind == "datepart":
+        return None if value in DATEPARTS else f"must be one of {', '.join(DATEPARTS)}"
+    if kind == "interval":
+        return None if isinstance(value, int) and not isinstance(value, bool) and value > 0 else "must be a positive whole number"
+    if kind == "bound":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            problems = expression_problems(value, columns=set(), what="range bound")
+            return "; ".join(problems) or None
+        return "must be a number or a SQL expression"
+    if kind == "expression":
+        if not isinstance(value, str):
+            return "must be a SQL expression"
+        return "; ".join(expression_problems(value)) or None
+    return f"has an unknown kind {kind}"  # pragma: no cover - the table above is closed
+
+
+def argument_problems(name: str, arguments: dict, column: str | None = None) -> list[str]:
+    """Why `arguments` are not what test `name` takes ([] when they are). A column-level
+    `expression_is_true` expression continues the column (`= trim(amount)`).
+
+    >>> argument_problems("accepted_values", {"values": ["a", "{{ 1 }}"]})
+    ["values: value '{{ 1 }}' contains template delimiters ({{, {% or {#)"]
+    >>> argument_problems("dbt_utils.at_least_one", {})[0][:40]
+    'dbt_utils.at_least_one is not a test mar'
+    """
+    if name not in TEST_ARGUMENTS:
+        return [f"{name} is not a test martsmith writes (one of: {', '.join(TEST_ARGUMENTS)})"]
+    allowed = TEST_ARGUMENTS[name]
+    out = []
+    for key, value in arguments.items():
+        if key not in allowed:
+            out.append(f"{key}: not an argument of {name} (takes: {', '.join(allowed) or 'none'})")
+            continue
+        if allowed[key] == "expression" and column and name == "martsmith.expression_is_true" and isinstance(value, str):
+            value = f"{column} {value}"
+        problem = _argument_problem(allowed[key], value)
+        if problem:
+            out.append(f"{key}: {problem}")
+    return out
+
 
 class ColumnSpec(Strict):
     name: str
     description: str = ""
     data_type: str | None = None
+
+    _name_ok = field_validator("name")(lambda v: check_column(v, "column name"))
+    _type_ok = field_validator("data_type")(lambda v: check_data_type(v))
 
 
 class ModelSpec(Strict):
@@ -199,6 +354,8 @@ class ModelSpec(Strict):
     notes: list[str] = Field(default_factory=list, description="Choices the planner made.")
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "model name"))
+    _key_ok = field_validator("surrogate_key")(lambda v: v if v is None else check_identifier(v, "surrogate_key"))
+    _grain_ok = field_validator("grain")(lambda v: check_columns(v, "grain column"))
 
     @field_validator("folder")
     @classmethod

@@ -125,6 +125,24 @@ class RelationGuard:
         self.warehouse.close()
 
 
+def refuse_unsafe_jinja(files: dict, root: Path) -> None:
+    """The Jinja allowlist over every file of a write, before any of them is written: dbt
+    executes what is in them, so a finding fails the run here (ValidationFailed, exit 6)."""
+    from martsmith.errors import ValidationFailed
+    from martsmith.validate.jinja_allowlist import check_files_jinja
+
+    findings = check_files_jinja(files, root)
+    if findings:
+        raise ValidationFailed(
+            "Generated files contain Jinja martsmith did not mean to write; nothing was written:\n"
+            + "\n".join(f"  {f}" for f in findings[:20])
+            + (f"\n  … and {len(findings) - 20} more" if len(findings) > 20 else ""),
+            findings,
+            hint="A value from the warehouse, the request or the model answer looks like a template. "
+            "Report it if martsmith wrote it from its own data.",
+        )
+
+
 def count_tests(nodes) -> tuple[int, int]:
     """(passed, warned) among the test results of a dbt run."""
     tests = [n for n in nodes if n.resource_type in ("test", "unit_test")]
@@ -153,6 +171,7 @@ def write_and_run(
     from martsmith.errors import ValidationFailed
     from martsmith.validate.findings import Finding
 
+    refuse_unsafe_jinja(files, ctx.project.root)
     tx = FileTransaction(ctx.project.root)
     relations = None
     try:

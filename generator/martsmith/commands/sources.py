@@ -45,9 +45,13 @@ def sources(schema: str, source_name: str | None, tables: tuple[str, ...], force
 
     proj = project()
     progress(f"Reading schema {schema} of {proj.target_name}", quiet=output_format == "json")
-    path = declare_source(proj, schema, source_name, tables=list(tables) or None, force=force)
+    notes: list[str] = []
+    path = declare_source(proj, schema, source_name, tables=list(tables) or None, force=force, notes=notes)
     summary = source_summary(proj, path)
+    summary["notes"] = notes
     if output_format == "json":
         emit_json(summary)
     else:
         click.echo(_summary(summary, proj.root))
+        for note in notes:
+            click.echo(f"  note: {note}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
+from martsmith.render.jinja_safe import data_problem
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR")
@@ -265,7 +266,8 @@ def _profile(wh: Warehouse, table: Table) -> None:
         for c, values in zip(low, row):
             vals = [v for v in (values or []) if v is not None]
             if len(vals) <= LOW_CARDINALITY:
-                c.values = [str(v) for v in vals]
+                # A value dbt would run as Jinja is never a word the planner can filter on.
+                c.values = [str(v) for v in vals if not data_problem(str(v))]
 
 
 def _infer_primary_key(wh: Warehouse, table: Table) -> None:

@@ -27,6 +27,7 @@ from typing import Callable
 from martsmith.context.catalog import Catalog, ForeignKey, Table
 from martsmith.inference import evidence as ev
 from martsmith.profiling.types import ColumnProfile, TableProfile
+from martsmith.render.jinja_safe import data_problem
 from martsmith.spec import TestSpec
 
 
@@ -191,6 +192,14 @@ def categories(f: Facts) -> list[TestSpec]:
         reason = f"{non_null:,} values, {distinct} distinct (each seen {non_null // distinct:,} times on average): categorical"
         if variants:
             reason += "; spelling variants left out: " + ", ".join(variants)
+        # dbt renders test arguments: a value that is Jinja is never written, so the test
+        # then fails on the rows that hold it (a finding, not a rule).
+        unsafe = [v for v in values if data_problem(v)]
+        if unsafe:
+            values = [v for v in values if v not in unsafe]
+            reason += f"; {len(unsafe)} value(s) that dbt would run as Jinja left out"
+            if not values:
+                continue
         out.append(TestSpec(name="accepted_values", column=col.name, arguments={"values": values}, reason=reason))
     return out
 

@@ -8,7 +8,12 @@ from typing import Any
 import yaml
 
 from martsmith import __version__
+from martsmith.render.jinja_safe import inert, inert_all
 from martsmith.spec import ModelSpec, TestSpec
+
+# Keys whose values are prose (descriptions, the request, notes): dbt renders them, so they are
+# written inert. Every other string is data, and the write-time allowlist refuses templates in it.
+PROSE_KEYS = frozenset({"description", "request", "notes"})
 
 
 class _Dumper(yaml.SafeDumper):
@@ -26,8 +31,22 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str):
 _Dumper.add_representer(str, _str_presenter)
 
 
+def prose_inert(data: Any) -> Any:
+    """`data` with the values of prose keys (at any depth) made inert (see render.jinja_safe).
+
+    >>> prose_inert({"models": [{"name": "m", "description": "{{ x }}"}]})
+    {'models': [{'name': 'm', 'description': '{ { x }}'}]}
+    """
+    if isinstance(data, dict):
+        return {k: inert_all(v) if k in PROSE_KEYS else prose_inert(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [prose_inert(v) for v in data]
+    return data
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+    """The YAML writer for every file martsmith renders (prose made inert on the way)."""
+    return yaml.dump(prose_inert(data), Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
 
 
 def render_test(test: TestSpec) -> Any:

@@ -35,6 +35,7 @@ import yaml
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, relation_sql
 from martsmith.errors import UsageError, WriteRefused
+from martsmith.render.jinja_safe import data_problem, inert
 from martsmith.spec import check_identifier
 
 
@@ -122,6 +123,27 @@ def read_schema(wh: Warehouse, schema: str, tables: list[str] | None = None) -> 
     return actual, schemas[actual], infos
 
 
+def unusable_names(infos: list[TableInfo]) -> tuple[list[TableInfo], list[str]]:
+    """Tables and columns whose *names* dbt would execute as Jinja are left out of the
+    declaration (their comments are only prose, made inert when written). Returns the usable
+    tables and one note per name left out."""
+    kept, notes = [], []
+    for t in infos:
+        problem = data_problem(t.name)
+        if problem:
+            notes.append(f"table {t.name!r} left out: its name {problem}")
+            continue
+        columns = []
+        for c in t.columns:
+            problem = data_problem(c.name) or data_problem(c.data_type)
+            if problem:
+                notes.append(f"column {t.name}.{c.name!r} left out: {problem}")
+            else:
+                columns.append(c)
+        kept.append(TableInfo(t.name, t.description, columns))
+    return kept, notes
+
+
 class _BlockDumper(yaml.SafeDumper):
     """Block style with list items indented under their key, as dbt's docs write YAML."""
 
@@ -142,19 +164,19 @@ def render_sources_yaml(source_name: str, schema: str, description: str, tables:
     for t in tables:
         entry: dict = {"name": t.name}
         if t.description:
-            entry["description"] = t.description
+            entry["description"] = inert(t.description)
         cols = []
         for c in t.columns:
             col: dict = {"name": c.name, "data_type": c.data_type}
             if c.description:
-                col["description"] = c.description
+                col["description"] = inert(c.description)
             cols.append(col)
         if cols:
             entry["columns"] = cols
         out_tables.append(entry)
     source: dict = {"name": source_name, "schema": schema}
     if description:
-        source["description"] = description
+        source["description"] = inert(description)
     source["tables"] = out_tables
     header = _dump({"version": 2})
     return header + "\n" + _dump({"sources": [source]})
@@ -213,13 +235,15 @@ def declare_source(
     tables: list[str] | None = None,
     force: bool = False,
     description: str | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
     """Write `models/staging/<source>/_<source>__sources.yml` declaring the tables of `schema`.
 
     The source is named after the schema unless `source_name` is given; its description is
     `description`, else the schema's comment, else a generic one. Refuses (WriteRefused)
     to replace an existing file unless `force`, or to declare a source another file declares.
-    Returns the path written.
+    Names of tables or columns that dbt would run as Jinja are left out, each with a line in
+    `notes`. Returns the path written.
     """
     name = source_name or schema.lower()
     try:
@@ -241,8 +265,15 @@ def declare_source(
         )
     with Warehouse(project) as wh:
         actual, comment, infos = read_schema(wh, schema, tables)
+    infos, skipped = unusable_names(infos)
+    if notes is not None:
+        notes += skipped
     description = description or comment or f"Tables of the `{actual}` schema."
-    _write_atomic(path, render_sources_yaml(name, actual, description, infos))
+    text = render_sources_yaml(name, actual, description, infos)
+    from martsmith.write import refuse_unsafe_jinja
+
+    refuse_unsafe_jinja({path.relative_to(project.root): text}, project.root)
+    _write_atomic(path, text)
     return path
 
 

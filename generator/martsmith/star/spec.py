@@ -16,7 +16,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from martsmith.spec import TestSpec, check_identifier
+from martsmith.spec import TestSpec, check_column, check_columns, check_data_type, check_identifier
+
+
+def _node(value: str | None, what: str = "model name") -> str | None:
+    """A dbt node this spec names (a model it writes or reads): a plain identifier, no paths."""
+    return None if value is None else check_identifier(value, what)
 
 Transform = Literal["none", "trim_lower", "trim", "cast_number", "cast_timestamp"]
 Additivity = Literal["additive", "semi_additive", "non_additive"]
@@ -36,6 +41,8 @@ class StagedColumn(Strict):
     transform: Transform = "none"
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+    _source_ok = field_validator("source_column")(lambda v: check_column(v, "source_column"))
+    _type_ok = field_validator("data_type")(lambda v: check_data_type(v))
 
 
 class StagingSpec(Strict):
@@ -58,6 +65,8 @@ class StagingSpec(Strict):
     existing: bool = Field(False, description="The model already exists: reuse it, don't render.")
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "model name"))
+    _source_ok = field_validator("source_name", "table")(lambda v: check_column(v, "source or table name"))
+    _key_ok = field_validator("key", "dedupe_order_by")(lambda v: check_column(v, "key column"))
 
     def column(self, name: str) -> StagedColumn | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -68,6 +77,9 @@ class Outrigger(Strict):
 
     attribute: str = Field(description="The attribute column in the base, e.g. 'category'.")
     dimension: str = Field(description="The dimension it moves to, e.g. 'dim_category'.")
+
+    _attribute_ok = field_validator("attribute")(lambda v: check_column(v, "attribute"))
+    _dimension_ok = field_validator("dimension")(lambda v: _node(v, "dimension"))
 
 
 class StarDimension(Strict):
@@ -94,6 +106,9 @@ class StarDimension(Strict):
     reason: str = ""
 
     _name_ok = field_validator("name", "entity")(lambda v: check_identifier(v, "name"))
+    _base_ok = field_validator("base")(lambda v: _node(v, "base"))
+    _columns_ok = field_validator("natural_key", "versioned_by", "distinct_of")(lambda v: check_column(v))
+    _attributes_ok = field_validator("attributes")(lambda v: check_columns(v, "attribute"))
 
     @property
     def surrogate_key(self) -> str:
@@ -114,6 +129,8 @@ class DateDimension(Strict):
     end_date: str = Field(description="ISO date, exclusive.")
     reason: str = ""
 
+    _name_ok = field_validator("name")(lambda v: _node(v, "date dimension name"))
+
     @field_validator("start_date", "end_date")
     @classmethod
     def _iso(cls, v: str) -> str:
@@ -131,12 +148,18 @@ class ParentJoin(Strict):
     fact_column: str = Field(description="Column of the fact base pointing at the parent.")
     parent_key: str
 
+    _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "parent alias"))
+    _base_ok = field_validator("base")(lambda v: _node(v, "base"))
+    _columns_ok = field_validator("fact_column", "parent_key")(lambda v: check_column(v))
+
 
 class EventTime(Strict):
     """A time column of one of the fact's inputs: when the fact's event happened."""
 
     input: str = Field(description="'fact' or a parent alias.")
     column: str
+
+    _column_ok = field_validator("column")(lambda v: check_column(v))
 
 
 class FactForeignKey(Strict):
@@ -152,6 +175,10 @@ class FactForeignKey(Strict):
         None, description="For a type-2 dimension: the event time that picks the version valid then."
     )
 
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "foreign key name"))
+    _dimension_ok = field_validator("dimension")(lambda v: _node(v, "dimension"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+
 
 class FactMeasure(Strict):
     name: str
@@ -163,11 +190,17 @@ class FactMeasure(Strict):
     tests: list[TestSpec] = Field(default_factory=list, description="Data tests inferred from a "
                                   "profile of the staged data and checked against it.")
 
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "measure name"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+
 
 class DegenerateDimension(Strict):
     name: str
     input: str = "fact"
     column: str
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "degenerate dimension name"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
 
 
 class StarFact(Strict):
@@ -183,7 +216,9 @@ class StarFact(Strict):
     degenerate: list[DegenerateDimension] = Field(default_factory=list)
     reason: str = ""
 
-    _name_ok = field_validator("name")(lambda v: check_identifier(v, "model name"))
+    _name_ok = field_validator("name", "process")(lambda v: check_identifier(v, "model name"))
+    _base_ok = field_validator("base")(lambda v: _node(v, "base"))
+    _grain_ok = field_validator("grain")(lambda v: check_columns(v, "grain column"))
 
     @property
     def surrogate_key(self) -> str:
@@ -218,6 +253,7 @@ class StarSpec(Strict):
     notes: list[str] = Field(default_factory=list)
 
     _area_ok = field_validator("area")(lambda v: check_identifier(v, "area"))
+    _source_ok = field_validator("source_name")(lambda v: check_column(v, "source name"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "StarSpec":

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from martsmith.errors import ProjectError, ValidationFailed
+from martsmith.render.jinja_safe import data_problem, inert, inert_all
 
 
 def render_value(value: Any) -> Any:
@@ -29,6 +30,13 @@ def render_value(value: Any) -> Any:
     >>> render_value(dt.datetime(2025, 5, 14, 13, 32)), render_value(dt.date(2025, 5, 14))
     ('2025-05-14 13:32:00', '2025-05-14')
     """
+    if isinstance(value, str) and data_problem(value):
+        # dbt renders fixture rows: such a value would run, not be compared.
+        raise ValidationFailed(
+            f"A row picked for the unit test has the value {value[:60]!r}, which {data_problem(value)}.",
+            hint="Nothing was written. The model's input data holds text dbt would execute; "
+            "clean it, or write this unit test by hand with other rows.",
+        )
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -61,9 +69,9 @@ def unit_test_entry(
     *, description: str, meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One item of `unit_tests:`; `given` is [(input, rows)] with input like `ref('x')`."""
-    entry: dict[str, Any] = {"name": name, "description": description, "model": model}
+    entry: dict[str, Any] = {"name": name, "description": inert(description), "model": model}
     if meta:
-        entry["config"] = {"meta": {"martsmith": meta}}
+        entry["config"] = {"meta": {"martsmith": inert_all(meta)}}
     entry["given"] = [{"input": inp, "rows": render_rows(rows)} for inp, rows in given]
     entry["expect"] = {"rows": render_rows(expect)}
     return entry

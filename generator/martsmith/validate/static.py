@@ -15,28 +15,16 @@ from sqlglot.errors import OptimizeError, ParseError
 
 from martsmith.context.catalog import Catalog
 from martsmith.render.jinja_static import JinjaCheckError, relation_map, render_static
+from martsmith.validate.expressions import FORBIDDEN_FUNCTION, function_name
 from martsmith.validate.findings import Finding
 
 DIALECT = "duckdb"
 
-# Functions that read or write files, reach the network or the environment, or run code.
-FORBIDDEN_FUNCTION = re.compile(
-    r"^(read_\w+|.*_scan|glob|sniff_csv|getenv|current_setting|set_config|system|shell|"
-    r"http_\w+|query|query_table|load_extension|copy_\w+|export_\w+|pg_read_\w+|lo_\w+|"
-    r"dblink\w*|url\w*|to_file|write_\w+|\w*_file)$",
-    re.IGNORECASE,
-)
 FORBIDDEN_NODES = (
     exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Alter, exp.Command,
     exp.Pragma, exp.Copy, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Set, exp.Transaction,
     exp.Commit, exp.Export,
 )
-
-
-def _function_name(node: exp.Expr) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this)
-    return node.sql_name() if isinstance(node, exp.Func) else ""
 
 
 def parse_single_select(sql: str) -> tuple[exp.Query | None, list[Finding]]:
@@ -62,7 +50,7 @@ def check_safety(sql: str) -> list[Finding]:
         if isinstance(node, FORBIDDEN_NODES):
             findings.append(Finding("safety", f"{node.key.upper()} is not allowed in a model"))
         elif isinstance(node, (exp.Func, exp.Anonymous)):
-            name = _function_name(node)
+            name = function_name(node)
             if name and FORBIDDEN_FUNCTION.match(name):
                 findings.append(Finding("safety", f"function {name}() reads files, the network or the environment"))
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
@@ -100,10 +88,41 @@ def check_columns(sql: str, catalog: Catalog) -> list[Finding]:
     return findings
 
 
+RELATION_MARKER = "__martsmith_relation_"
+
+
+def check_relations_through_jinja(sql: str, catalog: Catalog) -> list[Finding]:
+    """Every table a model reads is a CTE or comes from ref()/source(): a model that names
+    `raw.orders` itself bypasses dbt's lineage (and the catalog's idea of what it reads)."""
+    markers = {key: f'"{RELATION_MARKER}{i}"' for i, key in enumerate(relation_map(catalog))}
+    try:
+        marked = render_static(sql, markers)
+    except JinjaCheckError as exc:
+        return [Finding("safety", exc.message)]
+    stmt, findings = parse_single_select(marked)
+    if stmt is None:
+        return findings
+    cte_names = {cte.alias_or_name.lower() for cte in stmt.find_all(exp.CTE)}
+    for table in stmt.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or table.name.startswith(RELATION_MARKER):
+            continue
+        if not table.db and table.name.lower() in cte_names:
+            continue
+        findings.append(Finding(
+            "safety", f"table {table.sql(DIALECT)} is read directly: read it through "
+            "{{ source('…', '…') }} or {{ ref('…') }}"))
+    return findings
+
+
 def check_sql(sql: str, catalog: Catalog) -> list[Finding]:
-    """The rendered model SQL (Jinja) -> safety and column findings."""
+    """The rendered model SQL (Jinja) -> Jinja allowlist, safety and column findings."""
+    from martsmith.validate.jinja_allowlist import check_sql_jinja
+
+    jinja = check_sql_jinja(sql)
+    if jinja:
+        return jinja
     try:
         plain = render_static(sql, relation_map(catalog))
     except JinjaCheckError as exc:
         return [Finding("safety", exc.message)]
-    return check_safety(plain) or check_columns(plain, catalog)
+    return check_safety(plain) or check_relations_through_jinja(sql, catalog) or check_columns(plain, catalog)
