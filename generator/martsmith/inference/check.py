@@ -219,6 +219,31 @@ def _run_one(wh: Warehouse, test: TestSpec, table: Table, key: str | None, catal
     return failures, examples if failures else []
 
 
+def unsafe_expression(test: TestSpec, table: Table) -> str | None:
+    """Why a test's SQL expressions must not run here (None: they may). martsmith runs a test's
+    condition itself before writing it, so an expression is checked first: one scalar expression
+    over the table's own columns, no file or environment functions (validate/expressions.py)."""
+    from martsmith.validate.expressions import expression_problems
+
+    columns = {c.name for c in table.columns}
+    args = test.arguments
+    exprs = []
+    if isinstance(args.get("expression"), str):
+        exprs.append(f"{test.column} {args['expression']}" if test.column else args["expression"])
+    if isinstance(args.get("from_condition"), str):
+        exprs.append(args["from_condition"])
+    for bound in ("min_value", "max_value"):
+        if isinstance(args.get(bound), str):
+            problems = expression_problems(args[bound], columns=set(), what="range bound")
+            if problems:
+                return "; ".join(problems)
+    for expr in exprs:
+        problems = expression_problems(expr, columns=columns)
+        if problems:
+            return "; ".join(problems)
+    return None
+
+
 def check_tests(
     wh: Warehouse, table: Table, profile: TableProfile, tests: list[TestSpec], catalog: Catalog
 ) -> list[CheckResult]:
@@ -229,6 +254,11 @@ def check_tests(
     out = []
     for test in tests:
         result = CheckResult(test)
+        unsafe = unsafe_expression(test, table)
+        if unsafe:
+            result.dropped = f"{test.name} on {table.label} not used: {unsafe}"
+            out.append(result)
+            continue
         ran = _run_one(wh, test, table, key, catalog)
         if ran is not None:
             result.failures, result.examples = ran

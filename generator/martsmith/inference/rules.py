@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from pydantic import ValidationError
+
 from martsmith.context.catalog import Catalog, Table, entity_of, singular
 from martsmith.errors import UsageError
 from martsmith.inference.infer import relation_argument
@@ -243,7 +245,12 @@ def _apply(rule: str, table: Table, catalog: Catalog) -> list[TestSpec]:
         if "not " in words and groups.get("dir") and re.search(r"\bnot (after|before)\b", words):
             flipped = "before" if groups["dir"] == "after" else "after"
             groups = {**groups, "dir": flipped}
-        return r.build(groups, table, catalog, rule)
+        try:
+            return r.build(groups, table, catalog, rule)
+        except ValidationError as exc:
+            # A value or bound the test cannot carry (Jinja, a file-reading function, ...).
+            problem = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
+            raise RulesError(rule, problem) from None
     raise RulesError(rule, "it fits none of the accepted forms")
 
 

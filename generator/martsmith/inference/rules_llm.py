@@ -24,7 +24,7 @@ from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
 from martsmith.llm_json import complete_structured, parse_json_object
 from martsmith.plan.prompt import describe_table
-from martsmith.spec import TestSpec
+from martsmith.spec import TestSpec, argument_problems
 
 RELATION = re.compile(r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$""")
 DATEPARTS = ("minute", "hour", "day", "week", "month", "year")
@@ -237,6 +237,24 @@ def _item_problems(i: int, item: RuleTest, rules: list[str], tables: list[Table]
         if args.get(need) in (None, "", []):
             out.append(f"{where}.arguments: {name} needs {need!r}")
     out += _argument_problems(where, name, args, table, catalog)
+    out += [p for p in _typed_problems(where, name, args, item.column, table, catalog) if p not in out]
+    return out
+
+
+def _typed_problems(where: str, name: str, args: dict, column: str | None, table: Table, catalog: Catalog) -> list[str]:
+    """The arguments as TestSpec will type them (no Jinja, safe SQL expressions), with the
+    expressions' columns checked against the table."""
+    from martsmith.validate.expressions import expression_problems
+
+    typed = dict(args)
+    if "to" in typed:
+        typed["to"] = _target(typed["to"], catalog)[1]
+    out = [f"{where}.arguments.{p}" for p in argument_problems(name, typed, column)]
+    columns = {c.name for c in table.columns}
+    for key in ("expression", "from_condition"):
+        if isinstance(args.get(key), str) and not out:
+            expr = f"{column} {args[key]}" if key == "expression" and column else args[key]
+            out += [f"{where}.arguments.{key}: {p}" for p in expression_problems(expr, columns=columns)]
     return out
 
 
