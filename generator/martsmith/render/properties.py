@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from martsmith import __version__
-from martsmith.render.jinja_safe import inert, inert_all
+from martsmith.render.jinja_safe import inert_all
 from martsmith.spec import ModelSpec, TestSpec
 
 # Keys whose values are prose (descriptions, the request, notes): dbt renders them, so they are
