@@ -14,6 +14,7 @@ from typing import Literal
 
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.render.jinja_safe import data_problem
+from martsmith.words import singular
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR")
@@ -131,18 +132,6 @@ class Catalog:
         for t in self.tables:
             out.setdefault(t.schema, {})[t.identifier] = {c.name: c.data_type for c in t.columns}
         return out
-
-
-def singular(word: str) -> str:
-    """A light English singular: orders -> order, categories -> category, addresses -> address."""
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "xes", "ches", "shes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
-        return w[:-1]
-    return w
 
 
 def entity_of(table_name: str) -> str:
@@ -273,10 +262,11 @@ def _profile(wh: Warehouse, table: Table) -> None:
 def _infer_primary_key(wh: Warehouse, table: Table) -> None:
     if table.primary_key is None:
         ent = entity_of(table.name)
-        names = [c.name for c in table.columns]
-        for candidate in ("id", f"{ent}_id", f"{ent}_key", f"{ent}_sk", "key"):
+        names = {c.name.lower(): c.name for c in table.columns}  # People_ID is person_id
+        own = table.name.lower()  # people.People_ID: named after the table, not its entity
+        for candidate in ("id", f"{ent}_id", f"{own}_id", f"{ent}_key", f"{ent}_sk", "key"):
             if candidate in names:
-                table.primary_key = candidate
+                table.primary_key = names[candidate]
                 break
     if table.primary_key and table.row_count is not None:
         q = quote(table.primary_key)

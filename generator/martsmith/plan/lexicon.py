@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from martsmith.words import singular
+
 # Function words: never linked to the schema, never reported as unplaced.
 STOPWORDS = frozenset(
     """
@@ -213,13 +215,8 @@ def stem(word: str) -> str:
     w = word.lower()
     w = _IRREGULAR.get(w, w)
     if len(w) <= 3 or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "xes", "ches", "shes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
+        return singular(w) if w.isalpha() else w
+    w = singular(w)
     if w.endswith("ing") and len(w) > 5:
         w = w[:-3]
     elif w.endswith("ied") and len(w) > 4:
