@@ -10,7 +10,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast bench clean
 
 install: $(STAMP)
 
@@ -50,6 +50,10 @@ test: install
 	$(BIN)/ruff check --select F,E9 generator tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop: everything but the tests that run dbt on a real project (about 40 s).
+test-fast: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not integration"
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -54,3 +54,14 @@ def fake_llm():
 
     with FakeOpenAIServer() as server:
         yield server
+
+
+# Fixtures that build a real dbt project on a real DuckDB file: a test that uses one runs dbt
+# (or at least the sample data load), so it is an integration test whatever its module says.
+INTEGRATION_FIXTURES = {"sample_project", "sample_project_template"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
