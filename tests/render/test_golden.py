@@ -3,7 +3,6 @@
 Set MARTSMITH_UPDATE_GOLDEN=1 to rewrite the expected files after an intended change.
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,32 +10,16 @@ import pytest
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
 from martsmith.spec import ModelSpec
+from tests.golden import assert_golden_tree
 
 CASES = Path(__file__).parent / "cases"
-UPDATE = os.environ.get("MARTSMITH_UPDATE_GOLDEN") == "1"
-
-
-def _golden(path: Path, actual: str) -> None:
-    if UPDATE or not path.exists():
-        path.write_text(actual)
-        if not UPDATE:
-            pytest.fail(f"golden file {path.name} was missing and has been written; check it in")
-    assert actual == path.read_text()
 
 
 @pytest.mark.parametrize("case", sorted(p.stem for p in CASES.glob("*.json")))
 def test_render_matches_golden(case):
     spec = ModelSpec.model_validate_json((CASES / f"{case}.json").read_text())
-    _golden(CASES / f"{case}.sql", render_sql(spec))
-    _golden(CASES / f"{case}.yml", render_properties(spec))
-
-
-@pytest.mark.parametrize("case", sorted(p.stem for p in CASES.glob("*.json")))
-def test_render_is_deterministic(case):
-    text = (CASES / f"{case}.json").read_text()
-    a, b = ModelSpec.model_validate_json(text), ModelSpec.model_validate_json(text)
-    assert render_sql(a) == render_sql(b)
-    assert render_properties(a) == render_properties(b)
+    rendered = {f"{case}.sql": render_sql(spec), f"{case}.yml": render_properties(spec)}
+    assert_golden_tree(CASES, rendered, owns_folder=False)
 
 
 def test_golden_sql_is_lint_clean_after_fix(tmp_path):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
 from martsmith.star.erd import erd_mermaid
 from martsmith.star.plan import plan_star
 from martsmith.star.render import render_star
+from tests.golden import assert_golden_tree
 from tests.star.conftest import FakeProbe
 from tests.star.test_plan import SALES
 
@@ -70,7 +68,6 @@ def test_erd(shop):
 # -- golden files: one layout, byte for byte --------------------------------------------------
 
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("MARTSMITH_UPDATE_GOLDEN") == "1"
 
 
 def _golden_files(shop) -> dict[str, str]:
@@ -81,22 +78,7 @@ def _golden_files(shop) -> dict[str, str]:
 
 def test_render_matches_golden(shop):
     """Set MARTSMITH_UPDATE_GOLDEN=1 to rewrite tests/star/golden/ after an intended change."""
-    files = _golden_files(shop)
-    if UPDATE:
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-    missing = []
-    for rel, text in files.items():
-        path = GOLDEN / rel
-        if UPDATE or not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            missing += [] if UPDATE else [rel]
-            continue
-        assert text == path.read_text(), f"{rel} differs from its golden file"
-    if missing:
-        pytest.fail(f"golden files were missing and have been written; check them in: {', '.join(missing)}")
-    stale = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file())
-    assert stale == sorted(files), "golden files without a rendered file: rerun with MARTSMITH_UPDATE_GOLDEN=1"
+    assert_golden_tree(GOLDEN, _golden_files(shop))
 
 
 def test_long_select_items_are_laid_out_as_sqlfluff_would(tmp_path):
