@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.digest import Digest, changes, take_digest
 from martsmith.errors import WriteRefused
 from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock
 
@@ -192,6 +193,11 @@ def count_tests(nodes) -> tuple[int, int]:
     return sum(n.status == "pass" for n in tests), sum(n.status == "warn" for n in tests)
 
 
+def _digest(project) -> Digest:
+    with Warehouse(project) as wh:
+        return take_digest(wh)
+
+
 def write_and_run(
     ctx,
     files: dict,
@@ -207,13 +213,14 @@ def write_and_run(
     everything only if it succeeds — the write stage of every command.
 
     `guard` lists the relations (schema, name) the run may create or replace: they are restored
-    on failure. Whatever the guard, the run holds the project lock and journals every change
-    (so that a crash is undone by the next command). `failures(result)` picks
+    on failure. Whatever the guard, the run holds the project lock, journals every change (so
+    that a crash is undone by the next command) and compares a digest of the warehouse before
+    and after dbt: a change outside `guard` raises WarehouseChanged. `failures(result)` picks
     the failing nodes that matter (default: every failed node). `before_commit(result)` runs
     last and may still raise to undo it all. Returns dbt's result. Raises ValidationFailed
     (with dbt's messages) when dbt fails.
     """
-    from martsmith.errors import ValidationFailed
+    from martsmith.errors import ValidationFailed, WarehouseChanged
     from martsmith.validate.findings import Finding
 
     project = ctx.project
@@ -223,6 +230,7 @@ def write_and_run(
         tx = FileTransaction(project.root, journal)
         relations = None
         try:
+            before = _digest(project)
             tx.prepare(files)
             for path, text in files.items():
                 tx.write(path, text, overwrite=True)
@@ -230,6 +238,14 @@ def write_and_run(
             relations.dbt_starting()
             result = ctx.dbt.invoke(dbt_args)
             pause_point("dbt-done")
+            changed = changes(before, _digest(project), allowed)
+            if changed:
+                raise WarehouseChanged(
+                    changed,
+                    hint="This run's files and relations are rolled back, but martsmith cannot undo "
+                    "the changes above: restore them from a backup, and look for SQL that ran through "
+                    "Jinja (hooks, macros, run_query) in what this run built.",
+                )
             failed = failures(result) if failures is not None else result.failed()
             if failed or (failures is None and not result.success):
                 findings = [
