@@ -120,6 +120,15 @@ class RelationGuard:
         if self.journal is not None:
             self.journal.set_relations(self.relations, self._before_all)
             self.journal.save()
+        try:
+            self._back_up()
+        except BaseException:
+            self.started = False  # dbt has not run: drop the copies made so far, touch nothing else
+            self.rollback()
+            raise
+        self.warehouse.close()
+
+    def _back_up(self) -> None:
         for schema, name in self.relations:
             kind = self.warehouse.relation_kind(schema, name)
             if kind is None:
@@ -146,7 +155,6 @@ class RelationGuard:
                 )
                 self._backups[(schema, name)] = ("table", backup)
                 pause_point("backup-created")
-        self.warehouse.close()
 
     def dbt_starting(self) -> None:
         """Called right before dbt runs: from now on the originals may be replaced."""

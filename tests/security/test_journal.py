@@ -179,3 +179,24 @@ def test_recovery_replays_only_a_lone_create_view(tmp_path):
     journal.save()
     recover_journal(project)
     assert ("s", "t", "BASE TABLE") in warehouse(project)
+
+
+def test_a_failed_backup_leaves_no_copy_behind(tmp_path):
+    project = make_project(tmp_path / "p")
+    con = duckdb.connect(str(project.duckdb_path))
+    con.execute("create table s.t2 as select 1 as a")
+    con.close()
+    before = warehouse(project)
+    wh = Warehouse(project)
+    real = wh.execute
+
+    def execute(sql: str) -> None:
+        if f"{BACKUP_PREFIX}t2" in sql and sql.startswith("create"):
+            raise RuntimeError("disk full")
+        real(sql)
+
+    wh.execute = execute  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        RelationGuard(wh, [("s", "t"), ("s", "t2")], Journal.for_project(project), started=False)
+    wh.close()
+    assert warehouse(project) == before  # the copy of s.t is dropped again
