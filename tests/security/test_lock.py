@@ -77,3 +77,38 @@ def test_bad_timeout_is_a_usage_error(sample_project, monkeypatch):
         code = ["recover", "--project-dir", str(sample_project)]
         result = subprocess.run([sys.executable, "-m", "martsmith.cli", *code], capture_output=True, text=True)
     assert result.returncode == 2 and "MARTSMITH_LOCK_TIMEOUT must be a number" in result.stderr
+
+
+def test_a_forked_child_does_not_keep_a_killed_runs_lock(sample_project, monkeypatch):
+    """The check worker is forked while the lock is held: once the run is killed, its orphaned
+    child must not keep the lock (else recovery would wait for it)."""
+    import os
+    import signal
+
+    monkeypatch.setenv("MARTSMITH_LOCK_TIMEOUT", "2")
+    code = textwrap.dedent(f"""
+        import os, time
+        from martsmith.context.project import load_project
+        from martsmith.journal import project_lock
+        with project_lock(load_project({str(sample_project)!r}), "martsmith star"):
+            child = os.fork()
+            if child == 0:
+                time.sleep(30)
+                os._exit(0)
+            print(child, flush=True)
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        child = int(proc.stdout.readline())
+        proc.kill()
+        proc.wait()
+        os.kill(child, 0)  # the orphan is still alive...
+        with project_lock(load_project(sample_project), "martsmith recover"):  # ...yet the lock is free
+            pass
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
