@@ -81,6 +81,18 @@ class ValidationFailed(MartsmithError):
 
 
 class WriteRefused(MartsmithError):
-    """Writing was refused: the model exists without --force, or no --yes off a terminal."""
+    """Writing was refused: the model exists without --force, no --yes off a terminal, or
+    another martsmith run holds the project's lock for too long."""
 
     exit_code = 7
+
+
+class WarehouseChanged(MartsmithError):
+    """A run changed the warehouse outside the relations it was allowed to create or replace
+    (e.g. injected SQL dropped a schema). `changes` lists each difference found."""
+
+    exit_code = 8
+
+    def __init__(self, changes: list[str], *, hint: str | None = None) -> None:
+        super().__init__("The warehouse changed outside this run: " + "; ".join(changes) + ".", hint=hint)
+        self.changes = changes

@@ -83,6 +83,12 @@ class Dbt:
         self.messages: list[str] = []
 
     def _callback(self, event) -> None:
+        if getattr(event.info, "name", "") == "NodeFinished":
+            node = getattr(getattr(event.data, "node_info", None), "unique_id", "")
+            if node.startswith("model."):  # the model's relation is committed; its tests are next
+                from martsmith.journal import pause_point
+
+                pause_point("dbt-model-built")
         level = getattr(event.info, "level", "")
         if level in ("error", "warn"):
             msg = getattr(event.info, "msg", "")

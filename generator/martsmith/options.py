@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from pathlib import Path
@@ -13,7 +14,12 @@ from martsmith.context.project import Project, load_project
 
 
 def project_options(func: Callable) -> Callable:
-    """--project-dir, --profiles-dir, --target: which dbt project and target to work on."""
+    """--project-dir, --profiles-dir, --target: which dbt project and target to work on.
+
+    The command gets `project`, a function returning the Project. `project(writes=True)` (a run
+    that will write) also takes the project lock until the command ends, waiting for another
+    run; either way a journal left by an interrupted run is recovered first (martsmith.journal).
+    `recover=False` leaves that to the caller (`martsmith recover`)."""
 
     @click.option(
         "--project-dir",
@@ -30,8 +36,22 @@ def project_options(func: Callable) -> Callable:
     @click.option("--target", default=None, help="dbt target (default: the profile's).")
     @functools.wraps(func)
     def wrapper(*args: Any, project_dir: Path | None, profiles_dir: Path | None, target: str | None, **kwargs: Any):
-        kwargs["project"] = lambda: load_project(project_dir, profiles_dir, target)
-        return func(*args, **kwargs)
+        current = click.get_current_context(silent=True)
+        command = "martsmith " + (current.info_name if current is not None and current.info_name else func.__name__)
+        with contextlib.ExitStack() as stack:
+
+            def get(*, writes: bool = False, recover: bool = True) -> Project:
+                from martsmith.journal import project_lock, recover_if_stale
+
+                proj = load_project(project_dir, profiles_dir, target)
+                if writes:
+                    stack.enter_context(project_lock(proj, command, recover=recover))
+                elif recover:
+                    recover_if_stale(proj)
+                return proj
+
+            kwargs["project"] = get
+            return func(*args, **kwargs)
 
     return wrapper
 

@@ -1,9 +1,11 @@
-"""All-or-nothing changes to the project tree and the warehouse.
+"""All-or-nothing changes to the project tree and the warehouse, and crash-safe.
 
 `FileTransaction` writes files and remembers what was there before (bytes, or nothing; and the
 directories it had to create), so that `rollback()` leaves the tree byte-identical.
-`RelationGuard` remembers which relations existed in the target schema(s) before a dbt build and,
-on rollback, drops the ones the run created and restores the ones it replaced (--force).
+`RelationGuard` remembers which relations existed in the warehouse before a dbt build and, on
+rollback, drops the ones the run created and restores the ones it replaced (--force).
+Both record what they are about to do in the run's `Journal` first (martsmith.journal), so that
+a run killed midway is rolled back by the next command.
 """
 
 from __future__ import annotations
@@ -12,24 +14,58 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.digest import Digest, changes, take_digest
 from martsmith.errors import WriteRefused
+from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock
+
+__all__ = ["BACKUP_PREFIX", "FileTransaction", "RelationGuard", "count_tests", "write_and_run"]
 
 
 @dataclass
 class FileTransaction:
     root: Path
+    journal: Journal | None = None
     _before: dict[Path, bytes | None] = field(default_factory=dict)
     _created_dirs: list[Path] = field(default_factory=list)
+    _written: set[Path] = field(default_factory=set)
     applied: bool = False
 
-    def write(self, relpath: str | Path, content: str, *, overwrite: bool = False) -> Path:
+    def _resolve(self, relpath: str | Path) -> Path:
         path = (self.root / relpath).resolve()
         if self.root.resolve() not in path.parents:
             raise WriteRefused(f"Refusing to write {relpath}: it is outside the project.")
-        if path.exists() and not overwrite and path not in self._before:
-            raise WriteRefused(f"{path.relative_to(self.root)} already exists.", hint="Use --force to replace it.")
-        if path not in self._before:
+        return path
+
+    def _remember(self, paths: list[Path]) -> None:
+        """Record the previous contents of `paths` and the folders they need, in memory and in
+        the journal (saved before anything is changed)."""
+        new = [p for p in dict.fromkeys(paths) if p not in self._before]
+        if not new:
+            return
+        dirs: list[Path] = []
+        for path in new:
             self._before[path] = path.read_bytes() if path.exists() else None
+            missing = []
+            parent = path.parent
+            while not parent.exists():
+                missing.append(parent)
+                parent = parent.parent
+            dirs += [d for d in reversed(missing) if d not in dirs and d not in self._created_dirs]
+        if self.journal is not None:
+            for path in new:
+                self.journal.add_file(path, self._before[path])
+            self.journal.add_dirs(dirs)
+            self.journal.save()
+
+    def prepare(self, relpaths) -> None:
+        """Check and record every path about to be written, in one journal update."""
+        self._remember([self._resolve(p) for p in relpaths])
+
+    def write(self, relpath: str | Path, content: str, *, overwrite: bool = False) -> Path:
+        path = self._resolve(relpath)
+        if path.exists() and not overwrite and path not in self._written:
+            raise WriteRefused(f"{path.relative_to(self.root)} already exists.", hint="Use --force to replace it.")
+        self._remember([path])
         missing = []
         parent = path.parent
         while not parent.exists():
@@ -39,7 +75,9 @@ class FileTransaction:
             d.mkdir()
             self._created_dirs.append(d)
         path.write_text(content)
+        self._written.add(path)
         self.applied = True
+        pause_point("file-written")
         return path
 
     @property
@@ -59,22 +97,38 @@ class FileTransaction:
                 pass  # something else was put there meanwhile: leave it
         self._before.clear()
         self._created_dirs.clear()
-
-
-BACKUP_PREFIX = "__martsmith_backup__"
+        self._written.clear()
 
 
 @dataclass
 class RelationGuard:
-    """Protects the warehouse around a build of `relations` [(schema, name), ...]."""
+    """Protects the warehouse around a build of `relations` [(schema, name), ...] (which may be
+    empty: then it only drops what the run created, e.g. around `dbt test`).
+
+    `started` tells whether dbt has run since the backups were made (`dbt_starting()`): before
+    that the originals are untouched and a rollback only drops the copies."""
 
     warehouse: Warehouse
     relations: list[tuple[str, str]]
+    journal: Journal | None = None
+    started: bool = True
     _existed: set[tuple[str, str]] = field(default_factory=set)
     _backups: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._before_all = self.warehouse.relations()
+        if self.journal is not None:
+            self.journal.set_relations(self.relations, self._before_all)
+            self.journal.save()
+        try:
+            self._back_up()
+        except BaseException:
+            self.started = False  # dbt has not run: drop the copies made so far, touch nothing else
+            self.rollback()
+            raise
+        self.warehouse.close()
+
+    def _back_up(self) -> None:
         for schema, name in self.relations:
             kind = self.warehouse.relation_kind(schema, name)
             if kind is None:
@@ -87,14 +141,26 @@ class RelationGuard:
                     [schema, name],
                 )[0]
                 self._backups[(schema, name)] = ("view", sql)
+                if self.journal is not None:
+                    self.journal.add_backup(schema, name, "view", sql=sql)
+                    self.journal.save()
             else:
                 backup = BACKUP_PREFIX + name
+                if self.journal is not None:  # recorded first: a crash right after leaves no stray copy
+                    self.journal.add_backup(schema, name, "table", backup=backup)
+                    self.journal.save()
                 self.warehouse.execute(
                     f"create or replace table {quote(schema)}.{quote(backup)} as "
                     f"select * from {quote(schema)}.{quote(name)}"
                 )
                 self._backups[(schema, name)] = ("table", backup)
-        self.warehouse.close()
+                pause_point("backup-created")
+
+    def dbt_starting(self) -> None:
+        """Called right before dbt runs: from now on the originals may be replaced."""
+        self.started = True
+        if self.journal is not None:
+            self.journal.mark_dbt_started()
 
     def rollback(self) -> None:
         wh = self.warehouse
@@ -105,15 +171,19 @@ class RelationGuard:
             kind = wh.relation_kind(schema, name)
             wh.execute(f"drop {'view' if kind == 'view' else 'table'} if exists {quote(schema)}.{quote(name)} cascade")
         for (schema, name), (kind, payload) in self._backups.items():
+            if not self.started:  # dbt never ran: the originals are untouched, drop the copies
+                if kind == "table":
+                    wh.execute(f"drop table if exists {quote(schema)}.{quote(payload)}")
+                continue
+            if kind == "table" and wh.relation_kind(schema, payload) is None:
+                continue  # the copy is gone (not by us): nothing to put back
             current = wh.relation_kind(schema, name)
             if current:
                 wh.execute(f"drop {current} if exists {quote(schema)}.{quote(name)} cascade")
             if kind == "view":
                 wh.execute(payload)
             else:
-                wh.execute(
-                    f"alter table {quote(schema)}.{quote(payload)} rename to {quote(name)}"
-                )
+                wh.execute(f"alter table {quote(schema)}.{quote(payload)} rename to {quote(name)}")
         self._backups.clear()
         wh.close()
 
@@ -149,6 +219,11 @@ def count_tests(nodes) -> tuple[int, int]:
     return sum(n.status == "pass" for n in tests), sum(n.status == "warn" for n in tests)
 
 
+def _digest(project) -> Digest:
+    with Warehouse(project) as wh:
+        return take_digest(wh)
+
+
 def write_and_run(
     ctx,
     files: dict,
@@ -164,37 +239,59 @@ def write_and_run(
     everything only if it succeeds — the write stage of every command.
 
     `guard` lists the relations (schema, name) the run may create or replace: they are restored
-    on failure. `failures(result)` picks the failing nodes that matter (default: every failed
-    node). `before_commit(result)` runs last and may still raise to undo it all. Returns dbt's
-    result. Raises ValidationFailed (with dbt's messages) when dbt fails.
+    on failure. Whatever the guard, the run holds the project lock, journals every change (so
+    that a crash is undone by the next command) and compares a digest of the warehouse before
+    and after dbt: a change outside `guard` raises WarehouseChanged. `failures(result)` picks
+    the failing nodes that matter (default: every failed node). `before_commit(result)` runs
+    last and may still raise to undo it all. Returns dbt's result. Raises ValidationFailed
+    (with dbt's messages) when dbt fails.
     """
-    from martsmith.errors import ValidationFailed
+    from martsmith.errors import ValidationFailed, WarehouseChanged
     from martsmith.validate.findings import Finding
 
-    refuse_unsafe_jinja(files, ctx.project.root)
-    tx = FileTransaction(ctx.project.root)
-    relations = None
-    try:
-        for path, text in files.items():
-            tx.write(path, text, overwrite=True)
-        if guard:
-            relations = RelationGuard(Warehouse(ctx.project), list(guard))
-        result = ctx.dbt.invoke(dbt_args)
-        failed = failures(result) if failures is not None else result.failed()
-        if failed or (failures is None and not result.success):
-            findings = [
-                Finding("test" if n.resource_type in ("test", "unit_test") else "build", f"{n.name}: {n.status} {n.message}".strip())
-                for n in failed
-            ]
-            detail = "\n".join(f"  {f}" for f in findings) or f"  {result.error or 'dbt did not run'}"
-            raise ValidationFailed(f"{what} failed; nothing was kept:\n{detail}", findings, hint=hint)
-        if before_commit is not None:
-            before_commit(result)
-        if relations is not None:
-            relations.commit()
+    project = ctx.project
+    refuse_unsafe_jinja(files, project.root)
+    allowed = list(guard or [])
+    with project_lock(project):
+        journal = Journal.for_project(project)
+        tx = FileTransaction(project.root, journal)
+        relations = None
+        try:
+            before = _digest(project)
+            tx.prepare(files)
+            for path, text in files.items():
+                tx.write(path, text, overwrite=True)
+            relations = RelationGuard(Warehouse(project), allowed, journal, started=False)
+            relations.dbt_starting()
+            result = ctx.dbt.invoke(dbt_args)
+            pause_point("dbt-done")
+            changed = changes(before, _digest(project), allowed)
+            if changed:
+                raise WarehouseChanged(
+                    changed,
+                    hint="This run's files and relations are rolled back, but martsmith cannot undo "
+                    "the changes above: restore them from a backup, and look for SQL that ran through "
+                    "Jinja (hooks, macros, run_query) in what this run built.",
+                )
+            failed = failures(result) if failures is not None else result.failed()
+            if failed or (failures is None and not result.success):
+                findings = [
+                    Finding("test" if n.resource_type in ("test", "unit_test") else "build", f"{n.name}: {n.status} {n.message}".strip())
+                    for n in failed
+                ]
+                detail = "\n".join(f"  {f}" for f in findings) or f"  {result.error or 'dbt did not run'}"
+                raise ValidationFailed(f"{what} failed; nothing was kept:\n{detail}", findings, hint=hint)
+            if before_commit is not None:
+                before_commit(result)
+            journal.mark_committed()
+        except BaseException:
+            tx.rollback()
+            if relations is not None:
+                relations.rollback()
+            journal.remove()  # only once rolled back: a failed rollback leaves it for recovery
+            raise
+        # Past the commit point: a crash from here on is finished, not undone, by recovery.
+        pause_point("committing")
+        relations.commit()
+        journal.remove()
         return result
-    except BaseException:
-        tx.rollback()
-        if relations is not None:
-            relations.rollback()
-        raise

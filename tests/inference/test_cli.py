@@ -76,7 +76,15 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     yml.write_text("models:\n  - name: m\n")
     failing = NodeResult("test.p.unique_m_id", "unique_m_id", "test", "fail", "Got 2 results")
     dbt = SimpleNamespace(invoke=lambda args: DbtResult(success=False, nodes=[failing], raw=object()))
-    ctx = SimpleNamespace(project=SimpleNamespace(root=tmp_path), manifest=SimpleNamespace(nodes={}), dbt=dbt)
+    # write_and_run guards the warehouse around dbt: the project needs a (here empty) DuckDB file.
+    import duckdb
+
+    from martsmith.context.project import Project
+
+    duckdb.connect(str(tmp_path / "w.duckdb")).close()
+    project = Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
+                      target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")})
+    ctx = SimpleNamespace(project=project, manifest=SimpleNamespace(nodes={}), dbt=dbt)
     plan = TestsPlan(root=tmp_path, files={yml: ("models:\n  - name: m\n", "models:\n  - name: m\n    columns: []\n")})
     with pytest.raises(ValidationFailed, match="dbt test of the new tests failed; nothing was kept"):
         apply_tests(plan, ctx)

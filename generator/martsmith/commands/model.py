@@ -63,7 +63,7 @@ def model(request, name, llm_model, dry_run, yes, no_build, force, output_format
     """
     from martsmith.pipeline import generate_model
 
-    proj = project()
+    proj = project(writes=not dry_run)
     quiet = output_format == "json"
     result = generate_model(
         request,

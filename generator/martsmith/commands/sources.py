@@ -43,7 +43,7 @@ def sources(schema: str, source_name: str | None, tables: tuple[str, ...], force
     """
     from martsmith.scaffold.sources import declare_source, source_summary
 
-    proj = project()
+    proj = project(writes=True)
     progress(f"Reading schema {schema} of {proj.target_name}", quiet=output_format == "json")
     notes: list[str] = []
     path = declare_source(proj, schema, source_name, tables=list(tables) or None, force=force, notes=notes)

@@ -66,7 +66,7 @@ def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, ou
     if not description and not source:
         raise UsageError("Give a DESCRIPTION or --from-source SOURCE.",
                          hint='e.g. martsmith star --from-source shop --dry-run')
-    proj = project()
+    proj = project(writes=not dry_run)
     quiet = output_format == "json"
 
     def confirm(result) -> bool:

@@ -77,7 +77,7 @@ def tests(nodes, rules, llm_model, explain, dry_run, yes, include_failing, outpu
     from martsmith.inference.suite import apply_tests, plan_tests
     from martsmith.pipeline import load_context
 
-    proj = project()
+    proj = project(writes=not dry_run)
     quiet = output_format == "json"
     say = lambda m: progress(m, quiet=quiet)  # noqa: E731
     ctx = load_context(proj, say)

@@ -45,7 +45,7 @@ def unit_test(model, max_rows, dry_run, yes, output_format, project) -> None:
     """
     from martsmith.unittests.generate import generate_unit_test
 
-    proj = project()
+    proj = project(writes=not dry_run)
     quiet = output_format == "json"
     result = generate_unit_test(
         model,

@@ -47,6 +47,7 @@ class Warehouse:
         self.path: Path = path
         self.project = project
         self._con = None
+        self._read_only_depth = 0
 
     @property
     def con(self):
@@ -120,6 +121,37 @@ class Warehouse:
         for schema, table, column, dtype in self.query(sql, params):
             out.setdefault((schema, table), []).append((column, dtype))
         return out
+
+    @contextmanager
+    def read_only(self) -> Iterator["Warehouse"]:
+        """Run the enclosed queries in a transaction that is always rolled back: nothing they do
+        persists (DuckDB's DDL is transactional too). Nested uses share the outer transaction.
+        A query that ended the transaction itself (COMMIT) is reported as a WarehouseError, as
+        what it did may have persisted.
+        """
+        import duckdb
+
+        depth = getattr(self, "_read_only_depth", 0)
+        if depth:
+            self._read_only_depth = depth + 1
+            try:
+                yield self
+            finally:
+                self._read_only_depth = depth
+            return
+        self.execute("begin transaction")
+        self._read_only_depth = 1
+        try:
+            yield self
+        finally:
+            self._read_only_depth = 0
+            try:
+                self.con.execute("rollback")
+            except duckdb.TransactionException as exc:
+                raise WarehouseError(
+                    "A query in a read-only check ended its transaction itself: what it did may have persisted.",
+                    hint="Check the warehouse; generated checks must be single SELECT statements.",
+                ) from exc
 
     def close(self) -> None:
         if self._con is not None:
