@@ -259,7 +259,8 @@ def check_tests(
             result.dropped = f"{test.name} on {table.label} not used: {unsafe}"
             out.append(result)
             continue
-        ran = _run_one(wh, test, table, key, catalog)
+        with wh.read_only():  # a check reads; nothing it runs may persist
+            ran = _run_one(wh, test, table, key, catalog)
         if ran is not None:
             result.failures, result.examples = ran
         if result.failures:
