@@ -89,12 +89,35 @@ def ctx(sample_project):
     return load_context(load_project(sample_project), lambda _m: None)
 
 
+@pytest.fixture
+def allowlist_off(monkeypatch):
+    """The digest is the layer *behind* the Jinja allowlist: these tests switch the allowlist
+    off to reach it (`test_the_allowlist_stops_the_same_files_first` shows it on)."""
+    monkeypatch.setattr("martsmith.write.refuse_unsafe_jinja", lambda files, root: None)
+
+
+EVIL_HOOK = {"models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"}
+EVIL_COMPILE = {"models/marts/evil2.sql": "{% if execute %}{% do run_query('delete from raw.orders where id % 2 = 0') %}{% endif %}\nselect 1 as x\n"}
+
+
 @pytest.mark.integration
-def test_a_hook_that_drops_a_source_table_fails_the_build(ctx, sample_project):
+@pytest.mark.parametrize("files", [EVIL_HOOK, EVIL_COMPILE])
+def test_the_allowlist_stops_the_same_files_first(ctx, sample_project, files):
+    from martsmith.errors import ValidationFailed
     from martsmith.write import write_and_run
 
     tree, relations = _tree(sample_project), _relations(sample_project)
-    files = {"models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"}
+    with pytest.raises(ValidationFailed, match="Jinja martsmith did not mean to write"):
+        write_and_run(ctx, files, ["build", "--select", "evil"], what="dbt build", guard=[(ctx.project.schema, "evil")])
+    assert _tree(sample_project) == tree and _relations(sample_project) == relations
+
+
+@pytest.mark.integration
+def test_a_hook_that_drops_a_source_table_fails_the_build(ctx, sample_project, allowlist_off):
+    from martsmith.write import write_and_run
+
+    tree, relations = _tree(sample_project), _relations(sample_project)
+    files = EVIL_HOOK
     with pytest.raises(WarehouseChanged) as caught:
         write_and_run(ctx, files, ["build", "--select", "evil"], what="dbt build", guard=[(ctx.project.schema, "evil")])
     assert caught.value.exit_code == 8
@@ -108,13 +131,13 @@ def test_a_hook_that_drops_a_source_table_fails_the_build(ctx, sample_project):
 
 
 @pytest.mark.integration
-def test_a_compile_that_deletes_rows_fails_without_a_guard(ctx, sample_project):
+def test_a_compile_that_deletes_rows_fails_without_a_guard(ctx, sample_project, allowlist_off):
     from martsmith.write import write_and_run
 
     tree = _tree(sample_project)
     with Warehouse(ctx.project) as wh:
         (orders,) = wh.query("select count(*) from raw.orders")[0]
-    files = {"models/marts/evil2.sql": "{% if execute %}{% do run_query('delete from raw.orders where id % 2 = 0') %}{% endif %}\nselect 1 as x\n"}
+    files = EVIL_COMPILE
     with pytest.raises(WarehouseChanged, match=r"raw\.orders: [\d,]+ → [\d,]+ rows") as caught:
         write_and_run(ctx, files, ["compile", "--select", "evil2"], what="dbt compile")
     assert f"raw.orders: {orders:,} → " in caught.value.changes[0]
