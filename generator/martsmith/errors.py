@@ -51,13 +51,20 @@ class UnplacedWordsError(PlanError):
     `unplaced` maps each word to the closest candidates (table or column names).
     """
 
+    MAX_WORDS = 10  # words listed; a huge request has hundreds
+    MAX_REQUEST = 200  # characters of the request quoted back
+
     def __init__(self, unplaced: dict[str, list[str]], request: str) -> None:
+        from martsmith.output import shorten
+
         parts = []
-        for word, candidates in unplaced.items():
-            near = f" (closest: {', '.join(candidates)})" if candidates else ""
-            parts.append(f"'{word}'{near}")
+        for word, candidates in list(unplaced.items())[: self.MAX_WORDS]:
+            near = f" (closest: {', '.join(candidates[:5])})" if candidates else ""
+            parts.append(f"'{shorten(word, 60)}'{near}")
+        if len(unplaced) > self.MAX_WORDS:
+            parts.append(f"and {len(unplaced) - self.MAX_WORDS:,} more words")
         super().__init__(
-            "The offline planner could not place " + "; ".join(parts) + f" in: {request!r}",
+            "The offline planner could not place " + "; ".join(parts) + f" in: {shorten(request, self.MAX_REQUEST)!r}",
             hint="Rephrase with table or column names, describe the column in its YAML, "
             "or use --llm MODEL.",
         )
