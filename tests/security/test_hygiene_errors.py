@@ -137,3 +137,18 @@ def test_unexpected_exception_is_one_line_internal_error(sample_project: Path, m
     debug = CliRunner().invoke(main, ["--debug", "status", "--project-dir", str(sample_project)])
     assert isinstance(debug.exception, ValueError)  # --debug: the real exception, for the traceback
     assert line
+
+
+def test_a_properties_file_that_cannot_be_read(tmp_path):
+    from martsmith.inference.merge import merge_tests
+    from martsmith.spec import TestSpec
+
+    folder = tmp_path / "orders.yml"
+    folder.mkdir()  # reading it fails as an unreadable file would
+    with pytest.raises(ProjectError) as info:
+        merge_tests(folder, "model", "orders", None, [TestSpec(name="unique", column="id")])
+    assert info.value.exit_code == 3
+    assert info.value.message == f"cannot read {folder}: is a directory"
+    (tmp_path / "latin1.yml").write_bytes(b"models:\n  - name: caf\xe9\n")
+    with pytest.raises(ProjectError, match="is not UTF-8 text"):
+        merge_tests(tmp_path / "latin1.yml", "model", "orders", None, [TestSpec(name="unique", column="id")])
