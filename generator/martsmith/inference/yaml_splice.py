@@ -10,7 +10,8 @@ text inserted at the right place of the original, with the file's own indentatio
   before the `]` of a flow list);
 - keys added to an existing mapping go after its last line, at the column of its keys (or
   before the `}` of a flow mapping);
-- a key that was there with an empty value (`columns:` or `columns: ~`) gets its value.
+- a key that was there with an empty value (`columns:` or `columns: ~`) gets its value;
+- an item replaced in a block list (a unit test written again) is the only text that changes.
 
 `splice` returns None when it cannot place an edit; the caller checks that the spliced text
 reads as the changed data and falls back to a plain round trip otherwise.
@@ -47,6 +48,7 @@ class Edits:
         self.keys: dict[int, tuple[dict, list]] = {}  # id(mapping in the file) -> (mapping, new keys)
         self.fills: list[tuple[dict, Any]] = []  # (mapping in the file, key that was there, empty)
         self.first: list[tuple[dict, Any]] = []  # (mapping in the file, key put before the others)
+        self.replaced: list[tuple[list, int]] = []  # (list in the file, index of an item replaced)
         stack = [data]
         while stack:
             node = stack.pop()
@@ -73,8 +75,13 @@ class Edits:
         if id(mapping) in self.originals:
             self.first.append((mapping, key))
 
+    def replace(self, seq: list, index: int, item: Any) -> None:
+        seq[index] = item
+        if id(seq) in self.originals:
+            self.replaced.append((seq, index))
+
     def __bool__(self) -> bool:
-        return bool(self.appends or self.keys or self.fills or self.first)
+        return bool(self.appends or self.keys or self.fills or self.first or self.replaced)
 
 
 @dataclass
@@ -236,6 +243,18 @@ class _Splicer:
                     raise _CannotPlace()
                 out.append(_Op(colon + 1, depth + 1, "", v.end_mark.index - colon - 1))
             out.append(_Op(self.after_line(self.line_of(k.start_mark.index)), depth + 1, rest))
+        for seq, i in edits.replaced:
+            node, depth = self.node(seq)
+            if not isinstance(node, SequenceNode) or node.flow_style or i >= len(node.value):
+                raise _CannotPlace()
+            dash, content = node.start_mark.column, node.value[0].start_mark.column
+            old = node.value[i]
+            first = self.line_of(old.start_mark.index)  # the item starts on its dash's line
+            if self.text[self.starts[first] + dash:self.starts[first] + dash + 1] != "-":
+                raise _CannotPlace()
+            start, end = self.starts[first], self.after_line(self.end_line(old))
+            block = self._need(_block(_seq([seq[i]]), (m, o + content - dash, o), dash - o, self.nl))
+            out.append(_Op(start, depth + 1, block, end - start))
         for mapping, key in edits.first:
             node, depth = self.node(mapping)
             if not isinstance(node, MappingNode) or node.flow_style or not node.value:
