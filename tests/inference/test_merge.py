@@ -137,3 +137,14 @@ def test_a_file_the_splice_cannot_place_falls_back_to_a_round_trip(sources_yml, 
     out = merge_tests(sources_yml, "source", "orders", "shop", NEW)
     assert yaml.safe_load(out) == yaml.safe_load(spliced)  # (this file: the same text, too)
     assert any("round trip" in r.getMessage() for r in caplog.records)
+
+
+def test_values_dbt_would_read_as_booleans_are_quoted(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("models:\n  - name: m\n")
+    values = ["yes", "no", "on", "off", "y", "1", "null", "~", "2025-01-01", "plain"]
+    out = merge_tests(path, "model", "m", None, [TestSpec(name="accepted_values", column="flag",
+                                                          arguments={"values": values})])
+    assert yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][0]["accepted_values"]["arguments"]["values"] \
+        == values  # what dbt reads: strings, every one
+    assert "plain]" in out and "'yes'" in out

@@ -136,7 +136,20 @@ def _to_yaml_node(value: Any) -> Any:
         if value and len(value) <= FLOW_LIST_MAX and all(isinstance(v, (str, int, float, bool)) for v in value):
             s.fa.set_flow_style()
         return s
+    if isinstance(value, str) and _yaml11_would_retype(value):
+        # ruamel writes YAML 1.2, where `yes` is a string; dbt reads YAML 1.1, where it is true.
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(value)
     return value
+
+
+def _yaml11_would_retype(text: str) -> bool:
+    """True when PyYAML (YAML 1.1, what dbt reads with) would not read `text` as a string."""
+    import yaml as pyyaml
+
+    tag = pyyaml.resolver.Resolver().resolve(pyyaml.ScalarNode, text, (True, False))
+    return tag != "tag:yaml.org,2002:str"
 
 
 def _line_of(node: Any) -> int | None:
