@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -74,7 +75,7 @@ class LazyGroup(click.Group):
             _internal(ctx, exc)
 
 
-def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> None:
+def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> NoReturn:
     """One red `Error:` line (the message may hold outside text: it is made safe), the hint, exit."""
     from martsmith.output import MAX_MESSAGE, MAX_TEXT, safe
 
@@ -84,7 +85,7 @@ def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> None
     ctx.exit(code)
 
 
-def _internal(ctx: click.Context, exc: BaseException) -> None:
+def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
     from martsmith.output import line
 
     detail = line(exc, 300) or "(no message)"
