@@ -1,13 +1,16 @@
 """The `martsmith` command line: one Click group; each command lives in martsmith/commands/.
 
 Commands are imported only when invoked so that `martsmith --help` never loads dbt or litellm.
-Known errors (MartsmithError) become one red line and an exit code; --debug shows tracebacks.
+Known errors (MartsmithError) become one red line and an exit code; so do file-system errors
+(cannot write <path>: permission denied, exit 7; cannot read ..., exit 3) and, as an internal
+error (exit 1), anything else. --debug shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -43,21 +46,62 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, text) for name, (_, _, text) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context):
-        from martsmith.errors import MartsmithError
+        from martsmith.errors import MartsmithError, filesystem_error
 
-        debug = bool(ctx.meta.get("martsmith.debug"))
+        def debug() -> bool:  # read when it fails: the group's callback sets it during invoke
+            return bool(ctx.meta.get("martsmith.debug"))
+
         try:
             return super().invoke(ctx)
         except MartsmithError as exc:
-            if debug:
+            if debug():
                 raise
-            click.echo(click.style("Error: ", fg="red", bold=True) + exc.message, err=True)
-            if exc.hint:
-                click.echo(exc.hint, err=True)
-            ctx.exit(exc.exit_code)
+            _fail(ctx, exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was written.", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # click's own: usage errors, --help, ctx.exit()
+        except OSError as exc:
+            if debug():
+                raise
+            if exc.filename is None and not isinstance(exc, (PermissionError, FileNotFoundError)) \
+                    and exc.errno not in _DISK_ERRNOS:
+                _internal(ctx, exc)  # e.g. a socket error: not the file system
+            err = filesystem_error(exc)
+            _fail(ctx, err.message, err.hint, err.exit_code)
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+            if debug():
+                raise
+            _internal(ctx, exc)
+
+
+def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> NoReturn:
+    """One red `Error:` line (the message may hold outside text: it is made safe), the hint, exit."""
+    from martsmith.output import MAX_MESSAGE, MAX_TEXT, safe
+
+    click.echo(click.style("Error: ", fg="red", bold=True) + safe(message, MAX_MESSAGE), err=True)
+    if hint:
+        click.echo(safe(hint, MAX_TEXT), err=True)
+    ctx.exit(code)
+
+
+def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
+    from martsmith.output import line
+
+    detail = line(exc, 300) or "(no message)"
+    _fail(ctx, f"internal error: {type(exc).__name__}: {detail}",
+          "This is a bug in martsmith: rerun with --debug for the traceback, and report it.", 1)
+
+
+def _disk_errnos() -> frozenset[int]:
+    import errno
+
+    return frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM")
+                     if hasattr(errno, n))
+
+
+_DISK_ERRNOS = _disk_errnos()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

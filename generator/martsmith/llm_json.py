@@ -33,6 +33,9 @@ API_KEY_ENV = "MARTSMITH_LLM_API_KEY"
 LOCAL_PROVIDERS = frozenset({"ollama", "ollama_chat", "hosted_vllm", "vllm", "lm_studio", "llamafile"})
 RATE_LIMIT_RETRIES = 2  # extra calls after a 429, within the attempt budget
 RATE_LIMIT_BACKOFF = 2.0  # seconds before the first retry; doubles after each
+MAX_ANSWER_CHARS = 1_000_000  # a longer answer is rejected unread: no spec needs a megabyte
+MAX_ANSWER_DEPTH = 64  # nesting of objects and arrays; json.loads recurses, and pydantic too
+ECHO_ANSWER_CHARS = 20_000  # how much of a rejected answer goes back to the model in a repair turn
 REPAIR_PROMPT = """\
 Your answer was not accepted:
 {errors}
@@ -111,7 +114,7 @@ def complete_structured(
             errors = exc.errors
         messages = [
             *messages,
-            {"role": "assistant", "content": text or "(empty answer)"},
+            {"role": "assistant", "content": _echo(text)},
             {"role": "user", "content": repair(errors)},
         ]
 
@@ -137,35 +140,94 @@ def _accept(text: str, parse: Callable[[str], T], check: Callable[[T], list[str]
         raise _Rejected(exc.errors or ["the answer was rejected"]) from None
     except ValueError as exc:
         raise _Rejected([str(exc)]) from None
-    problems = check(value) if check else []
+    except RecursionError:  # a parser or validator that recursed through a nested answer
+        raise _Rejected([TOO_DEEP]) from None
+    try:
+        problems = check(value) if check else []
+    except RecursionError:
+        raise _Rejected([TOO_DEEP]) from None
     if problems:
         raise _Rejected(list(problems))
     return value
 
 
+def _echo(text: str) -> str:
+    """A rejected answer as it goes back to the model: a huge one is cut (the errors say why)."""
+    if not text:
+        return "(empty answer)"
+    if len(text) <= ECHO_ANSWER_CHARS:
+        return text
+    return text[:ECHO_ANSWER_CHARS] + f"\n... ({len(text) - ECHO_ANSWER_CHARS:,} more characters cut)"
+
+
 # --- answer text -> data ---------------------------------------------------------------------
 
 
-def parse_json_object(text: str) -> dict:
+def _too_deep(max_depth: int = MAX_ANSWER_DEPTH) -> str:
+    return f"the answer nests objects or arrays more than {max_depth} levels deep: reply with a flatter JSON object"
+
+
+TOO_DEEP = _too_deep()
+
+
+def parse_json_object(text: str, *, max_chars: int = MAX_ANSWER_CHARS, max_depth: int = MAX_ANSWER_DEPTH) -> dict:
     """The JSON object in a model's answer: fences and prose around it are tolerated.
+
+    An answer longer than `max_chars` or nesting deeper than `max_depth` is refused with a
+    `ValueError` before `json` sees it (the C parser recurses: a deep answer would raise
+    `RecursionError`), so it goes back to the model like any invalid answer.
 
     >>> parse_json_object('Sure! ```json\\n{"name": "x"}\\n``` Hope it helps.')
     {'name': 'x'}
+    >>> parse_json_object('{"a": ' * 100 + '1' + '}' * 100)
+    Traceback (most recent call last):
+    ...
+    ValueError: the answer nests objects or arrays more than 64 levels deep: reply with a flatter JSON object
     """
     if not text or not text.strip():
         raise ValueError("the answer was empty: reply with one JSON object")
+    if len(text) > max_chars:
+        raise ValueError(f"the answer is {len(text):,} characters long, more than the {max_chars:,} allowed: "
+                         "reply with one concise JSON object")
     fenced = re.search(r"```(?:json|JSON)?\s*\n?(.*?)```", text, re.DOTALL)
     body = fenced.group(1) if fenced and "{" in fenced.group(1) else text
     start = body.find("{")
     if start < 0:
         raise ValueError("the answer contains no JSON object: reply with one JSON object only")
+    if json_depth(body, start) > max_depth:
+        raise ValueError(_too_deep(max_depth))
     try:
         value, _ = json.JSONDecoder().raw_decode(body[start:])
     except json.JSONDecodeError as exc:
         raise ValueError(f"the answer is not valid JSON: {exc}") from None
+    except RecursionError:  # not reached after the depth check; kept as the last line of defence
+        raise ValueError(TOO_DEEP) from None
     if not isinstance(value, dict):
         raise ValueError("the answer must be a JSON object")
     return value
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')  # a string (maybe unterminated), or a bracket
+
+
+def json_depth(text: str, start: int = 0) -> int:
+    """The deepest nesting of `[`/`{` in the JSON value that starts at `start`, read without
+    recursion (brackets inside strings don't count); stops where that value closes.
+
+    >>> json_depth('{"a": [1, {"b": "[[\\\\"[["}]} [[[[[')
+    3
+    """
+    depth = deepest = 0
+    for m in _JSON_TOKENS.finditer(text, start):
+        token = m.group()
+        if token == "[" or token == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token == "]" or token == "}":
+            depth -= 1
+            if depth <= 0:
+                break
+    return deepest
 
 
 def validation_errors(exc: ValidationError) -> list[str]:

@@ -124,3 +124,27 @@ def test_broken_yaml_reports_file_and_line_and_changes_nothing(sources_yml):
 def test_undeclared_source_is_an_error(sources_yml):
     with pytest.raises(YamlMergeError, match="declares no source 'nope'"):
         merge_tests(sources_yml, "source", "orders", "nope", NEW)
+
+
+def test_a_file_the_splice_cannot_place_falls_back_to_a_round_trip(sources_yml, monkeypatch, caplog):
+    import logging
+
+    from martsmith.inference import merge
+
+    spliced = merge_tests(sources_yml, "source", "orders", "shop", NEW)
+    monkeypatch.setattr(merge, "splice", lambda text, data, edits: text + "broken: [\n")  # unreadable
+    caplog.set_level(logging.INFO, logger="martsmith.inference.merge")
+    out = merge_tests(sources_yml, "source", "orders", "shop", NEW)
+    assert yaml.safe_load(out) == yaml.safe_load(spliced)  # (this file: the same text, too)
+    assert any("round trip" in r.getMessage() for r in caplog.records)
+
+
+def test_values_dbt_would_read_as_booleans_are_quoted(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("models:\n  - name: m\n")
+    values = ["yes", "no", "on", "off", "y", "1", "null", "~", "2025-01-01", "plain"]
+    out = merge_tests(path, "model", "m", None, [TestSpec(name="accepted_values", column="flag",
+                                                          arguments={"values": values})])
+    assert yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][0]["accepted_values"]["arguments"]["values"] \
+        == values  # what dbt reads: strings, every one
+    assert "plain]" in out and "'yes'" in out

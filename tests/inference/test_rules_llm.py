@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from fakes.prompt_data import data_of, tables_of  # noqa: E402  (tests/ is on sys.path: conftest)
+
 from martsmith import llm_json  # noqa: E402
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
@@ -64,10 +66,15 @@ def test_valid_answer_becomes_test_specs(fake_llm):
     system, user = fake_llm.requests[0].messages
     assert "martsmith.accepted_range [column]: min_value?, max_value?, inclusive?" in system["content"]
     assert "relationships_where" in system["content"] and "combination_of_columns" in system["content"]
-    assert "1. amounts may never go below zero" in user["content"]
-    assert "'placed', 'shipped'" in user["content"] and "Order status." in user["content"]
-    assert "foreign key: customer_id -> source('shop', 'customers').id" in user["content"]
-    assert "## source('shop', 'customers')" in user["content"]  # the target's columns are shown
+    data = data_of(user["content"])
+    assert {"rule": 1, "text": "amounts may never go below zero"} in data
+    tables = tables_of(user["content"])
+    orders = tables["source('shop', 'orders')"]
+    assert orders["label"] == "source:shop.orders"
+    status = next(c for c in orders["columns"] if c["name"] == "status")
+    assert status["values"] == ["placed", "shipped"] and status["description"] == "Order status."
+    assert {"column": "customer_id", "references": "source('shop', 'customers').id"} in orders["foreign_keys"]
+    assert [c["name"] for c in tables["source('shop', 'customers')"]["columns"]] == ["id", "country"]  # the target
 
 
 def test_unknown_column_is_repaired_on_the_second_attempt(fake_llm):

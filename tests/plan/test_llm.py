@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.openai_server import Reply  # noqa: E402  (tests/ is put on sys.path by conftest)
+from fakes.prompt_data import data_of, tables_of  # noqa: E402
 
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table  # noqa: E402
 from martsmith.errors import LLMError, UsageError  # noqa: E402
@@ -120,8 +121,10 @@ def test_valid_answer_becomes_a_spec(fake_llm):
     assert req.headers.get("authorization") == "Bearer test"
     system, user = req.messages
     assert '"sql_body"' in system["content"] and '"planner"' not in system["content"]
-    assert "source('shop', 'orders')" in user["content"] and REQUEST in user["content"]
-    assert "'shipped'" in user["content"]  # low-cardinality values are shown
+    tables = tables_of(user["content"])
+    assert "source('shop', 'orders')" in tables and {"request": REQUEST} in data_of(user["content"])
+    status = next(c for c in tables["source('shop', 'orders')"]["columns"] if c["name"] == "status")
+    assert status["values"] == ["placed", "shipped", "returned"]  # low-cardinality values are shown
 
 
 def test_fenced_answer_with_prose(fake_llm):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from fakes.prompt_data import tables_of
+
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table
 from martsmith.plan.prompt import answer_schema, build_messages, relevant_tables, repair_message, schema_context
 
@@ -39,9 +41,12 @@ def test_schema_context_is_pruned_and_capped():
     cat = big_catalog()
     text = schema_context("total amount per order", cat)
     assert "audit_log" not in text
-    assert "source('shop', 'orders')" in text and "foreign key: customer_id -> source('shop', 'customers')" in text
-    assert "51 other tables are not shown" in text
-    assert "ref('stg_payments')" in schema_context("payments by method", cat)
+    tables = tables_of(text)
+    assert list(tables) == ["source('shop', 'orders')", "source('shop', 'customers')"]
+    assert tables["source('shop', 'orders')"]["foreign_keys"] == [
+        {"column": "customer_id", "references": "source('shop', 'customers').customer_id"}]
+    assert text.endswith("</data>\n(51 other tables are not shown: they do not match the request.)")
+    assert "ref('stg_payments')" in tables_of(schema_context("payments by method", cat))
     # Nothing matches: some tables are still shown, within the size cap.
     assert len(schema_context("zzz", cat, max_chars=4000)) < 6000
 

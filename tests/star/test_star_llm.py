@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from fakes.prompt_data import data_of, tables_of  # noqa: E402  (tests/ is on sys.path: conftest)
+
 from martsmith import llm_json  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
 from martsmith.star.plan_llm import plan_star_llm, star_problems  # noqa: E402
@@ -79,8 +81,10 @@ def test_valid_answer_becomes_a_star_spec(fake_llm, shop):
     assert star.new_models == ["stg_shop__order_items", "stg_shop__products", "dim_product", "fct_order_items"]
     system, user = fake_llm.requests[0].messages
     assert '"facts"' in system["content"] and '"planner"' not in system["content"]
-    assert "source('shop', 'order_items')" in user["content"] and DESCRIPTION in user["content"]
-    assert "key id is NOT unique in the data" in user["content"]  # orders, customers: late updates
+    tables = tables_of(user["content"])
+    assert "source('shop', 'order_items')" in tables and {"request": DESCRIPTION} in data_of(user["content"])
+    assert tables["source('shop', 'customers')"]["primary_key_unique"] is False  # late updates repeat the key
+    assert "primary_key_unique" not in tables["source('shop', 'products')"]
 
 
 def test_area_and_snowflake_flags_win(shop):

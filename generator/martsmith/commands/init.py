@@ -10,14 +10,16 @@ from martsmith.options import emit_json, format_option, progress
 
 
 def _summary(result) -> str:
-    lines = [click.style(f"Created dbt project '{result.name}'", bold=True) + f" in {result.root}"]
+    from martsmith.output import safe
+
+    lines = [click.style(f"Created dbt project '{result.name}'", bold=True) + f" in {safe(result.root)}"]
     lines += [f"  {f}" for f in result.files]
     if result.row_counts:
         lines.append(f"Sample data in {result.database.name}, schema raw:")
         width = max(len(t) for t in result.row_counts)
         lines += [f"  raw.{t:<{width}} {n:>12,} rows" for t, n in result.row_counts.items()]
     lines.append("Next:")
-    lines.append(f"  cd {result.root}")
+    lines.append(f"  cd {safe(result.root)}")
     if result.sources_file:
         lines.append('  martsmith model "total revenue by customer country per month" --yes')
     else:

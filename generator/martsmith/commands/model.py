@@ -6,28 +6,39 @@ from __future__ import annotations
 import click
 
 from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
+from martsmith.output import MAX_ITEMS, items, line, preview, safe
+
+MAX_NOTES = 20  # notes and findings shown; an LLM may write thousands
 
 
 def _describe(result) -> str:
+    # Everything here may come from the request, the LLM or the data: made safe piece by piece.
     spec = result.spec
-    lines = [click.style(f"{spec.name}", bold=True) + f"  ({spec.planner} planner)", f"  {spec.description}"]
+    lines = [click.style(line(spec.name, 200), bold=True) + f"  ({line(spec.planner, 200)} planner)",
+             f"  {line(spec.description)}"]
     if spec.grain:
-        lines.append("  grain: " + ", ".join(spec.grain))
+        lines.append("  grain: " + items(spec.grain, what="columns"))
     if spec.inputs:
-        lines.append("  reads: " + ", ".join(
-            f"source('{i.source_name}', '{i.table}')" if i.kind == "source" else f"ref('{i.table}')" for i in spec.inputs
+        lines.append("  reads: " + items(
+            [f"source('{i.source_name}', '{i.table}')" if i.kind == "source" else f"ref('{i.table}')" for i in spec.inputs],
+            what="inputs",
         ))
-    for note in spec.notes:
-        lines.append(click.style("  note: ", fg="yellow") + note)
+    for note in spec.notes[:MAX_NOTES]:
+        lines.append(click.style("  note: ", fg="yellow") + line(note))
+    if len(spec.notes) > MAX_NOTES:
+        lines.append(f"  … and {len(spec.notes) - MAX_NOTES:,} more notes")
     if spec.tests:
-        lines.append("  tests: " + ", ".join(f"{t.name}({t.column})" if t.column else t.name for t in spec.tests))
-    for finding in result.findings:
-        lines.append(click.style("  data finding: ", fg="magenta") + finding)
+        lines.append("  tests: " + items([f"{t.name}({t.column})" if t.column else t.name for t in spec.tests],
+                                         what="tests", limit=MAX_ITEMS * 2))
+    for finding in result.findings[:MAX_NOTES]:
+        lines.append(click.style("  data finding: ", fg="magenta") + line(finding))
+    if len(result.findings) > MAX_NOTES:
+        lines.append(f"  … and {len(result.findings) - MAX_NOTES:,} more findings")
     return "\n".join(lines)
 
 
 def _summary(result, root) -> str:
-    files = [str(p.relative_to(root)) for p in (result.sql_path, result.yml_path)]
+    files = [safe(p.relative_to(root)) for p in (result.sql_path, result.yml_path)]
     lines = [_describe(result), "  files: " + ", ".join(files)]
     if result.built:
         warned = f", {result.tests_warned} warned" if result.tests_warned else ""
@@ -87,7 +98,7 @@ def model(request, name, llm_model, dry_run, yes, no_build, force, output_format
     if dry_run:
         click.echo(_describe(result))
         for path, text in ((result.sql_path, result.sql), (result.yml_path, result.yml)):
-            click.echo(click.style(f"\n-- {path.relative_to(proj.root)} (not written)", fg="cyan"))
-            click.echo(text, nl=False)
+            click.echo(click.style(f"\n-- {safe(path.relative_to(proj.root))} (not written)", fg="cyan"))
+            click.echo(preview(text), nl=False)
         return
     click.echo(_summary(result, proj.root))

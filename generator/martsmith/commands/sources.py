@@ -10,13 +10,17 @@ from martsmith.options import emit_json, format_option, progress, project_option
 def _summary(summary: dict, root) -> str:
     from pathlib import Path
 
+    from martsmith.output import line, safe
+
     path = Path(summary["path"])
     rel = path.relative_to(root) if path.is_relative_to(root) else path
     tables = summary["tables"]
-    lines = [click.style(f"Wrote {rel}", bold=True)
-             + f": source '{summary['source']}' (schema {summary['schema']}), {len(tables)} tables"]
-    width = max((len(t["name"]) for t in tables), default=0)
-    lines += [f"  {t['name']:<{width}} {t['columns']:>3} columns {t['rows']:>12,} rows" for t in tables]
+    # Schema and table names are the warehouse's: quoted identifiers may hold anything.
+    lines = [click.style(f"Wrote {safe(rel)}", bold=True)
+             + f": source '{line(summary['source'], 200)}' (schema {line(summary['schema'], 200)}), {len(tables)} tables"]
+    names = [line(t["name"], 80) for t in tables]
+    width = max((len(n) for n in names), default=0)
+    lines += [f"  {n:<{width}} {t['columns']:>3} columns {t['rows']:>12,} rows" for n, t in zip(names, tables)]
     return "\n".join(lines)
 
 

@@ -7,15 +7,23 @@ from __future__ import annotations
 import click
 
 from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
+from martsmith.output import items, line, preview, safe
+
+MAX_NOTES = 20  # reasons and notes shown; an LLM may write thousands
 
 
 def _describe(result) -> str:
+    # The area, names, reasons and notes may come from the LLM: made safe piece by piece.
     spec = result.spec
-    lines = [click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{spec.area}'", bold=True)
-             + f"  ({spec.planner} planner, source '{spec.source_name}')"]
-    lines += ["  models: " + ", ".join(spec.new_models)]
-    lines += ["  why:"] + [f"    - {r}" for r in spec.reasons]
-    lines += [click.style("  note: ", fg="yellow") + n for n in spec.notes]
+    lines = [click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{line(spec.area, 200)}'", bold=True)
+             + f"  ({line(spec.planner, 200)} planner, source '{line(spec.source_name, 200)}')"]
+    lines += ["  models: " + items(spec.new_models, what="models", limit=50)]
+    lines += ["  why:"] + [f"    - {line(r)}" for r in spec.reasons[:MAX_NOTES]]
+    if len(spec.reasons) > MAX_NOTES:
+        lines.append(f"    … and {len(spec.reasons) - MAX_NOTES:,} more reasons")
+    lines += [click.style("  note: ", fg="yellow") + line(n) for n in spec.notes[:MAX_NOTES]]
+    if len(spec.notes) > MAX_NOTES:
+        lines.append(f"  … and {len(spec.notes) - MAX_NOTES:,} more notes")
     return "\n".join(lines)
 
 
@@ -84,10 +92,10 @@ def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, ou
     click.echo(_describe(result))
     if dry_run:
         for path, text in result.files.items():
-            click.echo(click.style(f"\n-- {path} (not written)", fg="cyan"))
-            click.echo(text, nl=False)
+            click.echo(click.style(f"\n-- {safe(path)} (not written)", fg="cyan"))
+            click.echo(preview(text), nl=False)
         return
-    click.echo("  files: " + ", ".join(result.files))
+    click.echo("  files: " + items(result.files, what="files", limit=100, each=200))
     click.echo(f"  built: {sum(result.rows.values())} rows in {len(result.rows)} models; "
                f"tests: {result.tests_passed} passed" + (f", {result.tests_warned} warned" if result.tests_warned else ""))
-    click.echo("\n" + _erd(result), nl=False)
+    click.echo("\n" + preview(_erd(result)), nl=False)

@@ -34,12 +34,17 @@ def status(output_format, project) -> None:
         click.echo("No martsmith-generated models in this project yet.")
         click.echo('Try: martsmith model "number of orders per status" --yes')
         return
-    width = max(len(m.path) for m in models)
+    from martsmith.output import line
+
+    # Paths and requests come from the project's files (the request from whoever wrote it).
+    paths = [line(m.path, 200) for m in models]
+    width = max(len(p) for p in paths)
     click.echo(f"{'model':<{width}}  {'rows':>9}  {'tests':>5}  {'unit':>4}  request")
-    for m in models:
+    for m, path in zip(models, paths):
         rows = "not built" if m.rows is None else f"{m.rows:,}"
-        request = m.request if len(m.request) <= 60 else m.request[:57] + "..."
-        click.echo(f"{m.path:<{width}}  {rows:>9}  {m.data_tests:>5}  {m.unit_tests:>4}  {request}")
+        request = line(m.request, 10_000)
+        request = request if len(request) <= 60 else request[:57] + "..."
+        click.echo(f"{path:<{width}}  {rows:>9}  {m.data_tests:>5}  {m.unit_tests:>4}  {request}")
     built = [m for m in models if m.rows is not None]
     click.echo(
         f"{len(models)} models ({len(built)} built), {sum(m.data_tests for m in models)} data tests, "

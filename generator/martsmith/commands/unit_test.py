@@ -6,19 +6,21 @@ from __future__ import annotations
 import click
 
 from martsmith.options import ask_to_write, emit_json, format_option, progress, project_options
+from martsmith.output import line, preview, safe
 
 
 def _describe(result, root) -> str:
-    lines = [click.style(result.name, bold=True) + f"  (unit test of {result.model})"]
+    # Model and input names come from the project, coverage reasons quote its SQL and data.
+    lines = [click.style(line(result.name, 200), bold=True) + f"  (unit test of {line(result.model, 200)})"]
     for inp, rows in result.given:
-        lines.append(f"  given {inp}: {len(rows)} rows")
+        lines.append(f"  given {line(inp, 200)}: {len(rows)} rows")
     lines.append(f"  expect: {len(result.expect)} rows")
     for c in result.coverage:
         if c.covered:
-            lines.append(click.style("  covers: ", fg="green") + c.reason)
+            lines.append(click.style("  covers: ", fg="green") + line(c.reason))
         elif c.available:
-            lines.append(click.style("  not covered (--rows too small): ", fg="yellow") + c.reason)
-    lines.append(f"  file: {result.yml_path.relative_to(root)}")
+            lines.append(click.style("  not covered (--rows too small): ", fg="yellow") + line(c.reason))
+    lines.append(f"  file: {safe(result.yml_path.relative_to(root))}")
     return "\n".join(lines)
 
 
@@ -65,7 +67,7 @@ def unit_test(model, max_rows, dry_run, yes, output_format, project) -> None:
         return
     click.echo(_describe(result, proj.root))
     if dry_run:
-        click.echo(click.style(f"\n-- {result.yml_path.relative_to(proj.root)} (not written)", fg="cyan"))
-        click.echo(result.yml, nl=False)
+        click.echo(click.style(f"\n-- {safe(result.yml_path.relative_to(proj.root))} (not written)", fg="cyan"))
+        click.echo(preview(result.yml), nl=False)
         return
     click.echo("  dbt test: passed")

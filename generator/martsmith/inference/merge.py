@@ -1,7 +1,10 @@
 """Merge data tests into a dbt properties YAML file without touching what the user wrote.
 
-The file is read and written with ruamel.yaml's round-trip mode: comments, key order, quotes
-and the file's own indentation survive; only the new entries are added. Rules:
+The file is read with ruamel.yaml; the new entries are inserted into its text with the file's
+own indentation (`martsmith.inference.yaml_splice`), so every byte of what was there stays as
+it was: comments, blank lines, quotes and escapes (`"\u00e9"`), folded and literal blocks, flow
+lists, CRLF line ends. (Should a file defeat that, a ruamel round trip is the fallback; the
+result is checked to read as the merged data either way.) Rules:
 
 - A test that is already there is not added again. Same test name + same column + same
   arguments is the same test, in any spelling dbt accepts: `- unique`, `- unique: {config}`,
@@ -30,10 +33,12 @@ models:
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from martsmith.errors import ProjectError
+from martsmith.errors import ProjectError, filesystem_error
+from martsmith.inference.yaml_splice import Edits, splice
 from martsmith.render.properties import render_test
 from martsmith.spec import TestSpec
 
@@ -131,7 +136,20 @@ def _to_yaml_node(value: Any) -> Any:
         if value and len(value) <= FLOW_LIST_MAX and all(isinstance(v, (str, int, float, bool)) for v in value):
             s.fa.set_flow_style()
         return s
+    if isinstance(value, str) and _yaml11_would_retype(value):
+        # ruamel writes YAML 1.2, where `yes` is a string; dbt reads YAML 1.1, where it is true.
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(value)
     return value
+
+
+def _yaml11_would_retype(text: str) -> bool:
+    """True when PyYAML (YAML 1.1, what dbt reads with) would not read `text` as a string."""
+    import yaml as pyyaml
+
+    tag = pyyaml.resolver.Resolver().resolve(pyyaml.ScalarNode, text, (True, False))
+    return tag != "tag:yaml.org,2002:str"
 
 
 def _line_of(node: Any) -> int | None:
@@ -150,11 +168,11 @@ def _find(items: Any, name: str, path: Path, what: str) -> dict | None:
     return None
 
 
-def _test_list(entry: dict, path: Path) -> list:
+def _test_list(entry: dict, path: Path, edits: Edits) -> list:
     """The entry's list of tests: its `tests:` (old style) if it has one, else `data_tests:`."""
     key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
     if entry.get(key) is None:
-        entry[key] = _to_yaml_node([])
+        edits.put(entry, key, _to_yaml_node([]))
     tests = entry[key]
     if not isinstance(tests, list):
         raise YamlMergeError(path, f"'{key}' of {entry.get('name')} should be a list", _line_of(entry))
@@ -194,6 +212,21 @@ def _load(path: Path, text: str):
     return y, data
 
 
+def read_properties(path: Path) -> str | None:
+    """The text of a properties file as it is on disk (line ends included), None when there is
+    none; a file that can't be read is one readable error."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise filesystem_error(exc, writing=False, path=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlMergeError(path, f"is not UTF-8 text (byte {exc.start})") from None
+
+
 def merge_into(
     yml_path: Path,
     node_kind: Literal["source", "model"],
@@ -207,27 +240,28 @@ def merge_into(
     `text` is the file's current content when already in hand (several nodes, one file)."""
     path = Path(yml_path)
     if text is None:
-        text = path.read_text() if path.exists() else ""
+        text = read_properties(path) or ""
     y, data = _load(path, text)
+    edits = Edits(data)
     if node_kind == "source":
         source = _find(data.get("sources"), source_name or "", path, "sources")
         if source is None:
             raise YamlMergeError(path, f"declares no source '{source_name}'")
         if source.get("tables") is None:
-            source["tables"] = _to_yaml_node([])
+            edits.put(source, "tables", _to_yaml_node([]))
         node = _find(source["tables"], node_name, path, f"tables of source {source_name}")
         if node is None:
             node = _to_yaml_node({"name": node_name})
-            source["tables"].append(node)
+            edits.append(source["tables"], node)
     else:
         if data.get("models") is None:
             if "version" not in data:
-                data.insert(0, "version", 2)
-            data["models"] = _to_yaml_node([])
+                edits.put_first(data, "version", 2)
+            edits.put(data, "models", _to_yaml_node([]))
         node = _find(data["models"], node_name, path, "models")
         if node is None:
             node = _to_yaml_node({"name": node_name})
-            data["models"].append(node)
+            edits.append(data["models"], node)
     if not isinstance(node, dict):
         raise YamlMergeError(path, f"the entry of {node_name} should be a mapping", _line_of(node))
 
@@ -237,27 +271,47 @@ def merge_into(
         if test.column is None:
             if spec_identity(test) in node_seen:
                 continue
-            _test_list(node, path).append(_to_yaml_node(render_test(test)))
+            edits.append(_test_list(node, path, edits), _to_yaml_node(render_test(test)))
             node_seen.add(spec_identity(test))
             added.append(test)
             continue
         if node.get("columns") is None:
-            node["columns"] = _to_yaml_node([])
+            edits.put(node, "columns", _to_yaml_node([]))
         col = _find(node["columns"], test.column, path, f"columns of {node_name}")
         if col is None:
             col = _to_yaml_node({"name": test.column})
-            node["columns"].append(col)
+            edits.append(node["columns"], col)
         ident = spec_identity(test)
         have = _existing(col, test.column) | {i for i in node_seen if i[1] == test.column}
         if (ident[0], str(col.get("name")), ident[2]) in have or ident in have:
             continue
-        _test_list(col, path).append(_to_yaml_node(render_test(test)))
+        edits.append(_test_list(col, path, edits), _to_yaml_node(render_test(test)))
         added.append(test)
     if not added:
         return text, []
+    return _new_text(path, text, y, data, edits), added
+
+
+def _new_text(path: Path, text: str, y, data, edits: Edits) -> str:
+    """The original text with the edits spliced in; a ruamel round trip if splicing cannot
+    place them or gives a text that does not read as the merged data (then it says so)."""
+    import yaml as pyyaml
+
     out = io.StringIO()
     y.dump(data, out)
-    return out.getvalue(), added
+    dumped = out.getvalue()
+    try:
+        expected = pyyaml.safe_load(dumped)
+    except pyyaml.YAMLError as exc:  # pragma: no cover - ruamel wrote what PyYAML can't read
+        raise YamlMergeError(path, f"merging produced YAML that dbt could not read: {exc}") from None
+    try:
+        spliced = splice(text, data, edits)
+        if spliced is not None and pyyaml.safe_load(spliced) == expected:
+            return spliced
+    except Exception:  # noqa: BLE001 - any failure of the careful way: the plain round trip
+        logging.getLogger(__name__).debug("splicing into %s failed", path, exc_info=True)
+    logging.getLogger(__name__).info("%s: rewrote the file with a YAML round trip (splicing failed)", path)
+    return dumped
 
 
 def merge_tests(

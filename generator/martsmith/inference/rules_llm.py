@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
 from martsmith.llm_json import complete_structured, parse_json_object
-from martsmith.plan.prompt import describe_table
+from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
 
 RELATION = re.compile(r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$""")
@@ -70,10 +70,11 @@ Answer shape:
 "arguments": {{...}}, "severity": "error"}}]}}
 
 - `rule` is the number of the rule the test implements; every rule gets at least one test.
-- `table` is one of the tables listed (its label, as written after "table:").
+- `table` is the "label" of one of the tables the rules are about.
 - `column` is a column of that table spelled exactly as listed, or null for a table-level test.
 - `name` is one of the tests below, with only the arguments listed for it.
 - `severity` is "error" unless the rule says it is only a warning.
+- {data_rule}
 
 Tests (name [level]: arguments -- meaning):
 {tests}
@@ -114,15 +115,16 @@ def _tests_help() -> str:
 
 def build_messages(rules: list[str], tables: list[Table], catalog: Catalog) -> list[dict]:
     """The contract as the system message; tables and numbered rules as the user's."""
-    system = SYSTEM_PROMPT.format(tests=_tests_help())
-    blocks = [f"table: {t.label}\n{describe_table(t, catalog)}" for t in tables]
+    system = SYSTEM_PROMPT.format(tests=_tests_help(), data_rule=DATA_RULE)
+    facts = [{"label": t.label, **table_facts(t, catalog)} for t in tables]
     targets = {fk.ref_table for fk in catalog.foreign_keys if fk.table in {t.label for t in tables}}
     others = [catalog.table(label) for label in sorted(targets - {t.label for t in tables})]
-    user = "Tables the rules are about:\n\n" + "\n\n".join(blocks) + "\n\n"
+    user = "Tables the rules are about, one JSON object per table:\n" + data_block(*facts) + "\n\n"
     if any(others):
-        user += "Tables they point at (relationship targets):\n\n"
-        user += "\n\n".join(describe_table(t, catalog) for t in others if t is not None) + "\n\n"
-    user += "Rules:\n" + "\n".join(f"{i}. {r}" for i, r in enumerate(rules, 1))
+        user += "Tables they point at (relationship targets):\n"
+        user += data_block(*[table_facts(t, catalog) for t in others if t is not None]) + "\n\n"
+    user += "The rules, numbered (`rule` in your answer is the number):\n"
+    user += data_block(*[{"rule": i, "text": cut(r, MAX_REQUEST_CHARS)} for i, r in enumerate(rules, 1)])
     user += "\n\nAnswer with the JSON object only."
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -17,7 +17,7 @@ from martsmith.context.warehouse import Warehouse
 from martsmith.errors import ProjectError, UsageError
 from martsmith.inference.check import CheckResult, check_tests
 from martsmith.inference.infer import infer_tests
-from martsmith.inference.merge import merge_into, spec_identity
+from martsmith.inference.merge import merge_into, read_properties, spec_identity
 from martsmith.inference.rules import assign_rules
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
@@ -171,7 +171,7 @@ def plan_tests(
             continue
         path = node.yml_path
         if path not in texts:
-            texts[path] = path.read_text() if path.exists() else None
+            texts[path] = read_properties(path)  # as on disk: CRLF and all
         current = plan.files[path][1] if path in plan.files else (texts[path] or "")
         new_text, added = merge_into(path, node.table.kind, node.table.name, node.table.source_name, wanted, text=current)
         node.written = added

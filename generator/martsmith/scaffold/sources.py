@@ -25,6 +25,7 @@ sources:
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import yaml
 
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, relation_sql
-from martsmith.errors import UsageError, WriteRefused
+from martsmith.errors import UsageError, WriteRefused, filesystem_error
 from martsmith.render.jinja_safe import data_problem, inert
 from martsmith.spec import check_identifier
 
@@ -204,7 +205,19 @@ def _declared_elsewhere(project: Project, source_name: str, target: Path) -> Pat
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a temp file in the same folder, then a rename."""
+    """Write the whole file or nothing: a temp file in the same folder, then a rename.
+    A file system that refuses (permissions, a full disk) is one WriteRefused naming `path`."""
+    if path.exists() and not os.access(path, os.W_OK):
+        # The rename would replace it anyway (the folder is what counts): a read-only file is
+        # someone saying "don't", even with --force.
+        raise filesystem_error(PermissionError(errno.EACCES, "Permission denied", str(path)), writing=True)
+    try:
+        _replace(path, text)
+    except OSError as exc:
+        raise filesystem_error(exc, writing=True, path=path) from None
+
+
+def _replace(path: Path, text: str) -> None:
     created: list[Path] = []
     d = path.parent
     while not d.exists():

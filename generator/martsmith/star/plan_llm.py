@@ -16,7 +16,7 @@ import json
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.llm_json import complete_structured, parse_json_object, without_titles
-from martsmith.plan.prompt import describe_table
+from martsmith.plan.prompt import DATA_RULE, data_block, request_block, table_facts
 from martsmith.star.plan import source_tables
 from martsmith.star.spec import DegenerateDimension, FactForeignKey, FactMeasure, StagingSpec, StarSpec
 
@@ -43,6 +43,7 @@ the date dimension (the column holds a date or timestamp).
 - Declare `date_dimension` (ISO start_date inclusive, end_date exclusive) when a fact has date keys.
 - Use only the tables and columns listed. Write why each table got its role in `reasons`, and \
 choices you had to make in `notes`.
+- {data_rule}
 
 JSON Schema of the answer:
 {schema}
@@ -60,22 +61,21 @@ def answer_schema() -> dict:
 
 def build_messages(description: str, source: str, tables: list[Table], catalog: Catalog, *,
                    snowflake: bool = False, area: str | None = None) -> list[dict]:
-    system = SYSTEM_PROMPT.format(schema=json.dumps(answer_schema(), separators=(",", ":")))
-    blocks = []
+    system = SYSTEM_PROMPT.format(schema=json.dumps(answer_schema(), separators=(",", ":")), data_rule=DATA_RULE)
+    facts = []
     for t in tables:
-        block = describe_table(t, catalog)
-        if t.primary_key_unique is False:
-            block += f"\nkey {t.primary_key} is NOT unique in the data (several rows per key)"
+        table = table_facts(t, catalog)  # primary_key_unique: false says the key repeats
         existing = catalog.table(f"stg_{source}__{t.name}")
         if existing is not None:
-            block += f"\nexisting staging model: {existing.name} ({', '.join(c.name for c in existing.columns)})"
-        blocks.append(block)
-    user = f"Source '{source}' (use \"source_name\": \"{source}\"):\n\n" + "\n\n".join(blocks) + "\n\n"
-    user += f"Request: {description.strip()}\n"
+            table["existing_staging_model"] = {"name": existing.name, "columns": [c.name for c in existing.columns]}
+        facts.append(table)
+    user = (f"The tables of source {json.dumps(source)} (use \"source_name\": {json.dumps(source)}), "
+            "one JSON object per table:\n" + data_block(*facts) + "\n\n")
+    user += f"The request, the star schema to design:\n{request_block(description)}\n\n"
     if snowflake:
         user += "Snowflake it: set \"snowflake\": true and move hierarchies (category, brand...) into outrigger dimensions.\n"
     if area:
-        user += f'Use "area": "{area}".\n'
+        user += f'Use "area": {json.dumps(area)}.\n'
     user += "Answer with the JSON object only."
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

@@ -2,8 +2,9 @@
 
 Values are rendered so that dbt's `dict` fixtures parse them back to the same value: dates and
 timestamps as ISO strings (quoted, so that YAML 1.1 loaders keep them strings), decimals as
-numbers, nulls as `null`. The merge is a ruamel.yaml round-trip that keeps what the user wrote
-(comments, order, quotes) and replaces only a unit test of the same name.
+numbers, nulls as `null`. The merge adds the test to `unit_tests:` (or replaces a unit test of
+the same name) by splicing its lines into the file's text (`martsmith.inference.yaml_splice`):
+every other byte stays as the user wrote it. A ruamel.yaml round trip is the fallback.
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def _ruamel():
 def merge_unit_test(path: Path, entry: dict[str, Any]) -> str:
     """The text of `path` with `entry` in its `unit_tests:` (replacing a test of the same name),
     or a new properties file when `path` does not exist."""
-    before = path.read_text() if path.exists() else ""
+    from martsmith.inference.merge import read_properties
+
+    before = read_properties(path) or ""  # as on disk, CRLF and all
     try:
         y = _ruamel()
     except ImportError:  # pragma: no cover - ruamel.yaml is a dependency
@@ -133,21 +136,33 @@ def merge_unit_test(path: Path, entry: dict[str, Any]) -> str:
         data = CommentedMap([("version", 2)])
     if not isinstance(data, CommentedMap):
         raise ProjectError(f"{path} should hold a YAML mapping.")
+    from martsmith.inference.yaml_splice import Edits, splice
+
+    edits = Edits(data)
     tests = data.get("unit_tests")
     if tests is None:
-        tests = data["unit_tests"] = CommentedSeq()
+        edits.put(data, "unit_tests", CommentedSeq())
+        tests = data["unit_tests"]
     if not isinstance(tests, list):
         raise ProjectError(f"'unit_tests' in {path} should be a list.")
     new = _to_ruamel(entry)
     for i, existing in enumerate(tests):
         if isinstance(existing, dict) and existing.get("name") == entry["name"]:
-            tests[i] = new
+            edits.replace(tests, i, new)
             break
     else:
-        tests.append(new)
+        edits.append(tests, new)
     out = io.StringIO()
     y.dump(data, out)
     text = out.getvalue()
+    # Only our test changes: spliced into the user's text when that reads the same as the
+    # round trip (which re-indents folded blocks, rewrites escapes...), else the round trip.
+    try:
+        spliced = splice(before, data, edits) if before.strip() else None
+        if spliced is not None and yaml.safe_load(spliced) == yaml.safe_load(text):
+            text = spliced
+    except Exception:  # noqa: BLE001 - the round trip is always there
+        pass
     _check(text, before, path)
     return text
 
