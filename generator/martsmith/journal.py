@@ -26,7 +26,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import errno
 import os
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -73,14 +75,27 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """The whole file or the old one, even across a crash: temp file, fsync, rename, fsync."""
+    """The whole file or the old one, even across a crash: temp file, fsync, rename, fsync.
+
+    A file the user made read-only is refused as writing it in place would be (PermissionError),
+    although a rename could replace it; the new file keeps the old one's permissions; a failed
+    write leaves no temp file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    exists = path.exists()
+    if exists and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if exists:
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(path.parent)
 
 

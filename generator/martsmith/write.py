@@ -16,7 +16,7 @@ from pathlib import Path
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.digest import Digest, changes, take_digest
 from martsmith.errors import WriteRefused
-from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock
+from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
 
 __all__ = ["BACKUP_PREFIX", "FileTransaction", "RelationGuard", "count_tests", "write_and_run"]
 
@@ -28,6 +28,7 @@ class FileTransaction:
     _before: dict[Path, bytes | None] = field(default_factory=dict)
     _created_dirs: list[Path] = field(default_factory=list)
     _written: set[Path] = field(default_factory=set)
+    _touched: set[Path] = field(default_factory=set)  # writes attempted (only these need undoing)
     applied: bool = False
 
     def _resolve(self, relpath: str | Path) -> Path:
@@ -74,7 +75,8 @@ class FileTransaction:
         for d in reversed(missing):
             d.mkdir()
             self._created_dirs.append(d)
-        path.write_text(content)
+        self._touched.add(path)
+        write_atomic(path, content.encode())
         self._written.add(path)
         self.applied = True
         pause_point("file-written")
@@ -85,11 +87,20 @@ class FileTransaction:
         return list(self._before)
 
     def rollback(self) -> None:
+        """Every file written back to its old bytes (or removed), every folder made removed when
+        empty. It carries on past a file it cannot restore and raises at the end, so that one
+        failure does not leave the rest (the journal then stays for `martsmith recover`)."""
+        failed: list[str] = []
         for path, before in self._before.items():
-            if before is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(before)
+            if path not in self._touched:
+                continue  # never written (a write that failed before opening it changed nothing)
+            try:
+                if before is None:
+                    path.unlink(missing_ok=True)
+                elif not path.exists() or path.read_bytes() != before:
+                    write_atomic(path, before)
+            except OSError as exc:
+                failed.append(f"{path}: {exc.strerror or exc}")
         for d in reversed(self._created_dirs):
             try:
                 d.rmdir()
@@ -98,6 +109,12 @@ class FileTransaction:
         self._before.clear()
         self._created_dirs.clear()
         self._written.clear()
+        self._touched.clear()
+        if failed:
+            raise WriteRefused(
+                "Could not restore " + "; ".join(failed) + ".",
+                hint="Run `martsmith recover` once the files are writable again.",
+            )
 
 
 @dataclass

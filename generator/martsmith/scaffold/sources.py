@@ -27,7 +27,6 @@ from __future__ import annotations
 import difflib
 import errno
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,16 +222,10 @@ def _replace(path: Path, text: str) -> None:
     while not d.exists():
         created.append(d)
         d = d.parent
+    from martsmith.journal import write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text.encode())
     except BaseException:
         for d in created:  # deepest first
             if d.exists() and not any(d.iterdir()):
