@@ -6,7 +6,7 @@ import pytest
 
 from martsmith.context.catalog import Column, Table, entity_of, infer_foreign_keys
 from martsmith.plan.lexicon import stem
-from martsmith.words import singular
+from martsmith.context.words import singular
 
 
 def table(name: str, *cols: str, pk: str | None = None) -> Table:

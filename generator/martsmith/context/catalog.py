@@ -14,7 +14,7 @@ from typing import Literal
 
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.render.jinja_safe import data_problem
-from martsmith.words import singular
+from martsmith.context.words import singular
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from martsmith.words import singular
+from martsmith.context.words import singular
 
 # Function words: never linked to the schema, never reported as unplaced.
 STOPWORDS = frozenset(
