@@ -10,6 +10,8 @@ to disambiguate. Choices among plausible readings are kept in `spec.notes`.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from martsmith.context.catalog import Catalog
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan import lexicon as lx
@@ -35,7 +37,14 @@ def plan_offline(request: str, catalog: Catalog, *, name: str | None = None) -> 
     ix = build_index(catalog)
     links = _place_all(cues, link(cues, ix), ix, request)
     intent = _Reader(catalog, cues, links, ix).read()
-    return assemble(intent, catalog, request=request, name=name)
+    try:
+        return assemble(intent, catalog, request=request, name=name)
+    except ValidationError as exc:
+        # A reading the spec cannot carry, e.g. a column whose name generated SQL cannot write
+        # unquoted ('Official_ratings_(millions)'): refused, never written half-checked.
+        problems = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()[:3])
+        raise PlanError(f"The offline planner cannot write this model: {problems}.",
+                        hint="Rename the column in a staging model, or use --llm MODEL with a SQL body.") from None
 
 
 def _place_all(cues: Cues, links: list[Link], ix: Index, request: str) -> list[Link]:
