@@ -16,7 +16,7 @@ from martsmith.context.catalog import Catalog, build_catalog
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import PlanError, ProjectError, UsageError, ValidationFailed, WriteRefused
-from martsmith.invoke import Dbt
+from martsmith.context.dbt import Dbt
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
 from martsmith.model_tests import model_tests

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from martsmith.cli import main
 from martsmith.errors import ValidationFailed
 from martsmith.inference.suite import TestsPlan, apply_tests
-from martsmith.invoke import DbtResult, NodeResult
+from martsmith.context.dbt import DbtResult, NodeResult
 
 SOURCES_YML = Path("models/staging/shop/_shop__sources.yml")
 

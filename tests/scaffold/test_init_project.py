@@ -10,7 +10,7 @@ import yaml
 
 from martsmith.context.project import load_project
 from martsmith.errors import ProjectError, UsageError, WriteRefused
-from martsmith.invoke import Dbt
+from martsmith.context.dbt import Dbt
 from martsmith.scaffold.init import init_project, project_name
 from martsmith.scaffold.package import package_name, package_path
 

@@ -174,7 +174,7 @@ def init_project(
         say(f"Wrote {len(result.files)} files to {root}")
 
         from martsmith.context.project import load_project
-        from martsmith.invoke import Dbt
+        from martsmith.context.dbt import Dbt
 
         project = load_project(root, root)
         say(f"Installing the martsmith package from {pkg} (dbt deps)")

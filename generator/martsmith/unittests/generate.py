@@ -185,7 +185,7 @@ def write_and_test(result: UnitTestResult, ctx, progress: Progress) -> None:
     def ours_failed(res) -> list:
         ours = [n for n in res.nodes if n.name == result.name]
         if not ours:  # it did not even run: report dbt's own error
-            from martsmith.invoke import NodeResult
+            from martsmith.context.dbt import NodeResult
 
             return [NodeResult(result.name, result.name, "unit_test", "error", res.error or "the unit test did not run")]
         return [n for n in ours if n.status != "pass"]
