@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from martsmith import llm_json  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.output import clean, for_json, items, line, preview, safe  # noqa: E402
 from martsmith.spec import TestSpec  # noqa: E402
 

@@ -5,7 +5,7 @@ wording. It sees the numbered rules, the tables (columns, types, descriptions, l
 values, keys and foreign keys) and the tests it may use with their arguments, and answers
 `{"tests": [...]}`. Each test is checked like the grammar's output would be: a known test name,
 the arguments that test takes, columns that exist, relationship targets in the catalog, every rule
-covered. Problems go back to the model (`martsmith.llm_json.complete_structured`).
+covered. Problems go back to the model (`martsmith.llm.client.complete_structured`).
 
 >>> ALLOWED["martsmith.accepted_range"].arguments
 ('min_value', 'max_value', 'inclusive')
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
-from martsmith.llm_json import complete_structured, parse_json_object
+from martsmith.llm.client import complete_structured, parse_json_object
 from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
 

@@ -5,7 +5,7 @@ JSON Schema of `StarSpec`; its answer is validated into a strict `StarSpec`, the
 the catalog the way the offline planner's choices are grounded: staging columns come from real
 source columns, dimensions and facts read declared staging models and their columns, a dimension's
 natural key is its base's key, facts point at declared dimensions. Problems go back to the model
-(`martsmith.llm_json.complete_structured`). The rest of the `star` flow (measure tests from the
+(`martsmith.llm.client.complete_structured`). The rest of the `star` flow (measure tests from the
 data, render, checks, one dbt build, ERD) is the offline flow's: `star.build.generate_star`.
 """
 
@@ -15,7 +15,7 @@ import copy
 import json
 
 from martsmith.context.catalog import Catalog, Table
-from martsmith.llm_json import complete_structured, parse_json_object, without_titles
+from martsmith.llm.client import complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import DATA_RULE, data_block, request_block, table_facts
 from martsmith.star.plan import source_tables
 from martsmith.star.spec import DegenerateDimension, FactForeignKey, FactMeasure, StagingSpec, StarSpec
