@@ -18,7 +18,7 @@ def project_options(func: Callable) -> Callable:
 
     The command gets `project`, a function returning the Project. `project(writes=True)` (a run
     that will write) also takes the project lock until the command ends, waiting for another
-    run; either way a journal left by an interrupted run is recovered first (martsmith.journal).
+    run; either way a journal left by an interrupted run is recovered first (martsmith.write.journal).
     `recover=False` leaves that to the caller (`martsmith recover`)."""
 
     @click.option(
@@ -41,7 +41,7 @@ def project_options(func: Callable) -> Callable:
         with contextlib.ExitStack() as stack:
 
             def get(*, writes: bool = False, recover: bool = True) -> Project:
-                from martsmith.journal import project_lock, recover_if_stale
+                from martsmith.write.journal import project_lock, recover_if_stale
 
                 proj = load_project(project_dir, profiles_dir, target)
                 if writes:

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from martsmith.context.warehouse import Warehouse
-from martsmith.digest import changes, take_digest
+from martsmith.write.digest import changes, take_digest
 from martsmith.errors import WarehouseChanged
-from martsmith.journal import BACKUP_PREFIX
+from martsmith.write.journal import BACKUP_PREFIX
 
 
 def digest_of(con):
@@ -93,7 +93,7 @@ def ctx(sample_project):
 def allowlist_off(monkeypatch):
     """The digest is the layer *behind* the Jinja allowlist: these tests switch the allowlist
     off to reach it (`test_the_allowlist_stops_the_same_files_first` shows it on)."""
-    monkeypatch.setattr("martsmith.write.refuse_unsafe_jinja", lambda files, root: None)
+    monkeypatch.setattr("martsmith.write.transaction.refuse_unsafe_jinja", lambda files, root: None)
 
 
 EVIL_HOOK = {"models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"}

@@ -25,7 +25,7 @@ def recover(output_format, project) -> None:
       martsmith recover
       martsmith recover --project-dir shop --format json
     """
-    from martsmith.journal import recover_journal
+    from martsmith.write.journal import recover_journal
 
     proj = project(writes=True, recover=False)
     recovery = recover_journal(proj)

@@ -86,7 +86,7 @@ class Dbt:
         if getattr(event.info, "name", "") == "NodeFinished":
             node = getattr(getattr(event.data, "node_info", None), "unique_id", "")
             if node.startswith("model."):  # the model's relation is committed; its tests are next
-                from martsmith.journal import pause_point
+                from martsmith.write.journal import pause_point
 
                 pause_point("dbt-model-built")
         level = getattr(event.info, "level", "")

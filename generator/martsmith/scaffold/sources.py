@@ -222,7 +222,7 @@ def _replace(path: Path, text: str) -> None:
     while not d.exists():
         created.append(d)
         d = d.parent
-    from martsmith.journal import write_atomic
+    from martsmith.write.journal import write_atomic
 
     try:
         write_atomic(path, text.encode())

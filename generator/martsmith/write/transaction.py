@@ -4,8 +4,8 @@
 directories it had to create), so that `rollback()` leaves the tree byte-identical.
 `RelationGuard` remembers which relations existed in the warehouse before a dbt build and, on
 rollback, drops the ones the run created and restores the ones it replaced (--force).
-Both record what they are about to do in the run's `Journal` first (martsmith.journal), so that
-a run killed midway is rolled back by the next command.
+Both record what they are about to do in the run's `Journal` first (write/journal.py), so that a
+run killed midway is rolled back by the next command.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.warehouse import Warehouse, quote
-from martsmith.digest import Digest, changes, take_digest
+from martsmith.write.digest import Digest, changes, take_digest
 from martsmith.errors import WriteRefused
-from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
+from martsmith.write.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
 
 __all__ = ["BACKUP_PREFIX", "FileTransaction", "RelationGuard", "count_tests", "write_and_run"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from martsmith.journal import own_temp_relation
+from martsmith.write.journal import own_temp_relation
 
 if TYPE_CHECKING:
     from martsmith.context.warehouse import Warehouse
