@@ -78,7 +78,7 @@ class LazyGroup(click.Group):
 
 def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> NoReturn:
     """One red `Error:` line (the message may hold outside text: it is made safe), the hint, exit."""
-    from martsmith.output import MAX_MESSAGE, MAX_TEXT, safe
+    from martsmith.commands.output import MAX_MESSAGE, MAX_TEXT, safe
 
     click.echo(click.style("Error: ", fg="red", bold=True) + safe(message, MAX_MESSAGE), err=True)
     if hint:
@@ -87,7 +87,7 @@ def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> NoRe
 
 
 def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
-    from martsmith.output import line
+    from martsmith.commands.output import line
 
     detail = line(exc, 300) or "(no message)"
     _fail(ctx, f"internal error: {type(exc).__name__}: {detail}",

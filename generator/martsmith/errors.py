@@ -55,7 +55,7 @@ class UnplacedWordsError(PlanError):
     MAX_REQUEST = 200  # characters of the request quoted back
 
     def __init__(self, unplaced: dict[str, list[str]], request: str) -> None:
-        from martsmith.output import shorten
+        from martsmith.commands.output import shorten
 
         parts = []
         for word, candidates in list(unplaced.items())[: self.MAX_WORDS]:

@@ -19,7 +19,7 @@ from martsmith.errors import PlanError, ProjectError, UsageError, ValidationFail
 from martsmith.context.dbt import Dbt
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
-from martsmith.model_tests import model_tests
+from martsmith.inference.model_tests import model_tests
 from martsmith.spec import ColumnSpec, ModelSpec
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import lint_sql

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from martsmith.options import emit_json, format_option, progress
+from martsmith.commands.options import emit_json, format_option, progress
 
 
 def _summary(result) -> str:
-    from martsmith.output import safe
+    from martsmith.commands.output import safe
 
     lines = [click.style(f"Created dbt project '{result.name}'", bold=True) + f" in {safe(result.root)}"]
     lines += [f"  {f}" for f in result.files]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
-from martsmith.output import MAX_ITEMS, items, line, preview, safe
+from martsmith.commands.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
+from martsmith.commands.output import MAX_ITEMS, items, line, preview, safe
 
 MAX_NOTES = 20  # notes and findings shown; an LLM may write thousands
 

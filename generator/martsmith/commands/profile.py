@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
-from martsmith.output import line
+from martsmith.commands.options import emit_json, format_option, progress, project_options
+from martsmith.commands.output import line
 
 VALUE_WIDTH = 24
 TOP_WIDTH = 48

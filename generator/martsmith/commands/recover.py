@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, project_options
+from martsmith.commands.options import emit_json, format_option, project_options
 
 
 @click.command()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
+from martsmith.commands.options import emit_json, format_option, progress, project_options
 
 
 def _summary(summary: dict, root) -> str:
     from pathlib import Path
 
-    from martsmith.output import line, safe
+    from martsmith.commands.output import line, safe
 
     path = Path(summary["path"])
     rel = path.relative_to(root) if path.is_relative_to(root) else path

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
-from martsmith.output import items, line, preview, safe
+from martsmith.commands.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
+from martsmith.commands.output import items, line, preview, safe
 
 MAX_NOTES = 20  # reasons and notes shown; an LLM may write thousands
 

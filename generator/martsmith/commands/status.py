@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
+from martsmith.commands.options import emit_json, format_option, progress, project_options
 
 
 @click.command()
@@ -22,7 +22,7 @@ def status(output_format, project) -> None:
       martsmith status --format json
     """
     from martsmith.pipeline import load_context
-    from martsmith.status import generated_models
+    from martsmith.context.generated import generated_models
 
     quiet = output_format == "json"
     ctx = load_context(project(), lambda m: progress(m, quiet=quiet), profile=False, need_package=False)
@@ -34,7 +34,7 @@ def status(output_format, project) -> None:
         click.echo("No martsmith-generated models in this project yet.")
         click.echo('Try: martsmith model "number of orders per status" --yes')
         return
-    from martsmith.output import line
+    from martsmith.commands.output import line
 
     # Paths and requests come from the project's files (the request from whoever wrote it).
     paths = [line(m.path, 200) for m in models]

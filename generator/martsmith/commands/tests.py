@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
-from martsmith.output import line, preview, safe
+from martsmith.commands.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
+from martsmith.commands.output import line, preview, safe
 
 MAX_SHOWN = 50  # tests, findings and notes shown per node
 
 
 def _value(v) -> str:
     """An argument's value: a list shows its first values and how many more."""
-    from martsmith.output import items
+    from martsmith.commands.output import items
 
     if isinstance(v, (list, tuple)):
         return "[" + items(v, what="values", render=repr) + "]"
@@ -40,7 +40,7 @@ def _capped(values: list, what: str) -> tuple[list, str | None]:
 def describe_plan(plan, *, explain: bool) -> str:
     from martsmith.inference.merge import spec_identity
 
-    from martsmith.output import items
+    from martsmith.commands.output import items
 
     lines = []
     for node in plan.nodes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import ask_to_write, emit_json, format_option, progress, project_options
-from martsmith.output import line, preview, safe
+from martsmith.commands.options import ask_to_write, emit_json, format_option, progress, project_options
+from martsmith.commands.output import line, preview, safe
 
 
 def _describe(result, root) -> str:

@@ -100,8 +100,8 @@ def ask_to_write(question: str, *, yes: bool, shown: str | None = None, action: 
 
 def emit_json(data: Any) -> None:
     """One JSON document on stdout: valid whatever the strings hold (json.dumps escapes control
-    characters), with huge strings cut and marked (`martsmith.output.for_json`)."""
-    from martsmith.output import for_json
+    characters), with huge strings cut and marked (`martsmith.commands.output.for_json`)."""
+    from martsmith.commands.output import for_json
 
     click.echo(json.dumps(for_json(json.loads(json.dumps(data, default=str))), indent=2, sort_keys=False))
 
@@ -109,7 +109,7 @@ def emit_json(data: Any) -> None:
 def progress(message: str, *, quiet: bool = False) -> None:
     """A progress line on stderr (stdout stays clean for --format json); the message may name
     outside things (tables, models): it is made safe."""
-    from martsmith.output import line
+    from martsmith.commands.output import line
 
     if not quiet:
         click.echo(click.style("· ", fg="cyan") + line(message), err=True)
