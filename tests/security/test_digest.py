@@ -84,7 +84,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 @pytest.fixture
 def ctx(sample_project):
     from martsmith.context.project import load_project
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
 
     return load_context(load_project(sample_project), lambda _m: None)
 

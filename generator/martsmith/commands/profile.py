@@ -142,7 +142,7 @@ def profile(node, output_format, project) -> None:
     proj = project()
     quiet = output_format == "json"
     say = lambda m: progress(m, quiet=quiet)  # noqa: E731
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
 
     # The catalog without statistics: this command profiles the one table itself.
     catalog = load_context(proj, say, profile=False, need_package=False).catalog

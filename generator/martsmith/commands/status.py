@@ -21,7 +21,7 @@ def status(output_format, project) -> None:
       martsmith status
       martsmith status --format json
     """
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
     from martsmith.context.generated import generated_models
 
     quiet = output_format == "json"

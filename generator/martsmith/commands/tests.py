@@ -102,7 +102,7 @@ def tests(nodes, rules, llm_model, explain, dry_run, yes, include_failing, outpu
     """
     from martsmith.errors import WriteRefused
     from martsmith.inference.suite import apply_tests, plan_tests
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
 
     proj = project(writes=not dry_run)
     quiet = output_format == "json"

@@ -17,7 +17,7 @@ from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import ValidationFailed, WriteRefused
-from martsmith.pipeline import Context, Progress, load_context
+from martsmith.context.load import Context, Progress, load_context
 from martsmith.star.plan import infer_measure_tests, plan_star
 from martsmith.star.probe import WarehouseProbe
 from martsmith.star.render import model_columns, render_star

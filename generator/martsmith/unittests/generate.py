@@ -212,7 +212,7 @@ def generate_unit_test(
     progress: Progress = lambda _m: None,
 ) -> UnitTestResult:
     """Write a dbt unit test for `model` from real input rows, kept only if dbt passes it."""
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
 
     if max_rows < 1:
         raise UsageError("--rows must be at least 1.")
