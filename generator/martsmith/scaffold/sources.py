@@ -34,17 +34,9 @@ import yaml
 
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, relation_sql
-from martsmith.errors import UsageError, WriteRefused, filesystem_error
+from martsmith.errors import UnknownSchemaError, UsageError, WriteRefused, filesystem_error
 from martsmith.render.jinja_safe import data_problem, inert
 from martsmith.spec import check_identifier
-
-
-class UnknownSchemaError(UsageError):
-    """The warehouse has no schema (or no such tables) by that name. `schemas` lists those it has."""
-
-    def __init__(self, message: str, schemas: list[str], *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.schemas = schemas
 
 
 @dataclass

@@ -14,7 +14,8 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError
 
 from martsmith.context.catalog import Catalog
-from martsmith.render.jinja_static import JinjaCheckError, relation_map, render_static
+from martsmith.errors import JinjaCheckError
+from martsmith.render.jinja_static import relation_map, render_static
 from martsmith.validate.expressions import FORBIDDEN_FUNCTION, function_name
 from martsmith.validate.findings import Finding
 
