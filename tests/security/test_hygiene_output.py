@@ -48,7 +48,7 @@ def test_json_stays_valid_and_huge_strings_are_cut():
 
 
 def test_test_labels_show_a_few_of_many_values():
-    from martsmith.commands.tests import _test_label
+    from martsmith.pipelines.tests import _test_label
 
     # (a column name cannot carry an escape at all: the spec refuses it; a data value can)
     spec = TestSpec(name="accepted_values", column="status",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from martsmith.commands.options import format_option, llm_option, project_options

@@ -3,7 +3,6 @@ dimensions with unknown members, a date dimension, facts, their tests and an ERD
 
 from __future__ import annotations
 
-
 import click
 
 from martsmith.commands.options import format_option, llm_option, project_options

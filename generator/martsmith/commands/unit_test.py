@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from martsmith.commands.options import ask_to_write, emit_json, format_option, progress, project_options
