@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from martsmith.commands.options import format_option, llm_option, project_options
+from martsmith.commands.options import confirm_options, format_option, llm_option, project_options
 
 
 @click.command()
 @click.argument("request")
 @click.option("--name", default=None, help="Model name (default: derived from the request).")
 @llm_option
-@click.option("--dry-run", is_flag=True, help="Show the plan and the files; write and build nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@confirm_options("Show the plan and the files; write and build nothing.")
 @click.option("--no-build", is_flag=True, help="Compile only; don't build or test in the warehouse.")
 @click.option("--force", is_flag=True, help="Replace an existing model of the same name.")
 @format_option

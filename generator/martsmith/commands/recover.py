@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import click
 
-from martsmith.commands.options import emit_json, format_option, project_options
+from martsmith.commands.options import format_option, project_options
+from martsmith.commands.output import emit_json
+from martsmith.write.journal import recover_journal
 
 
 @click.command()
@@ -25,8 +27,6 @@ def recover(output_format, project) -> None:
       martsmith recover
       martsmith recover --project-dir shop --format json
     """
-    from martsmith.write.journal import recover_journal
-
     proj = project(writes=True, recover=False)
     recovery = recover_journal(proj)
     if output_format == "json":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from martsmith.commands.options import format_option, llm_option, project_options
+from martsmith.commands.options import confirm_options, format_option, llm_option, project_options
 from martsmith.errors import UsageError
 
 
@@ -20,8 +20,7 @@ from martsmith.errors import UsageError
               "in the data (several rows per key, dated by an updated_at-like column); facts get the version "
               "valid at their event time. Refused where the data carries no history. Repeatable.")
 @llm_option
-@click.option("--dry-run", is_flag=True, help="Show the layout, reasons and files; write and build nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@confirm_options("Show the layout, reasons and files; write and build nothing.")
 @format_option
 @project_options
 def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, output_format, project) -> None:

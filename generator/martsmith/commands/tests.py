@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from martsmith.commands.options import format_option, llm_option, project_options
+from martsmith.commands.options import confirm_options, format_option, llm_option, project_options
 
 
 @click.command()
@@ -14,8 +14,7 @@ from martsmith.commands.options import format_option, llm_option, project_option
               '(e.g. "amount is never negative; every order has a customer").')
 @llm_option
 @click.option("--explain", is_flag=True, help="Print each test with the evidence behind it.")
-@click.option("--dry-run", is_flag=True, help="Show the tests, the findings and the YAML diff; write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@confirm_options("Show the tests, the findings and the YAML diff; write nothing.")
 @click.option("--include-failing", is_flag=True, help="Also write the tests the data fails today, with severity warn.")
 @format_option
 @project_options

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from martsmith.commands.options import format_option, project_options
+from martsmith.commands.options import confirm_options, format_option, project_options
 
 
 @click.command("unit-test")
 @click.argument("model")
 @click.option("--rows", "max_rows", type=click.IntRange(min=1), default=5, show_default=True,
               help="At most this many rows per input.")
-@click.option("--dry-run", is_flag=True, help="Show the unit test; write and run nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@confirm_options("Show the unit test; write and run nothing.")
 @format_option
 @project_options
 def unit_test(model, max_rows, dry_run, yes, output_format, project) -> None:

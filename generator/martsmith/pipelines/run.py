@@ -28,8 +28,7 @@ from typing import Any, Literal
 
 import click
 
-from martsmith.commands.options import emit_json, progress
-from martsmith.commands.output import preview, safe
+from martsmith.commands.output import emit_json, preview, progress, safe
 from martsmith.context.dbt import DbtResult
 from martsmith.context.load import Context, load_context
 from martsmith.context.project import Project
