@@ -181,7 +181,7 @@ def test_failure_in_an_existing_folder_removes_only_what_init_created(tmp_path: 
     def broken_load(con, scale):
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr("martsmith.scaffold.sample.load_sample", broken_load)
+    monkeypatch.setattr("martsmith.scaffold.init.load_sample", broken_load)
     with pytest.raises(RuntimeError, match="simulated"):
         init_project(tmp_path, sample=True, scale=0.1, name="acme")
     assert _snapshot(tmp_path) == before

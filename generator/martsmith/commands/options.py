@@ -11,7 +11,6 @@ import click
 
 from martsmith.commands.output import FORMAT_KEY
 from martsmith.context.project import Project, load_project
-from martsmith.write.journal import project_lock, recover_if_stale
 
 
 def project_options(func: Callable) -> Callable:
@@ -42,6 +41,9 @@ def project_options(func: Callable) -> Callable:
         with contextlib.ExitStack() as stack:
 
             def get(*, writes: bool = False, recover: bool = True) -> Project:
+                # Imported when a command runs: the write package (Jinja, YAML) stays off --help.
+                from martsmith.write.journal import project_lock, recover_if_stale
+
                 proj = load_project(project_dir, profiles_dir, target)
                 if writes:
                     stack.enter_context(project_lock(proj, command, recover=recover))

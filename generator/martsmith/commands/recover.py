@@ -7,7 +7,6 @@ import click
 
 from martsmith.commands.options import format_option, project_options
 from martsmith.commands.output import emit_json
-from martsmith.write.journal import recover_journal
 
 
 @click.command()
@@ -27,6 +26,9 @@ def recover(output_format, project) -> None:
       martsmith recover
       martsmith recover --project-dir shop --format json
     """
+    # Imported when the command runs: the write package (Jinja, YAML) stays off --help.
+    from martsmith.write.journal import recover_journal
+
     proj = project(writes=True, recover=False)
     recovery = recover_journal(proj)
     if output_format == "json":

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from martsmith.context.catalog import Catalog, Table, entity_of, singular
 from martsmith.errors import RulesError
 from martsmith.inference.infer import relation_argument
+from martsmith.inference.rules_llm import assign_rules_llm
 from martsmith.spec import TestSpec
 
 FORMS = (
@@ -254,8 +255,6 @@ def assign_rules(
     """{label: tests} for the rules in `text`: each rule goes to the first table it can be
     read against (whose columns, or entity for "every X has a Y", it names)."""
     if llm_model:
-        from martsmith.inference.rules_llm import assign_rules_llm
-
         return assign_rules_llm(split_rules(text), tables, catalog, model=llm_model)
     out: dict[str, list[TestSpec]] = {t.label: [] for t in tables}
     for rule in split_rules(text):

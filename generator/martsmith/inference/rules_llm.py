@@ -25,6 +25,7 @@ from martsmith.errors import UsageError
 from martsmith.llm.client import complete_structured, parse_json_object
 from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
+from martsmith.validate.expressions import expression_problems
 
 RELATION = re.compile(r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$""")
 DATEPARTS = ("minute", "hour", "day", "week", "month", "year")
@@ -246,8 +247,6 @@ def _item_problems(i: int, item: RuleTest, rules: list[str], tables: list[Table]
 def _typed_problems(where: str, name: str, args: dict, column: str | None, table: Table, catalog: Catalog) -> list[str]:
     """The arguments as TestSpec will type them (no Jinja, safe SQL expressions), with the
     expressions' columns checked against the table."""
-    from martsmith.validate.expressions import expression_problems
-
     typed = dict(args)
     if "to" in typed:
         typed["to"] = _target(typed["to"], catalog)[1]

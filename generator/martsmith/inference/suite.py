@@ -17,6 +17,7 @@ from martsmith.inference.check import CheckResult, check_tests
 from martsmith.inference.infer import infer_tests
 from martsmith.inference.merge import merge_into, read_properties, spec_identity
 from martsmith.inference.rules import assign_rules
+from martsmith.profiling.profiler import profile_relation
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
 
@@ -132,8 +133,6 @@ def plan_tests(
     progress: Progress = lambda _m: None,
 ) -> TestsPlan:
     """Infer, check and merge (in memory) the tests of `nodes`; write nothing."""
-    from martsmith.profiling.profiler import profile_relation
-
     if not nodes:
         raise UsageError("Name at least one node.", hint="e.g. martsmith tests source:shop.orders stg_orders")
     tables: list[Table] = []

@@ -37,6 +37,8 @@ from martsmith.context.warehouse import Warehouse, relation_sql
 from martsmith.errors import UnknownSchemaError, UsageError, WriteRefused, filesystem_error
 from martsmith.render.jinja_safe import data_problem, inert
 from martsmith.spec import check_identifier
+from martsmith.write import refuse_unsafe_jinja
+from martsmith.write.journal import write_atomic
 
 
 @dataclass
@@ -214,7 +216,6 @@ def _replace(path: Path, text: str) -> None:
     while not d.exists():
         created.append(d)
         d = d.parent
-    from martsmith.write.journal import write_atomic
 
     try:
         write_atomic(path, text.encode())
@@ -268,7 +269,6 @@ def declare_source(
         notes += skipped
     description = description or comment or f"Tables of the `{actual}` schema."
     text = render_sources_yaml(name, actual, description, infos)
-    from martsmith.write import refuse_unsafe_jinja
 
     refuse_unsafe_jinja({path.relative_to(project.root): text}, project.root)
     _write_atomic(path, text)

@@ -27,7 +27,7 @@ def _lint(project_root: Path, sql: str, fname: str) -> LintResult:
 
 
 def _check_sql(project_root: Path, sql: str, catalog: Catalog) -> list[Finding]:
-    from martsmith.validate.static import check_sql
+    from martsmith.validate.static import check_sql  # sqlglot: imported in the worker, never in the parent
 
     return check_sql(sql, catalog)
 
