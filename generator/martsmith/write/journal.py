@@ -11,7 +11,7 @@ backup, when dbt starts, at commit) and deleted once the run has committed or ro
 A journal still there when a command starts was left by a run that died (kill -9, OOM, power
 loss): `recover_journal` rolls it back — files byte-identical, created folders removed when
 empty, relations the run created dropped, replaced ones put back — and each command does that
-before anything else (see options.project_options), or `martsmith recover` explicitly.
+before anything else (see commands/options.py, project_options), or `martsmith recover` explicitly.
 
 The project lock (`target/martsmith.lock`, an flock through filelock) is held by every run that
 writes, from before it reads the project until it is done, so two martsmith commands on one
