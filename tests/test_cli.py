@@ -24,6 +24,16 @@ def test_every_command_has_help_with_an_example(name):
     assert f"martsmith {name}" in result.output
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_help_has_an_examples_section(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Examples:" in [line.strip() for line in lines], f"{name} --help has no 'Examples:' section"
+    after = lines[[line.strip() for line in lines].index("Examples:") + 1:]
+    assert after and after[0].strip().startswith(f"martsmith {name}"), after[:2]
+
+
 def test_help_imports_neither_dbt_nor_litellm():
     code = (
         "import sys\n"

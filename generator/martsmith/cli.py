@@ -2,8 +2,11 @@
 
 Commands are imported only when invoked so that `martsmith --help` never loads dbt or litellm.
 Known errors (MartsmithError) become one red line and an exit code; so do file-system errors
-(cannot write <path>: permission denied, exit 7; cannot read ..., exit 3) and, as an internal
-error (exit 1), anything else. --debug shows the traceback instead.
+(cannot write <path>: permission denied, exit 7; cannot read ..., exit 3), Click's usage errors
+and, as an internal error (exit 1), anything else. A command given `--format json` prints the
+error as one JSON document on stdout instead:
+`{"error": ..., "hint": ..., "exit_code": N, "findings": [{"check": ..., "message": ..., "line": ...}]}`.
+--debug shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from typing import NoReturn
 import click
 
 from martsmith import __version__
+from martsmith.commands.output import FORMAT_KEY, MAX_MESSAGE, MAX_TEXT, emit_json, line, safe
+from martsmith.errors import MartsmithError, UsageError, filesystem_error
+
+ARGS_KEY = "martsmith.args"  # ctx.meta: the command's own arguments, for an error before --format is read
 
 # command name -> (module, attribute, one-line help shown by `martsmith --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -40,14 +47,17 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta[ARGS_KEY] = (cmd, list(rest))
+        return name, cmd, rest
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help from the table above: listing commands must not import them.
         with formatter.section("Commands"):
             formatter.write_dl([(name, text) for name, (_, _, text) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context):
-        from martsmith.errors import MartsmithError, filesystem_error
-
         def debug() -> bool:  # read when it fails: the group's callback sets it during invoke
             return bool(ctx.meta.get("martsmith.debug"))
 
@@ -56,42 +66,66 @@ class LazyGroup(click.Group):
         except MartsmithError as exc:
             if debug():
                 raise
-            _fail(ctx, exc.message, exc.hint, exc.exit_code)
+            _fail(ctx, exc)
         except KeyboardInterrupt:
+            if _wants_json(ctx):
+                _fail(ctx, MartsmithError("Interrupted; nothing was written."), code=130)
             click.echo("Interrupted; nothing was written.", err=True)
             ctx.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # click's own: usage errors, --help, ctx.exit()
+        except click.exceptions.Exit:
+            raise  # --help, --version, ctx.exit()
+        except click.UsageError as exc:  # a missing argument, an unknown option...
+            if not _wants_json(ctx):
+                raise  # click shows the usage, then the error
+            where = exc.ctx.command_path if exc.ctx is not None else "martsmith"
+            _fail(ctx, UsageError(exc.format_message(), hint=f"Try '{where} --help' for help."), code=exc.exit_code)
+        except (click.exceptions.Abort, click.ClickException) as exc:
+            if not _wants_json(ctx):
+                raise
+            message = exc.format_message() if isinstance(exc, click.ClickException) else "Aborted; nothing was written."
+            _fail(ctx, MartsmithError(message), code=getattr(exc, "exit_code", 1))
         except OSError as exc:
             if debug():
                 raise
             if exc.filename is None and not isinstance(exc, (PermissionError, FileNotFoundError)) \
                     and exc.errno not in _DISK_ERRNOS:
                 _internal(ctx, exc)  # e.g. a socket error: not the file system
-            err = filesystem_error(exc)
-            _fail(ctx, err.message, err.hint, err.exit_code)
+            _fail(ctx, filesystem_error(exc))
         except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
             if debug():
                 raise
             _internal(ctx, exc)
 
 
-def _fail(ctx: click.Context, message: str, hint: str | None, code: int) -> NoReturn:
-    """One red `Error:` line (the message may hold outside text: it is made safe), the hint, exit."""
-    from martsmith.output import MAX_MESSAGE, MAX_TEXT, safe
+def _wants_json(ctx: click.Context) -> bool:
+    """Whether the command asked for --format json: as parsed, or (for an error while parsing)
+    as written among its arguments; only commands that have --format."""
+    if FORMAT_KEY in ctx.meta:
+        return ctx.meta[FORMAT_KEY] == "json"
+    cmd, args = ctx.meta.get(ARGS_KEY, (None, []))
+    if cmd is None or not any(p.name == "output_format" for p in cmd.params):
+        return False
+    args = args[: args.index("--")] if "--" in args else args
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in zip(args, args[1:]))
 
-    click.echo(click.style("Error: ", fg="red", bold=True) + safe(message, MAX_MESSAGE), err=True)
-    if hint:
-        click.echo(safe(hint, MAX_TEXT), err=True)
+
+def _fail(ctx: click.Context, error: MartsmithError, *, code: int | None = None) -> NoReturn:
+    """The error, then exit: with --format json one JSON document on stdout; else one red
+    `Error:` line on stderr (the message may hold outside text: it is made safe), then the hint."""
+    code = error.exit_code if code is None else code
+    if _wants_json(ctx):
+        emit_json({**error.as_dict(), "exit_code": code})
+        ctx.exit(code)
+    click.echo(click.style("Error: ", fg="red", bold=True) + safe(error.message, MAX_MESSAGE), err=True)
+    if error.hint:
+        click.echo(safe(error.hint, MAX_TEXT), err=True)
     ctx.exit(code)
 
 
 def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
-    from martsmith.output import line
-
     detail = line(exc, 300) or "(no message)"
-    _fail(ctx, f"internal error: {type(exc).__name__}: {detail}",
-          "This is a bug in martsmith: rerun with --debug for the traceback, and report it.", 1)
+    _fail(ctx, MartsmithError(f"internal error: {type(exc).__name__}: {detail}",
+                              hint="This is a bug in martsmith: rerun with --debug for the traceback, and report it."))
 
 
 def _disk_errnos() -> frozenset[int]:

@@ -1,10 +1,38 @@
-"""The error tree. Every error the CLI turns into one readable line and an exit code.
+"""The error tree. Every error the CLI turns into one readable line (or, with --format json, one
+JSON document) and an exit code.
 
-A `MartsmithError` carries a message that says what went wrong and what to do next, and an
-exit code. Anything else that escapes a command is a bug and is shown as such.
+A `MartsmithError` carries a message that says what went wrong, a hint that says what to do next,
+an exit code, and `findings`: the typed details behind the message (`validate.findings.Finding`:
+check, message, line), empty when the message says it all. Anything else that escapes a command
+is a bug and is shown as such.
+
+    MartsmithError (1)
+    ├── UsageError (2) ── RulesError, UnknownSchemaError
+    ├── PlanError (2) ── UnplacedWordsError, LLMError (5)
+    ├── ProjectError (3) ── YamlMergeError
+    ├── WarehouseError (4)
+    ├── ValidationFailed (6), JinjaCheckError (6)
+    ├── WriteRefused (7)
+    └── WarehouseChanged (8)
+
+>>> ValidationFailed("bad SQL", [Finding("safety", "reads a file", 3)]).as_dict()
+{'error': 'bad SQL', 'hint': None, 'exit_code': 6, 'findings': [{'check': 'safety', 'message': 'reads a file', 'line': 3}]}
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from martsmith.commands.output import shorten
+from martsmith.validate.findings import Finding
+
+__all__ = [
+    "Finding", "JinjaCheckError", "LLMError", "MartsmithError", "PlanError", "ProjectError", "RulesError",
+    "UnknownSchemaError", "UnplacedWordsError", "UsageError", "ValidationFailed", "WarehouseChanged",
+    "WarehouseError", "WriteRefused", "YamlMergeError", "filesystem_error",
+]
 
 
 class MartsmithError(Exception):
@@ -12,13 +40,23 @@ class MartsmithError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, findings: Iterable[Finding] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.findings: list[Finding] = list(findings)
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as `--format json` prints it."""
+        return {
+            "error": self.message,
+            "hint": self.hint,
+            "exit_code": self.exit_code,
+            "findings": [{"check": f.check, "message": f.message, "line": f.line} for f in self.findings],
+        }
 
 
 class UsageError(MartsmithError):
@@ -27,10 +65,45 @@ class UsageError(MartsmithError):
     exit_code = 2
 
 
+class RulesError(UsageError):
+    """A rule (`martsmith tests --rules`) that the grammar cannot read, or whose words match no
+    column. `forms` are the forms the grammar accepts (inference/rules.FORMS), listed in the hint."""
+
+    def __init__(self, rule: str, problem: str, *, forms: Sequence[str] = ()) -> None:
+        super().__init__(
+            f"Cannot read the rule '{rule}': {problem}",
+            hint=("Accepted forms: " + "; ".join(forms) + ". " if forms else "") + "Separate rules with ';'.",
+            findings=[Finding("rules", problem)],
+        )
+        self.rule = rule
+
+
+class UnknownSchemaError(UsageError):
+    """The warehouse has no schema (or no such tables) by that name. `schemas` lists those it has."""
+
+    def __init__(self, message: str, schemas: list[str], *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.schemas = schemas
+
+
 class ProjectError(MartsmithError):
     """No dbt project, no profile, a broken YAML file, a missing package."""
 
     exit_code = 3
+
+
+class YamlMergeError(ProjectError):
+    """A properties file that can't be merged into: invalid YAML or an unexpected shape."""
+
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(
+            f"{where}: {problem}",
+            hint="Fix the file (nothing was written), then run the command again.",
+            findings=[Finding("yaml", problem, line)],
+        )
+        self.path = path
+        self.line = line
 
 
 class WarehouseError(MartsmithError):
@@ -48,31 +121,33 @@ class PlanError(MartsmithError):
 class UnplacedWordsError(PlanError):
     """The offline planner met words it cannot link to the schema.
 
-    `unplaced` maps each word to the closest candidates (table or column names).
+    `unplaced` maps each word to the closest candidates (table or column names); `findings` has
+    one per word listed in the message.
     """
 
     MAX_WORDS = 10  # words listed; a huge request has hundreds
     MAX_REQUEST = 200  # characters of the request quoted back
 
     def __init__(self, unplaced: dict[str, list[str]], request: str) -> None:
-        from martsmith.output import shorten
-
         parts = []
         for word, candidates in list(unplaced.items())[: self.MAX_WORDS]:
             near = f" (closest: {', '.join(candidates[:5])})" if candidates else ""
             parts.append(f"'{shorten(word, 60)}'{near}")
+        findings = [Finding("plan", f"cannot place {part}") for part in parts]
         if len(unplaced) > self.MAX_WORDS:
             parts.append(f"and {len(unplaced) - self.MAX_WORDS:,} more words")
         super().__init__(
             "The offline planner could not place " + "; ".join(parts) + f" in: {shorten(request, self.MAX_REQUEST)!r}",
             hint="Rephrase with table or column names, describe the column in its YAML, "
             "or use --llm MODEL.",
+            findings=findings,
         )
         self.unplaced = unplaced
 
 
 class LLMError(PlanError):
-    """The LLM could not be reached or never produced a valid answer."""
+    """The LLM could not be reached or never produced a valid answer (`findings`: the problems
+    of its last answer, if it gave one)."""
 
     exit_code = 5
 
@@ -82,9 +157,18 @@ class ValidationFailed(MartsmithError):
 
     exit_code = 6
 
-    def __init__(self, message: str, findings: list | None = None, *, hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.findings = findings or []
+    def __init__(self, message: str, findings: Iterable[Finding] | None = None, *, hint: str | None = None):
+        super().__init__(message, hint=hint, findings=findings or ())
+
+
+class JinjaCheckError(MartsmithError):
+    """A model's Jinja names a relation that does not exist, or cannot be rendered statically
+    (render/jinja_static.py); the static checks turn it into a finding."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, findings=[Finding("jinja", message)])
 
 
 class WriteRefused(MartsmithError):
@@ -101,7 +185,8 @@ class WarehouseChanged(MartsmithError):
     exit_code = 8
 
     def __init__(self, changes: list[str], *, hint: str | None = None) -> None:
-        super().__init__("The warehouse changed outside this run: " + "; ".join(changes) + ".", hint=hint)
+        super().__init__("The warehouse changed outside this run: " + "; ".join(changes) + ".", hint=hint,
+                         findings=[Finding("warehouse", c) for c in changes])
         self.changes = changes
 
 
@@ -158,8 +243,6 @@ def filesystem_error(exc: OSError, *, writing: bool | None = None, path: object 
     >>> filesystem_error(PermissionError(13, "Permission denied", "/p/models/marts/x.sql"), writing=True).message
     'cannot write /p/models/marts/x.sql: permission denied'
     """
-    from pathlib import Path
-
     name = _errno_name(exc)
     reason = _REASONS.get(name) or (exc.strerror or str(exc) or type(exc).__name__).lower()
     where = path if path is not None else (exc.filename if exc.filename is not None else "a file")

@@ -22,6 +22,9 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from martsmith.render.jinja_safe import data_problem, is_relation_string
+from martsmith.validate.expressions import expression_problems
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 # A warehouse column as generated SQL names it unquoted: any case, no quotes, dots or spaces.
@@ -71,8 +74,6 @@ def check_data_type(value: str | None) -> str | None:
 
 
 def check_data_value(value: "Scalar", what: str = "value") -> "Scalar":
-    from martsmith.render.jinja_safe import data_problem
-
     problem = data_problem(value)
     if problem:
         raise ValueError(f"{what} {str(value)[:60]!r} {problem}")
@@ -245,9 +246,6 @@ TEST_ARGUMENTS: dict[str, dict[str, str]] = {
 
 
 def _argument_problem(kind: str, value: object) -> str | None:
-    from martsmith.render.jinja_safe import data_problem, is_relation_string
-    from martsmith.validate.expressions import expression_problems
-
     if kind == "values":
         if not isinstance(value, list) or not value:
             return "must be a non-empty list of values"

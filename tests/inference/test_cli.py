@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.errors import ValidationFailed
-from martsmith.inference.suite import TestsPlan, apply_tests
-from martsmith.invoke import DbtResult, NodeResult
+from martsmith.inference.suite import TestsPlan
+from martsmith.pipelines.run import Run
+from martsmith.pipelines.tests import apply_tests
+from martsmith.context.dbt import DbtResult, NodeResult
 
 SOURCES_YML = Path("models/staging/shop/_shop__sources.yml")
 
@@ -87,7 +89,7 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     ctx = SimpleNamespace(project=project, manifest=SimpleNamespace(nodes={}), dbt=dbt)
     plan = TestsPlan(root=tmp_path, files={yml: ("models:\n  - name: m\n", "models:\n  - name: m\n    columns: []\n")})
     with pytest.raises(ValidationFailed, match="dbt test of the new tests failed; nothing was kept"):
-        apply_tests(plan, ctx)
+        apply_tests(plan, Run(project, ctx=ctx))
     assert yml.read_text() == "models:\n  - name: m\n"
 
 

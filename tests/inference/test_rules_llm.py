@@ -13,7 +13,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.prompt_data import data_of, tables_of  # noqa: E402  (tests/ is on sys.path: conftest)
 
-from martsmith import llm_json  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
 from martsmith.inference.rules import parse_rules  # noqa: E402

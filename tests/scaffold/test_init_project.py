@@ -10,7 +10,7 @@ import yaml
 
 from martsmith.context.project import load_project
 from martsmith.errors import ProjectError, UsageError, WriteRefused
-from martsmith.invoke import Dbt
+from martsmith.context.dbt import Dbt
 from martsmith.scaffold.init import init_project, project_name
 from martsmith.scaffold.package import package_name, package_path
 
@@ -181,7 +181,7 @@ def test_failure_in_an_existing_folder_removes_only_what_init_created(tmp_path: 
     def broken_load(con, scale):
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr("martsmith.scaffold.sample.load_sample", broken_load)
+    monkeypatch.setattr("martsmith.scaffold.init.load_sample", broken_load)
     with pytest.raises(RuntimeError, match="simulated"):
         init_project(tmp_path, sample=True, scale=0.1, name="acme")
     assert _snapshot(tmp_path) == before

@@ -1,7 +1,7 @@
 """kill -9 at the worst moments: the next command puts the project back as it was.
 
 Each test runs a real `martsmith ...` subprocess on a copy of the sample project, stops it at a
-named point (MARTSMITH_TEST_PAUSE_AT, a test-only hook in martsmith.journal.pause_point), kills
+named point (MARTSMITH_TEST_PAUSE_AT, a test-only hook in martsmith.write.journal.pause_point), kills
 it with SIGKILL, and checks that `martsmith recover` or `martsmith status` restores the tree
 (every file outside target/, logs/, dbt_packages/) byte for byte and the warehouse (every
 relation, its kind and its row count).
@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from martsmith.cli import main
-from martsmith.journal import BACKUP_PREFIX
+from martsmith.write.journal import BACKUP_PREFIX
 
 pytestmark = pytest.mark.integration
 

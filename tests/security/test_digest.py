@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from martsmith.context.warehouse import Warehouse
-from martsmith.digest import changes, take_digest
+from martsmith.write.digest import changes, take_digest
 from martsmith.errors import WarehouseChanged
-from martsmith.journal import BACKUP_PREFIX
+from martsmith.write.journal import BACKUP_PREFIX
 
 
 def digest_of(con):
@@ -84,7 +84,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 @pytest.fixture
 def ctx(sample_project):
     from martsmith.context.project import load_project
-    from martsmith.pipeline import load_context
+    from martsmith.context.load import load_context
 
     return load_context(load_project(sample_project), lambda _m: None)
 
@@ -93,7 +93,7 @@ def ctx(sample_project):
 def allowlist_off(monkeypatch):
     """The digest is the layer *behind* the Jinja allowlist: these tests switch the allowlist
     off to reach it (`test_the_allowlist_stops_the_same_files_first` shows it on)."""
-    monkeypatch.setattr("martsmith.write.refuse_unsafe_jinja", lambda files, root: None)
+    monkeypatch.setattr("martsmith.write.transaction.refuse_unsafe_jinja", lambda files, root: None)
 
 
 EVIL_HOOK = {"models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"}

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from martsmith import llm_json  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.context.catalog import Catalog, Column, Table  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
-from martsmith.llm_json import MAX_ANSWER_DEPTH, complete_structured, json_depth, parse_json_object  # noqa: E402
+from martsmith.llm.client import MAX_ANSWER_DEPTH, complete_structured, json_depth, parse_json_object  # noqa: E402
 
 MODEL = "openai/fake-model"
 DEEP = '{"name": ' + "[" * 200_000 + "]" * 200_000 + "}"  # json.loads alone: RecursionError

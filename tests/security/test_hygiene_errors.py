@@ -124,12 +124,12 @@ def test_read_only_sources_yaml(sample_project: Path):
 
 @pytest.mark.integration
 def test_unexpected_exception_is_one_line_internal_error(sample_project: Path, monkeypatch):
-    import martsmith.status
+    import martsmith.context.generated
 
     def boom(ctx):
         raise ValueError("boom\x1b[2J\nsecond line")
 
-    monkeypatch.setattr(martsmith.status, "generated_models", boom)
+    monkeypatch.setattr(martsmith.context.generated, "generated_models", boom)
     result = CliRunner().invoke(main, ["status", "--project-dir", str(sample_project)])
     line = one_line(result, 1, "internal error: ValueError: boom second line")
     assert "\x1b" not in result.output

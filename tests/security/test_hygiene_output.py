@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from martsmith import llm_json  # noqa: E402
-from martsmith.output import clean, for_json, items, line, preview, safe  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
+from martsmith.commands.output import clean, for_json, items, line, preview, safe  # noqa: E402
 from martsmith.spec import TestSpec  # noqa: E402
 
 EVIL = "\x1b[2J\x1b[H\x1b]0;pwned title\x07\x1b]52;c;Y2xpcGJvYXJk\x1b\\\x9b31m\u202eevil\u202c\x08\x08\r\x1b[31mred\x1b[0m"
@@ -48,7 +48,7 @@ def test_json_stays_valid_and_huge_strings_are_cut():
 
 
 def test_test_labels_show_a_few_of_many_values():
-    from martsmith.commands.tests import _test_label
+    from martsmith.pipelines.tests import _test_label
 
     # (a column name cannot carry an escape at all: the spec refuses it; a data value can)
     spec = TestSpec(name="accepted_values", column="status",

@@ -86,7 +86,7 @@ def test_the_request_and_rules_are_data_too():
 def test_a_value_in_the_warehouse_reaches_the_llm_fenced(sample_project: Path, fake_llm, monkeypatch):
     import duckdb
 
-    from martsmith import llm_json
+    from martsmith.llm import client as llm_json
     from martsmith.cli import main
 
     (db,) = sample_project.glob("*.duckdb")

@@ -13,7 +13,7 @@ import pytest
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import ProjectError
-from martsmith.journal import BACKUP_PREFIX, Journal, journal_path, recover_journal
+from martsmith.write.journal import BACKUP_PREFIX, Journal, journal_path, recover_journal
 from martsmith.write import FileTransaction, RelationGuard
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.context.project import load_project
-from martsmith.journal import Journal, journal_path, project_lock, recover_if_stale
+from martsmith.write.journal import Journal, journal_path, project_lock, recover_if_stale
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def held_lock(sample_project):
     code = textwrap.dedent(f"""
         import time
         from martsmith.context.project import load_project
-        from martsmith.journal import project_lock
+        from martsmith.write.journal import project_lock
         with project_lock(load_project({str(sample_project)!r}), "martsmith model"):
             print("held", flush=True)
             time.sleep(60)
@@ -89,7 +89,7 @@ def test_a_forked_child_does_not_keep_a_killed_runs_lock(sample_project, monkeyp
     code = textwrap.dedent(f"""
         import os, time
         from martsmith.context.project import load_project
-        from martsmith.journal import project_lock
+        from martsmith.write.journal import project_lock
         with project_lock(load_project({str(sample_project)!r}), "martsmith star"):
             child = os.fork()
             if child == 0:

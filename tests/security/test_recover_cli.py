@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.context.project import load_project
-from martsmith.journal import Journal
+from martsmith.write.journal import Journal
 from martsmith.write import FileTransaction
 
 

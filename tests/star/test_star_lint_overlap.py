@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from martsmith import cli
-from martsmith.star import build
+from martsmith.pipelines import star as build
 from tests.star.test_star_command import _tree
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from martsmith.cli import main
 from martsmith.context.project import load_project
-from martsmith.invoke import Dbt
+from martsmith.context.dbt import Dbt
 
 MODEL = """\
 with orders as (

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from martsmith.options import emit_json, format_option, progress
+from martsmith.commands.options import format_option
+from martsmith.commands.output import emit_json, progress, safe
+from martsmith.errors import UsageError
 
 
 def _summary(result) -> str:
-    from martsmith.output import safe
-
     lines = [click.style(f"Created dbt project '{result.name}'", bold=True) + f" in {safe(result.root)}"]
     lines += [f"  {f}" for f in result.files]
     if result.row_counts:
@@ -52,7 +52,7 @@ def init(directory: Path, sample: bool, scale: float | None, name: str | None, o
       martsmith init bench --sample --scale 1000
       martsmith init analytics --name acme
     """
-    from martsmith.errors import UsageError
+    # Imported when the command runs: scaffolding loads pydantic and DuckDB, which --help needs not.
     from martsmith.scaffold.init import init_project
 
     if scale is not None and not sample:

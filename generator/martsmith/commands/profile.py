@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
-from martsmith.output import line
+from martsmith.commands.options import format_option, project_options
+from martsmith.commands.output import emit_json, line, progress
 
 VALUE_WIDTH = 24
 TOP_WIDTH = 48
@@ -135,15 +135,15 @@ def profile(node, output_format, project) -> None:
       martsmith profile shop.order_items
       martsmith profile stg_shop__orders --format json
     """
+    # Imported when the command runs: reading the project loads dbt's wrapper and the catalog.
     from martsmith.context.catalog import resolve_node
+    from martsmith.context.load import load_context
     from martsmith.context.warehouse import Warehouse
     from martsmith.profiling.profiler import profile_relation
 
     proj = project()
     quiet = output_format == "json"
     say = lambda m: progress(m, quiet=quiet)  # noqa: E731
-    from martsmith.pipeline import load_context
-
     # The catalog without statistics: this command profiles the one table itself.
     catalog = load_context(proj, say, profile=False, need_package=False).catalog
     table = resolve_node(catalog, node)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, project_options
+from martsmith.commands.options import format_option, project_options
+from martsmith.commands.output import emit_json
 
 
 @click.command()
@@ -25,7 +26,8 @@ def recover(output_format, project) -> None:
       martsmith recover
       martsmith recover --project-dir shop --format json
     """
-    from martsmith.journal import recover_journal
+    # Imported when the command runs: the write package (Jinja, YAML) stays off --help.
+    from martsmith.write.journal import recover_journal
 
     proj = project(writes=True, recover=False)
     recovery = recover_journal(proj)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
+from martsmith.commands.options import format_option, project_options
+from martsmith.commands.output import emit_json, line, progress, safe
 
 
 def _summary(summary: dict, root) -> str:
     from pathlib import Path
-
-    from martsmith.output import line, safe
 
     path = Path(summary["path"])
     rel = path.relative_to(root) if path.is_relative_to(root) else path
@@ -45,6 +44,7 @@ def sources(schema: str, source_name: str | None, tables: tuple[str, ...], force
       martsmith sources --schema raw --name shop
       martsmith sources --schema stripe --table charges --table refunds --force
     """
+    # Imported when the command runs: the warehouse reader loads DuckDB and pydantic.
     from martsmith.scaffold.sources import declare_source, source_summary
 
     proj = project(writes=True)

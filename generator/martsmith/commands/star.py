@@ -3,32 +3,10 @@ dimensions with unknown members, a date dimension, facts, their tests and an ERD
 
 from __future__ import annotations
 
-
 import click
 
-from martsmith.options import ask_to_write, emit_json, format_option, llm_option, progress, project_options
-from martsmith.output import items, line, preview, safe
-
-MAX_NOTES = 20  # reasons and notes shown; an LLM may write thousands
-
-
-def _describe(result) -> str:
-    # The area, names, reasons and notes may come from the LLM: made safe piece by piece.
-    spec = result.spec
-    lines = [click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{line(spec.area, 200)}'", bold=True)
-             + f"  ({line(spec.planner, 200)} planner, source '{line(spec.source_name, 200)}')"]
-    lines += ["  models: " + items(spec.new_models, what="models", limit=50)]
-    lines += ["  why:"] + [f"    - {line(r)}" for r in spec.reasons[:MAX_NOTES]]
-    if len(spec.reasons) > MAX_NOTES:
-        lines.append(f"    … and {len(spec.reasons) - MAX_NOTES:,} more reasons")
-    lines += [click.style("  note: ", fg="yellow") + line(n) for n in spec.notes[:MAX_NOTES]]
-    if len(spec.notes) > MAX_NOTES:
-        lines.append(f"  … and {len(spec.notes) - MAX_NOTES:,} more notes")
-    return "\n".join(lines)
-
-
-def _erd(result) -> str:
-    return next((text for path, text in result.files.items() if path.endswith("__erd.md")), "")
+from martsmith.commands.options import confirm_options, format_option, llm_option, project_options
+from martsmith.errors import UsageError
 
 
 @click.command()
@@ -42,8 +20,7 @@ def _erd(result) -> str:
               "in the data (several rows per key, dated by an updated_at-like column); facts get the version "
               "valid at their event time. Refused where the data carries no history. Repeatable.")
 @llm_option
-@click.option("--dry-run", is_flag=True, help="Show the layout, reasons and files; write and build nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")
+@confirm_options("Show the layout, reasons and files; write and build nothing.")
 @format_option
 @project_options
 def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, output_format, project) -> None:
@@ -68,34 +45,12 @@ def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, ou
       martsmith star "order lines as the fact with products" --snowflake --yes
       martsmith star "order lines as the fact, with customers and dates" --scd2 customer --yes
     """
-    from martsmith.errors import UsageError
-    from martsmith.star.build import generate_star
-
     if not description and not source:
         raise UsageError("Give a DESCRIPTION or --from-source SOURCE.",
                          hint='e.g. martsmith star --from-source shop --dry-run')
-    proj = project(writes=not dry_run)
-    quiet = output_format == "json"
+    # The pipeline is imported when the command runs: it keeps --help fast.
+    from martsmith.pipelines.run import Run
+    from martsmith.pipelines.star import generate_star
 
-    def confirm(result) -> bool:
-        return ask_to_write(
-            "Write and build these models?", yes=yes, shown=_describe(result), action="write and build"
-        )
-
-    result = generate_star(
-        description, proj, source=source, snowflake=snowflake, area=area, llm_model=llm_model, scd2=scd2,
-        dry_run=dry_run, confirm=None if yes else confirm, progress=lambda m: progress(m, quiet=quiet),
-    )
-    if output_format == "json":
-        emit_json(result.as_dict(with_text=dry_run))
-        return
-    click.echo(_describe(result))
-    if dry_run:
-        for path, text in result.files.items():
-            click.echo(click.style(f"\n-- {safe(path)} (not written)", fg="cyan"))
-            click.echo(preview(text), nl=False)
-        return
-    click.echo("  files: " + items(result.files, what="files", limit=100, each=200))
-    click.echo(f"  built: {sum(result.rows.values())} rows in {len(result.rows)} models; "
-               f"tests: {result.tests_passed} passed" + (f", {result.tests_warned} warned" if result.tests_warned else ""))
-    click.echo("\n" + preview(_erd(result)), nl=False)
+    with Run.start(project, dry_run=dry_run, yes=yes, output_format=output_format, checks=True) as run:
+        generate_star(run, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, scd2=scd2)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from martsmith.options import emit_json, format_option, progress, project_options
+from martsmith.commands.options import format_option, project_options
+from martsmith.commands.output import emit_json, line, progress
 
 
 @click.command()
@@ -21,8 +22,9 @@ def status(output_format, project) -> None:
       martsmith status
       martsmith status --format json
     """
-    from martsmith.pipeline import load_context
-    from martsmith.status import generated_models
+    # Imported when the command runs: reading the project loads dbt's wrapper and the catalog.
+    from martsmith.context.generated import generated_models
+    from martsmith.context.load import load_context
 
     quiet = output_format == "json"
     ctx = load_context(project(), lambda m: progress(m, quiet=quiet), profile=False, need_package=False)
@@ -34,8 +36,6 @@ def status(output_format, project) -> None:
         click.echo("No martsmith-generated models in this project yet.")
         click.echo('Try: martsmith model "number of orders per status" --yes')
         return
-    from martsmith.output import line
-
     # Paths and requests come from the project's files (the request from whoever wrote it).
     paths = [line(m.path, 200) for m in models]
     width = max(len(p) for p in paths)

@@ -19,6 +19,7 @@ from martsmith.context.warehouse import Warehouse, quote
 from martsmith.inference import evidence as ev
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
+from martsmith.validate.expressions import expression_problems
 
 RELATION_ARG = re.compile(r"""^\s*(source|ref)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 
@@ -223,8 +224,6 @@ def unsafe_expression(test: TestSpec, table: Table) -> str | None:
     """Why a test's SQL expressions must not run here (None: they may). martsmith runs a test's
     condition itself before writing it, so an expression is checked first: one scalar expression
     over the table's own columns, no file or environment functions (validate/expressions.py)."""
-    from martsmith.validate.expressions import expression_problems
-
     columns = {c.name for c in table.columns}
     args = test.arguments
     exprs = []

@@ -37,7 +37,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from martsmith.errors import ProjectError, filesystem_error
+from martsmith.errors import YamlMergeError, filesystem_error
 from martsmith.inference.yaml_splice import Edits, splice
 from martsmith.render.properties import render_test
 from martsmith.spec import TestSpec
@@ -50,19 +50,6 @@ CONFIG_KEYS = {
 }
 UNORDERED_ARGUMENTS = {"values", "combination_of_columns"}
 FLOW_LIST_MAX = 12  # short scalar lists are written inline: values: [a, b, c]
-
-
-class YamlMergeError(ProjectError):
-    """A properties file that can't be merged into: invalid YAML or an unexpected shape."""
-
-    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(
-            f"{where}: {problem}",
-            hint="Fix the file (nothing was written), then run the command again.",
-        )
-        self.path = path
-        self.line = line
 
 
 def _yaml(indent: int = 4, offset: int = 2):

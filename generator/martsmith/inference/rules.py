@@ -34,8 +34,9 @@ from typing import Callable
 from pydantic import ValidationError
 
 from martsmith.context.catalog import Catalog, Table, entity_of, singular
-from martsmith.errors import UsageError
+from martsmith.errors import RulesError
 from martsmith.inference.infer import relation_argument
+from martsmith.inference.rules_llm import assign_rules_llm
 from martsmith.spec import TestSpec
 
 FORMS = (
@@ -52,17 +53,6 @@ FORMS = (
 TIME_WORDS = {"date", "time", "at", "timestamp", "ts", "on", "day", "datetime"}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ t]\d{2}:\d{2}(:\d{2})?)?$")
-
-
-class RulesError(UsageError):
-    """A rule that the grammar cannot read, or whose words match no column."""
-
-    def __init__(self, rule: str, problem: str) -> None:
-        super().__init__(
-            f"Cannot read the rule '{rule}': {problem}",
-            hint="Accepted forms: " + "; ".join(FORMS) + ". Separate rules with ';'.",
-        )
-        self.rule = rule
 
 
 def _stem(word: str) -> str:
@@ -105,12 +95,12 @@ def link_column(phrase: str, table: Table, rule: str) -> str:
     # 'customer' -> customer_id; 'ship' -> shipped_at: the words plus an id/time suffix.
     loose = [n for n in names if set(want) <= set(_tokens(n)) and len(_tokens(n)) <= len(want) + 1]
     if len(same) > 1 or len(loose) > 1:
-        raise RulesError(rule, f"'{phrase}' could be {', '.join(same or loose)} in {table.label}: name the column")
+        raise RulesError(rule, f"'{phrase}' could be {', '.join(same or loose)} in {table.label}: name the column", forms=FORMS)
     if loose:
         return loose[0]
     close = difflib.get_close_matches(words.replace(" ", "_"), names, n=3, cutoff=0.4)
     hint = f" (closest: {', '.join(close)})" if close else ""
-    raise RulesError(rule, f"no column of {table.label} matches '{phrase}'{hint}")
+    raise RulesError(rule, f"no column of {table.label} matches '{phrase}'{hint}", forms=FORMS)
 
 
 def _value(text: str, numeric: bool) -> str | int | float:
@@ -126,7 +116,7 @@ def _bound(text: str, rule: str) -> str | int | float:
         return float(v) if "." in v else int(v)
     if DATE.match(v):
         return f"'{v}'"
-    raise RulesError(rule, f"'{text.strip()}' is not a number or a date (YYYY-MM-DD)")
+    raise RulesError(rule, f"'{text.strip()}' is not a number or a date (YYYY-MM-DD)", forms=FORMS)
 
 
 def _split_values(text: str) -> list[str]:
@@ -158,7 +148,7 @@ def _one_of(m, t, c, rule):
     numeric = (t.column(col).family == "number") if t.column(col) else False
     values = [_value(v, numeric) for v in _split_values(m["values"])]
     if not values:
-        raise RulesError(rule, "no values after 'one of'")
+        raise RulesError(rule, "no values after 'one of'", forms=FORMS)
     return [TestSpec(name="accepted_values", column=col, arguments={"values": values}, reason=_why(rule))]
 
 
@@ -208,7 +198,7 @@ def _every(m, t, c, rule):
                 TestSpec(name="relationships", column=fk.column, arguments=args, reason=_why(rule)),
             ]
     col = link_column(f"{parent_ent} id", t, rule)
-    raise RulesError(rule, f"{t.label}.{col} points to no known {parent_ent} table (no foreign key in the catalog)")
+    raise RulesError(rule, f"{t.label}.{col} points to no known {parent_ent} table (no foreign key in the catalog)", forms=FORMS)
 
 
 class _NotThisTable(Exception):
@@ -250,8 +240,8 @@ def _apply(rule: str, table: Table, catalog: Catalog) -> list[TestSpec]:
         except ValidationError as exc:
             # A value or bound the test cannot carry (Jinja, a file-reading function, ...).
             problem = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
-            raise RulesError(rule, problem) from None
-    raise RulesError(rule, "it fits none of the accepted forms")
+            raise RulesError(rule, problem, forms=FORMS) from None
+    raise RulesError(rule, "it fits none of the accepted forms", forms=FORMS)
 
 
 def parse_rules(text: str, table: Table, catalog: Catalog, *, llm_model: str | None = None) -> list[TestSpec]:
@@ -265,8 +255,6 @@ def assign_rules(
     """{label: tests} for the rules in `text`: each rule goes to the first table it can be
     read against (whose columns, or entity for "every X has a Y", it names)."""
     if llm_model:
-        from martsmith.inference.rules_llm import assign_rules_llm
-
         return assign_rules_llm(split_rules(text), tables, catalog, model=llm_model)
     out: dict[str, list[TestSpec]] = {t.label: [] for t in tables}
     for rule in split_rules(text):
@@ -287,5 +275,5 @@ def assign_rules(
             if first_error is not None:
                 raise first_error
             labels = ", ".join(t.label for t in tables)
-            raise RulesError(rule, f"it is about none of {labels}")
+            raise RulesError(rule, f"it is about none of {labels}", forms=FORMS)
     return out

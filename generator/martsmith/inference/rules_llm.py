@@ -5,7 +5,7 @@ wording. It sees the numbered rules, the tables (columns, types, descriptions, l
 values, keys and foreign keys) and the tests it may use with their arguments, and answers
 `{"tests": [...]}`. Each test is checked like the grammar's output would be: a known test name,
 the arguments that test takes, columns that exist, relationship targets in the catalog, every rule
-covered. Problems go back to the model (`martsmith.llm_json.complete_structured`).
+covered. Problems go back to the model (`martsmith.llm.client.complete_structured`).
 
 >>> ALLOWED["martsmith.accepted_range"].arguments
 ('min_value', 'max_value', 'inclusive')
@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
-from martsmith.llm_json import complete_structured, parse_json_object
+from martsmith.llm.client import complete_structured, parse_json_object
 from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
+from martsmith.validate.expressions import expression_problems
 
 RELATION = re.compile(r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$""")
 DATEPARTS = ("minute", "hour", "day", "week", "month", "year")
@@ -246,8 +247,6 @@ def _item_problems(i: int, item: RuleTest, rules: list[str], tables: list[Table]
 def _typed_problems(where: str, name: str, args: dict, column: str | None, table: Table, catalog: Catalog) -> list[str]:
     """The arguments as TestSpec will type them (no Jinja, safe SQL expressions), with the
     expressions' columns checked against the table."""
-    from martsmith.validate.expressions import expression_problems
-
     typed = dict(args)
     if "to" in typed:
         typed["to"] = _target(typed["to"], catalog)[1]

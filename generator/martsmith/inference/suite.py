@@ -1,8 +1,6 @@
-"""The `tests` pipeline: nodes -> profile -> infer (+ rules) -> check against the data -> merge
-into YAML -> write (all or nothing) -> `dbt test`, rolled back if any new test fails.
-
-`plan_tests` does everything that writes nothing (it is also what --dry-run shows);
-`apply_tests` writes and verifies.
+"""The tests of a set of nodes, decided in memory: nodes -> profile -> infer (+ rules) -> check
+against the data -> merge into their YAML. `plan_tests` writes nothing (it is also what --dry-run
+shows); pipelines/tests.py writes the result and runs `dbt test`.
 """
 
 from __future__ import annotations
@@ -14,14 +12,14 @@ from typing import Callable
 
 from martsmith.context.catalog import Table, resolve_node
 from martsmith.context.warehouse import Warehouse
-from martsmith.errors import ProjectError, UsageError
+from martsmith.errors import UsageError
 from martsmith.inference.check import CheckResult, check_tests
 from martsmith.inference.infer import infer_tests
 from martsmith.inference.merge import merge_into, read_properties, spec_identity
 from martsmith.inference.rules import assign_rules
+from martsmith.profiling.profiler import profile_relation
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
-from martsmith.write import write_and_run
 
 Progress = Callable[[str], None]
 
@@ -135,8 +133,6 @@ def plan_tests(
     progress: Progress = lambda _m: None,
 ) -> TestsPlan:
     """Infer, check and merge (in memory) the tests of `nodes`; write nothing."""
-    from martsmith.profiling.profiler import profile_relation
-
     if not nodes:
         raise UsageError("Name at least one node.", hint="e.g. martsmith tests source:shop.orders stg_orders")
     tables: list[Table] = []
@@ -178,39 +174,4 @@ def plan_tests(
         added_ids = {spec_identity(a) for a in added}
         node.present = [w for w in wanted if spec_identity(w) not in added_ids]
         plan.files[path] = (texts[path], new_text)
-    return plan
-
-
-def _existing_test_ids(manifest, tables: list[Table]) -> set[str]:
-    ids = {t.unique_id for t in tables}
-    return {
-        uid for uid, n in manifest.nodes.items()
-        if n.resource_type == "test" and (set(n.depends_on.nodes) & ids or getattr(n, "attached_node", None) in ids)
-    }
-
-
-def apply_tests(plan: TestsPlan, ctx, *, progress: Progress = lambda _m: None) -> TestsPlan:
-    """Write the merged YAML (all or nothing), then `dbt test` the nodes. A new test that
-    fails in dbt rolls every file back."""
-    if not plan.changed:
-        return plan
-    tables = [n.table for n in plan.nodes]
-    before = _existing_test_ids(ctx.manifest, tables)
-    progress("running dbt test on " + ", ".join(t.label for t in tables))
-
-    def new_failures(res) -> list:
-        if res.raw is None and not res.success:
-            raise ProjectError("dbt could not run the tests: " + (res.error or "unknown error"), hint="Nothing was kept.")
-        # Tests that failed before this run are the user's business, not a reason to undo ours.
-        return [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before and n.status in ("error", "fail", "runtime error")]
-
-    files = {path.relative_to(ctx.project.root): after for path, (_, after) in plan.changed.items()}
-    res = write_and_run(
-        ctx, files, ["test", "--select", *[t.label for t in tables]],
-        what="dbt test of the new tests", failures=new_failures,
-    )
-    ours = [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before]
-    plan.tests_passed = sum(n.status == "pass" for n in ours)
-    plan.tests_warned = sum(n.status == "warn" for n in ours)
-    plan.written = True
     return plan

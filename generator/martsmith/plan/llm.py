@@ -7,7 +7,7 @@ answer is parsed (fences and prose around the JSON are tolerated), validated int
 seconds and `martsmith --help` must not pay for it.
 
 The call itself, its settings (MARTSMITH_LLM_API_BASE, MARTSMITH_LLM_API_KEY, provider variables)
-and the repair loop are `martsmith.llm_json.complete_structured`, shared with the other planners.
+and the repair loop are `martsmith.llm.client.complete_structured`, shared with the other planners.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import Callable
 
 from martsmith.context.catalog import Catalog
 from martsmith.errors import UsageError
-from martsmith.llm_json import (  # noqa: F401 - re-exported: the settings and helpers of this planner
+from martsmith.llm.client import (  # noqa: F401 - re-exported: the settings and helpers of this planner
     API_BASE_ENV,
     API_KEY_ENV,
     RATE_LIMIT_BACKOFF,
     complete_structured,
     validation_errors,
 )
-from martsmith.llm_json import parse_json_object as parse_answer
+from martsmith.llm.client import parse_json_object as parse_answer
 from martsmith.plan.prompt import TOOL_FIELDS, build_messages, repair_message
 from martsmith.spec import ModelSpec, check_identifier
 from martsmith.validate.findings import Finding

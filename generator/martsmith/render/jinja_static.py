@@ -18,14 +18,10 @@ from typing import TYPE_CHECKING, Callable
 import jinja2
 import jinja2.sandbox
 
-from martsmith.errors import MartsmithError
+from martsmith.errors import JinjaCheckError
 
 if TYPE_CHECKING:
     from martsmith.context.catalog import Catalog
-
-
-class JinjaCheckError(MartsmithError):
-    exit_code = 6
 
 
 def _date_trunc(datepart: str, expr: str) -> str:

@@ -16,8 +16,12 @@ from pathlib import Path
 from string import Template
 from typing import Callable
 
+from martsmith.context.dbt import Dbt
+from martsmith.context.project import load_project
 from martsmith.errors import ProjectError, UsageError, WarehouseError, WriteRefused
 from martsmith.scaffold.package import package_name, package_path
+from martsmith.scaffold.sample import SOURCE_DESCRIPTION, load_sample
+from martsmith.scaffold.sources import declare_source
 from martsmith.spec import check_identifier
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -173,9 +177,6 @@ def init_project(
             result.files.append(f"{keep}/.gitkeep")
         say(f"Wrote {len(result.files)} files to {root}")
 
-        from martsmith.context.project import load_project
-        from martsmith.invoke import Dbt
-
         project = load_project(root, root)
         say(f"Installing the martsmith package from {pkg} (dbt deps)")
         Dbt(project).deps()
@@ -187,9 +188,6 @@ def init_project(
             result.database = database
             say(f"Loading the sample shop data (scale {scale:g}) into {database.name}")
             result.row_counts = _load(database, scale)
-            from martsmith.scaffold.sample import SOURCE_DESCRIPTION
-            from martsmith.scaffold.sources import declare_source
-
             path = declare_source(project, SAMPLE_SCHEMA, SAMPLE_SOURCE, description=SOURCE_DESCRIPTION)
             result.sources_file = str(path.relative_to(root))
             result.files.append(result.sources_file)
@@ -202,8 +200,6 @@ def init_project(
 
 def _load(database: Path, scale: float) -> dict[str, int]:
     import duckdb
-
-    from martsmith.scaffold.sample import load_sample
 
     try:
         con = duckdb.connect(str(database))

@@ -34,17 +34,11 @@ import yaml
 
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, relation_sql
-from martsmith.errors import UsageError, WriteRefused, filesystem_error
+from martsmith.errors import UnknownSchemaError, UsageError, WriteRefused, filesystem_error
 from martsmith.render.jinja_safe import data_problem, inert
 from martsmith.spec import check_identifier
-
-
-class UnknownSchemaError(UsageError):
-    """The warehouse has no schema (or no such tables) by that name. `schemas` lists those it has."""
-
-    def __init__(self, message: str, schemas: list[str], *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.schemas = schemas
+from martsmith.write import refuse_unsafe_jinja
+from martsmith.write.journal import write_atomic
 
 
 @dataclass
@@ -222,7 +216,6 @@ def _replace(path: Path, text: str) -> None:
     while not d.exists():
         created.append(d)
         d = d.parent
-    from martsmith.journal import write_atomic
 
     try:
         write_atomic(path, text.encode())
@@ -276,7 +269,6 @@ def declare_source(
         notes += skipped
     description = description or comment or f"Tables of the `{actual}` schema."
     text = render_sources_yaml(name, actual, description, infos)
-    from martsmith.write import refuse_unsafe_jinja
 
     refuse_unsafe_jinja({path.relative_to(project.root): text}, project.root)
     _write_atomic(path, text)

@@ -5,8 +5,8 @@ JSON Schema of `StarSpec`; its answer is validated into a strict `StarSpec`, the
 the catalog the way the offline planner's choices are grounded: staging columns come from real
 source columns, dimensions and facts read declared staging models and their columns, a dimension's
 natural key is its base's key, facts point at declared dimensions. Problems go back to the model
-(`martsmith.llm_json.complete_structured`). The rest of the `star` flow (measure tests from the
-data, render, checks, one dbt build, ERD) is the offline flow's: `star.build.generate_star`.
+(`martsmith.llm.client.complete_structured`). The rest of the `star` flow (measure tests from the
+data, render, checks, one dbt build, ERD) is the offline flow's: `pipelines.star.generate_star`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import copy
 import json
 
 from martsmith.context.catalog import Catalog, Table
-from martsmith.llm_json import complete_structured, parse_json_object, without_titles
+from martsmith.llm.client import complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import DATA_RULE, data_block, request_block, table_facts
+from martsmith.star.check import stand_in_catalog
 from martsmith.star.plan import source_tables
+from martsmith.star.render import render_star
 from martsmith.star.spec import DegenerateDimension, FactForeignKey, FactMeasure, StagingSpec, StarSpec
+from martsmith.validate.static import check_sql
 
 TOOL_FIELDS = ("request", "planner")  # filled by martsmith, not by the model
 
@@ -243,11 +246,8 @@ def star_problems(star: StarSpec, catalog: Catalog, source: str, *, schema: str 
 
 def _render_problems(star: StarSpec, catalog: Catalog, schema: str | None) -> list[str]:
     """A spec the renderer cannot turn into files, or whose SQL fails the static checks (the
-    same `check_sql` over the same stand-in catalog as `check_files`), is a spec problem too."""
-    from martsmith.star.build import stand_in_catalog
-    from martsmith.star.render import render_star
-    from martsmith.validate.static import check_sql
-
+    same `check_sql` over the same stand-in catalog as `star.check.static_check`), is a spec problem
+    too."""
     try:
         files = render_star(star)
     except Exception as exc:  # noqa: BLE001 - any failure here is the spec's

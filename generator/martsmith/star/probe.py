@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.inference import check_tests, infer_tests
+from martsmith.profiling.profiler import profile_relation
+from martsmith.render.jinja_static import render_static
+from martsmith.star.render import render_staging
 
 if TYPE_CHECKING:
     from martsmith.inference.check import CheckResult
@@ -72,9 +76,6 @@ class WarehouseProbe:
         already exists). The staged rows are a temporary view of this connection: nothing is
         left in the warehouse.
         """
-        from martsmith.inference import check_tests, infer_tests
-        from martsmith.profiling.profiler import profile_relation
-
         staged = self._staged(staging, table, columns)
         try:
             profile = profile_relation(self.wh, staged, key_candidates=False)
@@ -93,9 +94,6 @@ class WarehouseProbe:
             cols = [Column(c.name, c.data_type) for c in table.columns if c.name in keep]
             return Table(kind="model", name=table.name, schema=table.schema, identifier=table.identifier,
                          database=table.database, columns=cols, primary_key=staging.key)
-        from martsmith.render.jinja_static import render_static
-        from martsmith.star.render import render_staging
-
         sql = render_static(render_staging(staging), {("source", staging.source_name, staging.table): table.relation})
         view = STAGED_VIEW.format(staging.name)
         picked = ", ".join(quote(c) for c in keep)

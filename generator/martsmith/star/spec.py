@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from martsmith.context.catalog import entity_of
 from martsmith.spec import TestSpec, check_column, check_columns, check_data_type, check_identifier
 
 
@@ -222,8 +223,6 @@ class StarFact(Strict):
 
     @property
     def surrogate_key(self) -> str:
-        from martsmith.context.catalog import entity_of
-
         return entity_of(self.name) + "_key"
 
     @model_validator(mode="after")

@@ -20,7 +20,10 @@ from typing import Any
 import yaml
 
 from martsmith.errors import ProjectError, ValidationFailed
+from martsmith.inference.merge import read_properties
+from martsmith.inference.yaml_splice import Edits, splice
 from martsmith.render.jinja_safe import data_problem, inert, inert_all
+from martsmith.render.properties import dump_yaml
 
 
 def render_value(value: Any) -> Any:
@@ -119,8 +122,6 @@ def _ruamel():
 def merge_unit_test(path: Path, entry: dict[str, Any]) -> str:
     """The text of `path` with `entry` in its `unit_tests:` (replacing a test of the same name),
     or a new properties file when `path` does not exist."""
-    from martsmith.inference.merge import read_properties
-
     before = read_properties(path) or ""  # as on disk, CRLF and all
     try:
         y = _ruamel()
@@ -136,7 +137,6 @@ def merge_unit_test(path: Path, entry: dict[str, Any]) -> str:
         data = CommentedMap([("version", 2)])
     if not isinstance(data, CommentedMap):
         raise ProjectError(f"{path} should hold a YAML mapping.")
-    from martsmith.inference.yaml_splice import Edits, splice
 
     edits = Edits(data)
     tests = data.get("unit_tests")
@@ -168,7 +168,6 @@ def merge_unit_test(path: Path, entry: dict[str, Any]) -> str:
 
 
 def _append_without_ruamel(path: Path, before: str, entry: dict[str, Any]) -> str:  # pragma: no cover
-    from martsmith.render.properties import dump_yaml
 
     old = yaml.safe_load(before) if before.strip() else None
     if old and "unit_tests" in old:

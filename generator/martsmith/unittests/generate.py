@@ -1,20 +1,17 @@
-"""`unit-test`: real input rows -> expected rows -> a dbt unit test in the model's YAML, kept only
-if `dbt test` passes it.
-
-context (manifest + catalog) -> compiled SQL -> shape (sqlglot) -> picked rows (warehouse, read
-only) -> expected rows (in-memory DuckDB) -> YAML merge -> write + dbt test (all or nothing).
+"""A dbt unit test of a model from real input rows, decided in memory: context (manifest +
+catalog) -> compiled SQL -> shape (sqlglot) -> picked rows (warehouse, read only) -> expected rows
+(in-memory DuckDB) -> YAML merge. pipelines/unit_test.py writes it and keeps it only if
+`dbt test` passes it.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from martsmith import __version__
 from martsmith.context.catalog import Table, resolve_node
-from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
 from martsmith.unittests.expect import FixtureTable, expected_rows
@@ -22,7 +19,6 @@ from martsmith.unittests.fixture import merge_unit_test, unit_test_entry
 from martsmith.unittests.pick import Coverage, PickInput, pick_rows
 from martsmith.unittests.shape import model_shape, rel_key
 from martsmith.validate.findings import Finding
-from martsmith.write import write_and_run
 
 Progress = Callable[[str], None]
 DEFAULT_ROWS = 5
@@ -39,7 +35,6 @@ class UnitTestResult:
     coverage: list[Coverage]
     written: bool = False
     passed: bool = False
-    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self, root: Path) -> dict:
         return {
@@ -51,7 +46,6 @@ class UnitTestResult:
             "given": {inp: len(rows) for inp, rows in self.given},
             "expected_rows": len(self.expect),
             "coverage": [c.as_dict() for c in self.coverage if c.available],
-            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
 
@@ -175,55 +169,3 @@ def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: P
                                hint="Remove or rename it, then try again.")
     yml = merge_unit_test(yml_path, entry)
     return UnitTestResult(node.name, name, yml_path, yml, given, expected.rows, picked.coverage)
-
-
-def write_and_test(result: UnitTestResult, ctx, progress: Progress) -> None:
-    """Write the YAML and run the unit test with dbt; put the file back unless it passes."""
-    selector = f"{result.model},unit_test:{result.name}"
-    progress(f"running dbt test --select {selector}")
-
-    def ours_failed(res) -> list:
-        ours = [n for n in res.nodes if n.name == result.name]
-        if not ours:  # it did not even run: report dbt's own error
-            from martsmith.invoke import NodeResult
-
-            return [NodeResult(result.name, result.name, "unit_test", "error", res.error or "the unit test did not run")]
-        return [n for n in ours if n.status != "pass"]
-
-    t = time.perf_counter()
-    try:
-        write_and_run(
-            ctx, {result.yml_path.relative_to(ctx.project.root): result.yml}, ["test", "--select", selector],
-            what="dbt test of the generated unit test", failures=ours_failed,
-            hint="Run with --dry-run to see the fixture, or with --format json for the coverage.",
-        )
-    finally:
-        result.seconds["dbt"] = time.perf_counter() - t
-    result.written = result.passed = True
-
-
-def generate_unit_test(
-    model: str,
-    project: Project,
-    *,
-    max_rows: int = DEFAULT_ROWS,
-    dry_run: bool = False,
-    confirm: Callable[[UnitTestResult], bool] | None = None,
-    progress: Progress = lambda _m: None,
-) -> UnitTestResult:
-    """Write a dbt unit test for `model` from real input rows, kept only if dbt passes it."""
-    from martsmith.pipeline import load_context
-
-    if max_rows < 1:
-        raise UsageError("--rows must be at least 1.")
-    t0 = time.perf_counter()
-    ctx = load_context(project, progress)
-    result = plan_unit_test(ctx, model, max_rows=max_rows, progress=progress)
-    result.seconds["plan"] = time.perf_counter() - t0
-    if dry_run:
-        return result
-    if confirm is not None and not confirm(result):
-        raise WriteRefused("Nothing was written.")
-    write_and_test(result, ctx, progress)
-    result.seconds["total"] = time.perf_counter() - t0
-    return result

@@ -1,4 +1,5 @@
-"""A finding: one thing a check found wrong with generated code."""
+"""A finding: one thing a check found wrong with generated code (or with a request, a rule, a
+file): the typed payload of every error (errors.MartsmithError.findings)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # "safety", "columns", "lint", "compile", "build", "test", "spec"
+    # what found it: "safety", "columns", "lint", "jinja", "compile", "build", "test", "spec" (checks
+    # of generated code); "plan", "rules", "llm", "yaml", "warehouse" (the other errors' details)
+    check: str
     message: str
     line: int | None = None
 

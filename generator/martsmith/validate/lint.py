@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from martsmith.render.jinja_static import macro_namespaces
 from martsmith.validate.findings import Finding
 
 # Used when the project has no .sqlfluff: the same settings `martsmith init` writes.
@@ -25,8 +26,6 @@ class LintResult:
 
 def _templater_class():
     from sqlfluff.core.templaters.jinja import JinjaTemplater
-
-    from martsmith.render.jinja_static import macro_namespaces
 
     class MartsmithJinjaTemplater(JinjaTemplater):
         """The jinja templater plus stand-ins for `dbt.*` and `martsmith.*` macros."""

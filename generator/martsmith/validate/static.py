@@ -14,9 +14,11 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError
 
 from martsmith.context.catalog import Catalog
-from martsmith.render.jinja_static import JinjaCheckError, relation_map, render_static
+from martsmith.errors import JinjaCheckError
+from martsmith.render.jinja_static import relation_map, render_static
 from martsmith.validate.expressions import FORBIDDEN_FUNCTION, function_name
 from martsmith.validate.findings import Finding
+from martsmith.validate.jinja_allowlist import check_sql_jinja
 
 DIALECT = "duckdb"
 
@@ -116,8 +118,6 @@ def check_relations_through_jinja(sql: str, catalog: Catalog) -> list[Finding]:
 
 def check_sql(sql: str, catalog: Catalog) -> list[Finding]:
     """The rendered model SQL (Jinja) -> Jinja allowlist, safety and column findings."""
-    from martsmith.validate.jinja_allowlist import check_sql_jinja
-
     jinja = check_sql_jinja(sql)
     if jinja:
         return jinja

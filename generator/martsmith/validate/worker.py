@@ -27,7 +27,7 @@ def _lint(project_root: Path, sql: str, fname: str) -> LintResult:
 
 
 def _check_sql(project_root: Path, sql: str, catalog: Catalog) -> list[Finding]:
-    from martsmith.validate.static import check_sql
+    from martsmith.validate.static import check_sql  # sqlglot: imported in the worker, never in the parent
 
     return check_sql(sql, catalog)
 
@@ -55,7 +55,7 @@ class CheckWorker:
 
             ctx = multiprocessing.get_context("fork")
             parent, child = ctx.Pipe()
-            self._proc = ctx.Process(target=_serve, args=(child, project_root), daemon=True)
+            self._proc = ctx.Process(target=_serve, args=(child, project_root, parent), daemon=True)
             self._proc.start()
             child.close()
             self._conn = parent
@@ -103,8 +103,13 @@ class CheckWorker:
         self.close()
 
 
-def _serve(conn, project_root: Path) -> None:
-    """Worker loop: warm up, then run each (task, args) received until None."""
+def _serve(conn, project_root: Path, parent_end=None) -> None:
+    """Worker loop: warm up, then run each (task, args) received until None, or until the parent
+    is gone (EOF: it died, even by kill -9)."""
+    if parent_end is not None:
+        # The fork copied the parent's end of the pipe: closed here, the parent's death is an EOF,
+        # and the worker does not outlive it holding the files it inherited (the project lock).
+        parent_end.close()
     try:
         _warm_up(project_root)
         while True:

@@ -11,7 +11,7 @@ backup, when dbt starts, at commit) and deleted once the run has committed or ro
 A journal still there when a command starts was left by a run that died (kill -9, OOM, power
 loss): `recover_journal` rolls it back — files byte-identical, created folders removed when
 empty, relations the run created dropped, replaced ones put back — and each command does that
-before anything else (see options.project_options), or `martsmith recover` explicitly.
+before anything else (see commands/options.py, project_options), or `martsmith recover` explicitly.
 
 The project lock (`target/martsmith.lock`, an flock through filelock) is held by every run that
 writes, from before it reads the project until it is done, so two martsmith commands on one
@@ -36,11 +36,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import ProjectError, UsageError, WriteRefused
 
 if TYPE_CHECKING:
     from martsmith.context.project import Project
-    from martsmith.context.warehouse import Warehouse
 
 JOURNAL_NAME = "martsmith_journal.json"
 LOCK_NAME = "martsmith.lock"
@@ -245,8 +245,6 @@ def _single_create_view(wh: Warehouse, sql: str) -> bool:
 
 
 def _recover_relations(wh: Warehouse, data: dict, rec: Recovery) -> None:
-    from martsmith.context.warehouse import quote
-
     def drop(schema: str, name: str) -> None:
         kind = wh.relation_kind(schema, name)
         if kind:
@@ -288,8 +286,6 @@ def _recover_relations(wh: Warehouse, data: dict, rec: Recovery) -> None:
 
 
 def _finish_commit(wh: Warehouse, data: dict, rec: Recovery) -> None:
-    from martsmith.context.warehouse import quote
-
     for b in data.get("backups") or []:
         if b["kind"] == "table" and b["backup"].startswith(BACKUP_PREFIX) and wh.relation_kind(b["schema"], b["backup"]):
             wh.execute(f"drop table if exists {quote(b['schema'])}.{quote(b['backup'])}")
@@ -323,8 +319,6 @@ def recover_journal(project: Project) -> Recovery | None:
     touched_warehouse = data.get("relations_before") is not None or data.get("backups")
     db = project.duckdb_path
     if touched_warehouse and db is not None and db.exists():
-        from martsmith.context.warehouse import Warehouse
-
         with Warehouse(project) as wh:
             (_finish_commit if rec.committed else _recover_relations)(wh, data, rec)
     if not rec.committed:

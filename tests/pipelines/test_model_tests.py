@@ -8,7 +8,7 @@ import pytest
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
-from martsmith.model_tests import PREVIEW, key_tests, model_tests
+from martsmith.inference.model_tests import PREVIEW, key_tests, model_tests
 from martsmith.spec import DimensionSpec, InputSpec, MeasureSpec, ModelSpec
 
 

@@ -1,4 +1,4 @@
-"""Helpers for pipeline tests: snapshots of the project tree and of the warehouse."""
+"""Helpers for the pipelines' tests (pipelines/model.py and the run): snapshots of the project tree and of the warehouse."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.context.project import load_project
-from martsmith.pipeline import load_context
+from martsmith.context.load import load_context
 
 pytestmark = pytest.mark.integration
 

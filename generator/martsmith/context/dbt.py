@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from martsmith.context.project import Project
 from martsmith.errors import ProjectError, WarehouseError
+from martsmith.write.journal import pause_point
 
 # No tracking calls from a tool that may run offline, and no version check against the hub.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -86,8 +87,6 @@ class Dbt:
         if getattr(event.info, "name", "") == "NodeFinished":
             node = getattr(getattr(event.data, "node_info", None), "unique_id", "")
             if node.startswith("model."):  # the model's relation is committed; its tests are next
-                from martsmith.journal import pause_point
-
                 pause_point("dbt-model-built")
         level = getattr(event.info, "level", "")
         if level in ("error", "warn"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
+from martsmith.commands.output import FORMAT_KEY
 from martsmith.context.project import Project, load_project
 
 
@@ -18,7 +18,7 @@ def project_options(func: Callable) -> Callable:
 
     The command gets `project`, a function returning the Project. `project(writes=True)` (a run
     that will write) also takes the project lock until the command ends, waiting for another
-    run; either way a journal left by an interrupted run is recovered first (martsmith.journal).
+    run; either way a journal left by an interrupted run is recovered first (write/journal.py).
     `recover=False` leaves that to the caller (`martsmith recover`)."""
 
     @click.option(
@@ -41,7 +41,8 @@ def project_options(func: Callable) -> Callable:
         with contextlib.ExitStack() as stack:
 
             def get(*, writes: bool = False, recover: bool = True) -> Project:
-                from martsmith.journal import project_lock, recover_if_stale
+                # Imported when a command runs: the write package (Jinja, YAML) stays off --help.
+                from martsmith.write.journal import project_lock, recover_if_stale
 
                 proj = load_project(project_dir, profiles_dir, target)
                 if writes:
@@ -56,14 +57,21 @@ def project_options(func: Callable) -> Callable:
     return wrapper
 
 
+def _remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    ctx.meta[FORMAT_KEY] = value  # meta is shared with the group's context, where errors are handled
+    return value
+
+
 def format_option(func: Callable) -> Callable:
+    """--format text|json: the summary, and an error, as text or as one JSON document on stdout."""
     return click.option(
         "--format",
         "output_format",
         type=click.Choice(["text", "json"]),
         default="text",
         show_default=True,
-        help="Human summary or one JSON document on stdout.",
+        callback=_remember_format,
+        help="Human summary or one JSON document on stdout (errors too).",
     )(func)
 
 
@@ -79,40 +87,15 @@ def llm_option(func: Callable) -> Callable:
     )(func)
 
 
-def ask_to_write(question: str, *, yes: bool, shown: str | None = None, action: str = "write") -> bool:
-    """The confirmation every writing command asks for: True with --yes; in a terminal, show
-    `shown` and ask; off a terminal, refuse (a script must say --yes)."""
-    import sys
+def confirm_options(dry_run_help: str) -> Callable[[Callable], Callable]:
+    """--dry-run (`dry_run_help` says what it shows) and --yes: how every writing command is
+    confirmed (pipelines/run.py, Run.approve)."""
 
-    from martsmith.errors import WriteRefused
+    def decorate(func: Callable) -> Callable:
+        func = click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")(func)
+        return click.option("--dry-run", is_flag=True, help=dry_run_help)(func)
 
-    if yes:
-        return True
-    if not sys.stdin.isatty():
-        raise WriteRefused(
-            "Not writing without confirmation: stdin is not a terminal.",
-            hint=f"Pass --yes to {action}, or --dry-run to only look.",
-        )
-    if shown:
-        click.echo(shown, err=True)
-    return click.confirm(question, default=True, err=True)
+    return decorate
 
 
-def emit_json(data: Any) -> None:
-    """One JSON document on stdout: valid whatever the strings hold (json.dumps escapes control
-    characters), with huge strings cut and marked (`martsmith.output.for_json`)."""
-    from martsmith.output import for_json
-
-    click.echo(json.dumps(for_json(json.loads(json.dumps(data, default=str))), indent=2, sort_keys=False))
-
-
-def progress(message: str, *, quiet: bool = False) -> None:
-    """A progress line on stderr (stdout stays clean for --format json); the message may name
-    outside things (tables, models): it is made safe."""
-    from martsmith.output import line
-
-    if not quiet:
-        click.echo(click.style("· ", fg="cyan") + line(message), err=True)
-
-
-__all__ = ["Project", "project_options", "format_option", "llm_option", "ask_to_write", "emit_json", "progress"]
+__all__ = ["Project", "confirm_options", "format_option", "llm_option", "project_options"]

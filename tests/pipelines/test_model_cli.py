@@ -109,7 +109,7 @@ def test_bad_requests(sample_project, snapshot, request_text, code, fragment):
 
 
 def test_failing_build_leaves_tree_and_warehouse_as_they_were(sample_project, snapshot, monkeypatch):
-    from martsmith import pipeline
+    from martsmith.pipelines import model as pipeline
     from martsmith.spec import TestSpec
 
     original = pipeline.model_tests
@@ -131,7 +131,7 @@ def test_failing_build_leaves_tree_and_warehouse_as_they_were(sample_project, sn
 def test_failing_forced_rebuild_restores_the_old_table(sample_project, snapshot, monkeypatch):
     import duckdb
 
-    from martsmith import pipeline
+    from martsmith.pipelines import model as pipeline
     from martsmith.spec import TestSpec
 
     assert run(sample_project, "number of orders per status", "--name", "keep_me", "--yes").exit_code == 0

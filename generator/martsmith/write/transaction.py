@@ -4,8 +4,8 @@
 directories it had to create), so that `rollback()` leaves the tree byte-identical.
 `RelationGuard` remembers which relations existed in the warehouse before a dbt build and, on
 rollback, drops the ones the run created and restores the ones it replaced (--force).
-Both record what they are about to do in the run's `Journal` first (martsmith.journal), so that
-a run killed midway is rolled back by the next command.
+Both record what they are about to do in the run's `Journal` first (write/journal.py), so that a
+run killed midway is rolled back by the next command.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.warehouse import Warehouse, quote
-from martsmith.digest import Digest, changes, take_digest
-from martsmith.errors import WriteRefused
-from martsmith.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
+from martsmith.validate.findings import Finding
+from martsmith.validate.jinja_allowlist import check_files_jinja
+from martsmith.write.digest import Digest, changes, take_digest
+from martsmith.errors import ValidationFailed, WarehouseChanged, WriteRefused
+from martsmith.write.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
 
 __all__ = ["BACKUP_PREFIX", "FileTransaction", "RelationGuard", "count_tests", "write_and_run"]
 
@@ -215,9 +217,6 @@ class RelationGuard:
 def refuse_unsafe_jinja(files: dict, root: Path) -> None:
     """The Jinja allowlist over every file of a write, before any of them is written: dbt
     executes what is in them, so a finding fails the run here (ValidationFailed, exit 6)."""
-    from martsmith.errors import ValidationFailed
-    from martsmith.validate.jinja_allowlist import check_files_jinja
-
     findings = check_files_jinja(files, root)
     if findings:
         raise ValidationFailed(
@@ -263,9 +262,6 @@ def write_and_run(
     last and may still raise to undo it all. Returns dbt's result. Raises ValidationFailed
     (with dbt's messages) when dbt fails.
     """
-    from martsmith.errors import ValidationFailed, WarehouseChanged
-    from martsmith.validate.findings import Finding
-
     project = ctx.project
     refuse_unsafe_jinja(files, project.root)
     allowed = list(guard or [])

@@ -17,9 +17,13 @@ control characters itself).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable, Iterable
 
+import click
+
+FORMAT_KEY = "martsmith.format"  # ctx.meta: the --format a command was given, for the CLI's error handler
 MAX_TEXT = 1_000  # one outside text in a summary line: a note, a description, a request, a value
 MAX_MESSAGE = 4_000  # an error message (it may list dbt's messages, one per line)
 MAX_FILE = 200_000  # a generated file shown by --dry-run
@@ -107,5 +111,18 @@ def for_json(value: Any, limit: int = MAX_JSON_STRING) -> Any:
     return value
 
 
-__all__ = ["MAX_FILE", "MAX_ITEMS", "MAX_MESSAGE", "MAX_TEXT", "clean", "for_json", "items", "line", "preview", "safe",
-           "shorten"]
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout: valid whatever the strings hold (json.dumps escapes control
+    characters), with huge strings cut and marked (`for_json`)."""
+    click.echo(json.dumps(for_json(json.loads(json.dumps(data, default=str))), indent=2, sort_keys=False))
+
+
+def progress(message: str, *, quiet: bool = False) -> None:
+    """A progress line on stderr (stdout stays clean for --format json); the message may name
+    outside things (tables, models): it is made safe."""
+    if not quiet:
+        click.echo(click.style("· ", fg="cyan") + line(message), err=True)
+
+
+__all__ = ["MAX_FILE", "MAX_ITEMS", "MAX_MESSAGE", "MAX_TEXT", "clean", "emit_json", "for_json", "items", "line",
+           "preview", "progress", "safe", "shorten"]

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from martsmith.context.catalog import Catalog, Column, Table
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.inference.check import check_tests
+from martsmith.inference.infer import infer_tests
+from martsmith.profiling.profiler import profile_relation
 from martsmith.render.jinja_static import relation_map, render_static
 from martsmith.render.sql import render_sql
 from martsmith.spec import ModelSpec, TestSpec
@@ -66,10 +69,6 @@ def merge(*groups: list[TestSpec]) -> list[TestSpec]:
 
 def infer_from_preview(spec: ModelSpec, catalog: Catalog, wh: Warehouse) -> InferredTests:
     """Profile the model's result without building it; infer and check tests on it."""
-    from martsmith.inference.check import check_tests
-    from martsmith.inference.infer import infer_tests
-    from martsmith.profiling.profiler import profile_relation
-
     plain = render_static(render_sql(spec), relation_map(catalog))
     wh.execute(f"create or replace temp table {quote(PREVIEW)} as {plain}")
     try:

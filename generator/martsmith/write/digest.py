@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from martsmith.journal import own_temp_relation
+from martsmith.errors import WarehouseError
+from martsmith.write.journal import own_temp_relation
 
 if TYPE_CHECKING:
     from martsmith.context.warehouse import Warehouse
@@ -90,7 +91,6 @@ def _counts(wh: Warehouse, tables: list[tuple[str, str, bool]]) -> dict[tuple[st
     out: dict[tuple[str, str], tuple[int, int | None]] = {}
     if not tables:
         return out
-    from martsmith.errors import WarehouseError
 
     keys = [(s.lower(), n.lower()) for s, n, _ in tables]
     try:

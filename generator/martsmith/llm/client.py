@@ -27,6 +27,7 @@ from typing import Any, Callable, TypeVar
 from pydantic import ValidationError
 
 from martsmith.errors import LLMError, UsageError
+from martsmith.validate.findings import Finding
 
 API_BASE_ENV = "MARTSMITH_LLM_API_BASE"
 API_KEY_ENV = "MARTSMITH_LLM_API_KEY"
@@ -35,6 +36,7 @@ RATE_LIMIT_RETRIES = 2  # extra calls after a 429, within the attempt budget
 RATE_LIMIT_BACKOFF = 2.0  # seconds before the first retry; doubles after each
 MAX_ANSWER_CHARS = 1_000_000  # a longer answer is rejected unread: no spec needs a megabyte
 MAX_ANSWER_DEPTH = 64  # nesting of objects and arrays; json.loads recurses, and pydantic too
+MAX_FINDINGS = 50  # problems of the last answer kept in the error (a broken answer may have thousands)
 ECHO_ANSWER_CHARS = 20_000  # how much of a rejected answer goes back to the model in a repair turn
 REPAIR_PROMPT = """\
 Your answer was not accepted:
@@ -119,7 +121,8 @@ def complete_structured(
         ]
 
     shown = "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
-    raise LLMError(f"{model} gave no valid {what} in {max_attempts} attempt(s); last errors: {shown}", hint=hint)
+    raise LLMError(f"{model} gave no valid {what} in {max_attempts} attempt(s); last errors: {shown}", hint=hint,
+                   findings=[Finding("llm", e) for e in errors[:MAX_FINDINGS]])
 
 
 class _Rejected(Exception):
