@@ -27,6 +27,8 @@ from martsmith.context.project import Project, load_project
 from martsmith.errors import MartsmithError, PlanError, UsageError
 from martsmith.eval.cases import EvalCase, EvalSuite
 from martsmith.eval.compare import compare, row_diff
+from martsmith.pipelines.model import generate_model
+from martsmith.pipelines.run import Run
 
 Progress = Callable[[str], None]
 # What a case's result carries of the rows: enough to see what differs, never the whole table.
@@ -134,8 +136,6 @@ def _undo(project: Project, result) -> None:
 
 
 def run_case(case: EvalCase, number: int, project: Project, *, llm_model: str | None) -> CaseResult:
-    from martsmith.pipeline import generate_model
-
     t0 = time.perf_counter()
     out = CaseResult(case.id, case.request, case.shape, "error")
     try:
@@ -144,7 +144,8 @@ def run_case(case: EvalCase, number: int, project: Project, *, llm_model: str | 
         out.message = f"gold: {exc.message}"
         return out
     try:
-        result = generate_model(case.request, project, name=f"eval_case_{number}", llm_model=llm_model, force=True)
+        run = Run(project, yes=True, silent=True)
+        result = generate_model(run, case.request, name=f"eval_case_{number}", llm_model=llm_model, force=True)
     except PlanError as exc:
         out.status, out.message = ("error" if exc.exit_code == 5 else "refused"), exc.message
     except MartsmithError as exc:

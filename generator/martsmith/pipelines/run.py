@@ -51,6 +51,7 @@ class Run:
     ctx: Context | None = None  # the context, once `context()` has read it
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds, from `timed`
     started: float = field(default_factory=time.perf_counter)
+    silent: bool = False  # a library caller (e.g. martsmith eval): no progress, no summary
 
     @classmethod
     @contextmanager
@@ -75,7 +76,8 @@ class Run:
 
     def progress(self, message: str) -> None:
         """A progress line on stderr (none with --format json)."""
-        progress(message, quiet=self.quiet)
+        if not self.silent:
+            progress(message, quiet=self.quiet)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -135,6 +137,8 @@ class Run:
         """The summary: with --format json one JSON document, `data` and the run's `seconds`;
         else `text` and, with --dry-run, each of `previews` (label -> text) marked not written."""
         self.seconds["total"] = time.perf_counter() - self.started
+        if self.silent:
+            return
         if self.quiet:
             emit_json({**data, "seconds": {stage: round(s, 3) for stage, s in self.seconds.items()}})
             return
