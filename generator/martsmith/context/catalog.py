@@ -14,6 +14,7 @@ from typing import Literal
 
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.render.jinja_safe import data_problem
+from martsmith.context.suggest import suggest
 from martsmith.context.words import singular
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
@@ -370,8 +371,6 @@ def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
 def resolve_node(catalog: Catalog, name: str) -> Table:
     """The table a user named as dbt selects it (`stg_orders`, `source:shop.orders`, or just
     `shop.orders` / `orders` when that is unambiguous); a UsageError with suggestions otherwise."""
-    import difflib
-
     from martsmith.errors import UsageError
 
     exact = catalog.table(name)
@@ -387,8 +386,6 @@ def resolve_node(catalog: Catalog, name: str) -> Table:
     labels = [t.label for t in catalog.tables]
     if len(matches) > 1:
         raise UsageError(f"'{name}' is ambiguous: " + ", ".join(t.label for t in matches) + ".")
-    close = difflib.get_close_matches(name, labels, n=3, cutoff=0.5) or difflib.get_close_matches(
-        bare, [t.name for t in catalog.tables], n=3, cutoff=0.5
-    )
+    close = suggest(name, labels, cutoff=0.5) or suggest(bare, [t.name for t in catalog.tables], cutoff=0.5)
     hint = f"Did you mean {', '.join(close)}?" if close else "Known nodes: " + ", ".join(labels[:20])
     raise UsageError(f"No source or model named '{name}' (built in the warehouse).", hint=hint)

@@ -14,11 +14,11 @@ can fall back to description words; `closest` suggests names for words that plac
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from dataclasses import dataclass, field
 
 from martsmith.context.catalog import Catalog, Table, entity_of
+from martsmith.context.suggest import suggest
 from martsmith.plan import lexicon as lx
 from martsmith.plan.cues import Cues
 
@@ -230,13 +230,8 @@ def describe_fallback(word: str, ix: Index) -> list[Candidate]:
     return sorted((Candidate(i, DESCRIPTION, 0) for i in items), key=lambda c: (c.item.table, c.item.column or ""))
 
 
-def closest(word: str, ix: Index, n: int = 3) -> list[str]:
-    """Up to n catalog names (tables, table.column, 'value' (table.column)) closest to word."""
-    scored: dict[str, float] = {}
-    w = word.lower()
-    for name in ix.names:
-        parts = lx.name_words(name.split("(")[0]) or [name]
-        ratio = max(difflib.SequenceMatcher(None, w, p).ratio() for p in parts + [name.lower()])
-        if ratio >= 0.6:
-            scored[name] = ratio
-    return [k for k, _ in sorted(scored.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:n]]
+def closest(word: str, ix: Index, n: int = 3, *, kinds: frozenset[str] | None = None) -> list[str]:
+    """Up to n catalog names (tables, table.column, 'value' (table.column)) closest to word,
+    compared whole and word by word; `kinds` keeps items of those kinds only (e.g. tables)."""
+    names = [name for name, item in ix.names.items() if kinds is None or item.kind in kinds]
+    return suggest(word, names, n=n, parts=lambda name: lx.name_words(name.split("(")[0]))
