@@ -13,6 +13,8 @@ from typing import Any
 from martsmith import __version__
 from martsmith.render.properties import dump_yaml, render_test
 from martsmith.spec import TestSpec
+from martsmith.star.columns import DATE_COLUMNS, model_columns, staged_types
+from martsmith.star.erd import erd_markdown
 from martsmith.star.scd2 import VALID_FROM_START, VALID_TO_END
 from martsmith.star.spec import (
     UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
@@ -21,19 +23,6 @@ from martsmith.star.spec import (
 I = "    "
 MAX_LINE = 100  # sqlfluff's max_line_length in the .sqlfluff `martsmith init` writes
 UNKNOWN_KEY = "{{ martsmith.surrogate_key(['null']) }}"
-DATE_COLUMNS = [
-    ("date_key", "integer", "cast(strftime(days.date_day, '%Y%m%d') as integer)", "The date as yyyymmdd; -1 is the unknown date."),
-    ("date_day", "date", "days.date_day", "The calendar day."),
-    ("calendar_year", "bigint", "extract(year from days.date_day)", "Year."),
-    ("quarter_of_year", "bigint", "extract(quarter from days.date_day)", "Quarter, 1-4."),
-    ("month_of_year", "bigint", "extract(month from days.date_day)", "Month, 1-12."),
-    ("month_name", "varchar", "monthname(days.date_day)", "Month name, e.g. January."),
-    ("week_of_year", "bigint", "extract(week from days.date_day)", "ISO week number."),
-    ("day_of_month", "bigint", "extract(day from days.date_day)", "Day of the month."),
-    ("day_of_week", "bigint", "extract(isodow from days.date_day)", "ISO day of week: 1 = Monday ... 7 = Sunday."),
-    ("day_name", "varchar", "dayname(days.date_day)", "Day name, e.g. Monday."),
-    ("is_weekend", "boolean", "extract(isodow from days.date_day) in (6, 7)", "Saturday or Sunday."),
-]
 
 
 def _coalesce(value: str, default: str, alias: str) -> str:
@@ -103,10 +92,6 @@ def render_staging(s: StagingSpec) -> str:
     return _with([_import("source", source), _cte("renamed", body)], "renamed")
 
 
-def _types(star: StarSpec) -> dict[str, dict[str, str]]:
-    return {s.name: {c.name: c.data_type for c in s.columns} for s in star.staging}
-
-
 def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
     """(select items of a known member, of the unknown member, joins to outriggers)."""
     moved = {o.attribute: o for o in d.outriggers}
@@ -132,7 +117,7 @@ def _unknown_member(d: StarDimension, items: list[str]) -> str:
 
 def render_dimension(d: StarDimension, star: StarSpec) -> str:
     base = _alias_of(d.base)
-    types = _types(star).get(d.base, {})
+    types = staged_types(star).get(d.base, {})
     ctes = [_import(base, _ref(d.base))]
     if d.distinct_of:
         rows = f"{d.entity}_values"
@@ -159,7 +144,7 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     """One row per version (martsmith.star.scd2): the base's rows dated by `versioned_by`,
     windowed into valid_from / valid_to / is_current."""
     base = _alias_of(d.base)
-    types = _types(star).get(d.base, {})
+    types = staged_types(star).get(d.base, {})
     at = d.versioned_by
     if at is None:  # StarDimension's validator requires it for scd_type=2
         raise ValueError(f"{d.name}: a type-2 dimension needs versioned_by")
@@ -237,38 +222,6 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
     final = _select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
     ctes.append(_cte("final", final))
     return _with(ctes)
-
-
-# -- columns of every new model (for stand-in relations, YAML and the ERD) --------------------
-
-def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    types = _types(star)
-    for s in star.staging:
-        out[s.name] = [(c.name, c.data_type) for c in s.columns]
-    for d in star.dimensions:
-        t = types.get(d.base, {})
-        cols = [(d.surrogate_key, "varchar"), (d.natural_key, t.get(d.natural_key, "varchar"))]
-        moved = {o.attribute: o for o in d.outriggers}
-        for a in [] if d.distinct_of else d.attributes:
-            cols.append((moved[a].dimension.removeprefix("dim_") + "_key", "varchar") if a in moved else (a, t.get(a, "varchar")))
-        if d.scd_type == 2 and d.versioned_by:
-            cols += [(d.versioned_by, t.get(d.versioned_by, "timestamp")), ("valid_from", "timestamp"),
-                     ("valid_to", "timestamp"), ("is_current", "boolean")]
-        out[d.name] = cols
-    if star.date_dimension:
-        out[star.date_dimension.name] = [(n, t) for n, t, _, _ in DATE_COLUMNS]
-    for f in star.facts:
-        t = types.get(f.base, {})
-        parent_types = {p.alias: types.get(p.base, {}) for p in f.parents} | {"fact": t}
-        cols = [(f.surrogate_key, "varchar")] + [(c, t.get(c, "varchar")) for c in f.grain]
-        for g in f.degenerate:
-            if g.name not in dict(cols):
-                cols.append((g.name, parent_types[g.input].get(g.column, "varchar")))
-        cols += [(fk.name, "integer" if fk.role == "date" else "varchar") for fk in f.foreign_keys]
-        cols += [(m.name, parent_types[m.input].get(m.column, "double")) for m in f.measures]
-        out[f.name] = cols
-    return out
 
 
 # -- YAML -------------------------------------------------------------------------------------
@@ -389,8 +342,6 @@ def fact_yaml(f: StarFact, star: StarSpec) -> str:
 
 def render_star(star: StarSpec) -> dict[str, str]:
     """{path relative to the model path: text}: SQL + YAML per model, and the ERD."""
-    from martsmith.star.erd import erd_markdown
-
     marts = f"marts/{star.area}"
     files: dict[str, str] = {}
     for s in star.staging:
