@@ -9,25 +9,19 @@ Every choice is written to `reasons`; words it cannot place are an error, never 
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from martsmith.context.catalog import Catalog, ForeignKey, Table, entity_of, singular
 from martsmith.errors import PlanError, UsageError
-from martsmith.plan.lexicon import STOPWORDS
+from martsmith.plan.linking import TABLES, closest
+from martsmith.star.link import explicit_fact, link_words, star_index, words_of
+from martsmith.star.link import link_description as link_description
 from martsmith.star.probe import Probe
 from martsmith.star.spec import (
     DateDimension, DegenerateDimension, FactForeignKey, FactMeasure, Outrigger, ParentJoin,
     StagedColumn, StagingSpec, StarDimension, StarFact, StarSpec,
 )
 
-STAR_WORDS = frozenset(
-    "star schema schemas snowflake fact facts dimension dimensions dim dims measure measures grain "
-    "mart marts build create make generate using use by per layout kimball tables around based "
-    "each one row rows key keys model models design".split()
-)
-DATE_WORDS = frozenset({"date", "dates", "day", "days", "calendar", "time"})
-WORD_SYNONYMS = {"line": "item", "lines": "items"}  # 'order lines' -> order_items
 UPDATED_COLUMNS = ("updated_at", "modified_at", "_updated_at", "last_modified", "updated", "loaded_at", "_loaded_at")
 BOOKKEEPING = re.compile(r"^_?(updated|modified|loaded|synced|ingested|extracted|inserted|deleted)(_at|_on|_date|_ts)?$")
 NON_ADDITIVE = re.compile(r"(price|rate|ratio|pct|percent|discount|avg|average|score)")
@@ -54,58 +48,7 @@ def date_role(column: str) -> str:
     return DATE_ROLES.get(word, word)
 
 
-# -- linking the description ----------------------------------------------------------------
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9_]+", text.lower())
-
-
-def link_description(text: str, tables: list[Table]) -> tuple[list[tuple[int, Table | str]], list[str], str | None]:
-    """Mentions [(position, table or 'date')], unplaced words and the area word."""
-    words = _words(text)
-    forms = {singular(t.name): t for t in tables} | {entity_of(t.name): t for t in tables}
-    mentions: list[tuple[int, Table | str]] = []
-    unplaced: list[str] = []
-    area = None
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if i + 1 < len(words):
-            nxt = words[i + 1]
-            pair = [f"{w}_{singular(nxt)}", f"{w}_{singular(WORD_SYNONYMS.get(nxt, nxt))}"]
-            hit = next((forms[p] for p in pair if p in forms), None)
-            if hit is not None:
-                mentions.append((i, hit))
-                i += 2
-                continue
-        if singular(w) in forms:
-            mentions.append((i, forms[singular(w)]))
-        elif w in DATE_WORDS:
-            mentions.append((i, "date"))
-        elif w in STOPWORDS or w in STAR_WORDS or w.isdigit():
-            pass
-        elif area is None and i + 1 < len(words) and words[i + 1] in ("star", "snowflake", "mart", "schema"):
-            area = w
-        else:
-            unplaced.append(w)
-        i += 1
-    return mentions, unplaced, area
-
-
-def _explicit_fact(text: str, mentions: list[tuple[int, Table | str]]) -> Table | None:
-    words = _words(text)
-    fact_at = [i for i, w in enumerate(words) if w in ("fact", "facts")]
-    for i in fact_at:
-        before = [m for m in mentions if m[0] < i and i - m[0] <= 4 and isinstance(m[1], Table)]
-        after = [m for m in mentions if m[0] > i and m[0] - i <= 3 and isinstance(m[1], Table)]
-        if before and "as" in words[before[-1][0]:i]:
-            return before[-1][1]  # type: ignore[return-value]
-        if after and any(w in ("of", "on", "for", "table") for w in words[i + 1:after[0][0]]):
-            return after[0][1]  # type: ignore[return-value]
-        if before and before[-1][0] >= i - 2:
-            return before[-1][1]  # type: ignore[return-value]
-    return None
-
+# -- linking the description (star/link.py) ----------------------------------------------
 
 # -- roles from keys ------------------------------------------------------------------------
 
@@ -325,15 +268,18 @@ def plan_star(
 
     named_fact, named_dims, want_dates, area_word = None, None, True, None
     if description:
-        mentions, unplaced, area_word = link_description(description, tables)
+        ix, words = star_index(tables), words_of(description)
+        links = link_words(words, ix, {t.label: t for t in tables})
+        mentions, unplaced, area_word = links.mentions, links.unplaced, links.area
+        notes += links.readings
         if unplaced:
-            close = {w: difflib.get_close_matches(w, [t.name for t in tables], n=2, cutoff=0.6) for w in unplaced}
+            close = {w: closest(w, ix, n=2, kinds=TABLES) for w in unplaced}
             shown = ", ".join(f"'{w}'" + (f" (closest: {', '.join(c)})" if c else "") for w, c in close.items())
             raise PlanError(
                 f"The description names what source '{source}' does not have: {shown}.",
                 hint=f"It has: {', '.join(t.name for t in tables)}. Rephrase with those, or use --llm MODEL.",
             )
-        named_fact = _explicit_fact(description, mentions)
+        named_fact = explicit_fact(words, mentions)
         named = [m for _, m in mentions if isinstance(m, Table)]
         want_dates = any(m == "date" for _, m in mentions) or not named
         named_dims = [t for i, t in enumerate(named) if t is not named_fact and t.label not in {x.label for x in named[:i]}] if named else None
