@@ -146,38 +146,28 @@ def entity_of(table_name: str) -> str:
     return singular(name)
 
 
+def _node_table(node, kind: Literal["source", "model"], identifier: str, description: str, **extra) -> Table:
+    """A catalog table for a dbt source or model node, its columns as the project declares them
+    (the warehouse's replace them in build_catalog)."""
+    return Table(
+        kind=kind, name=node.name, schema=node.schema, identifier=identifier, database=node.database,
+        unique_id=node.unique_id, description=description or "",
+        columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
+        **extra,
+    )
+
+
 def _nodes_from_manifest(manifest) -> list[Table]:
-    tables: list[Table] = []
-    for src in manifest.sources.values():
-        tables.append(
-            Table(
-                kind="source",
-                name=src.name,
-                schema=src.schema,
-                identifier=src.identifier or src.name,
-                database=src.database,
-                source_name=src.source_name,
-                unique_id=src.unique_id,
-                description=src.description or src.source_description or "",
-                columns=[Column(c.name, c.data_type or "", c.description or "") for c in src.columns.values()],
-            )
-        )
+    tables = [
+        _node_table(src, "source", src.identifier or src.name, src.description or src.source_description,
+                    source_name=src.source_name)
+        for src in manifest.sources.values()
+    ]
     for node in manifest.nodes.values():
         if node.resource_type != "model" or not node.config.enabled:
             continue
-        tables.append(
-            Table(
-                kind="model",
-                name=node.name,
-                schema=node.schema,
-                identifier=node.alias or node.name,
-                database=node.database,
-                unique_id=node.unique_id,
-                description=node.description or "",
-                columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
-                generated_aggregate=_generated_aggregate(node),
-            )
-        )
+        tables.append(_node_table(node, "model", node.alias or node.name, node.description,
+                                  generated_aggregate=_generated_aggregate(node)))
     return tables
 
 
