@@ -88,3 +88,11 @@ def test_long_select_items_are_laid_out_as_sqlfluff_would(tmp_path):
     for rel in ("marts/sales/fct_order_items.sql", "marts/sales/dim_product.sql"):
         result = lint_sql((GOLDEN / rel).read_text(), tmp_path, fname=Path(rel).name)
         assert (result.fixed, result.findings) == (False, []), rel
+
+
+def test_long_select_items_are_wrapped_as_sqlfluff_would(billing):
+    # One layout for models and stars (render/sql.py): no lint fix, so no second build.
+    sql = render_star(plan_star(billing, None, source="billing", probe=FakeProbe()))["marts/core/fct_subscriptions.sql"]
+    assert ("        coalesce(cast(strftime(subscriptions.started_on, '%Y%m%d') as integer), -1)\n"
+            "            as start_date_key,\n") in sql
+    assert max(len(line) for line in sql.splitlines()) <= 100

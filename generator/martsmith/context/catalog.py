@@ -14,6 +14,7 @@ from typing import Literal
 
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.render.jinja_safe import data_problem
+from martsmith.context.suggest import suggest
 from martsmith.context.words import singular
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
@@ -145,38 +146,28 @@ def entity_of(table_name: str) -> str:
     return singular(name)
 
 
+def _node_table(node, kind: Literal["source", "model"], identifier: str, description: str, **extra) -> Table:
+    """A catalog table for a dbt source or model node, its columns as the project declares them
+    (the warehouse's replace them in build_catalog)."""
+    return Table(
+        kind=kind, name=node.name, schema=node.schema, identifier=identifier, database=node.database,
+        unique_id=node.unique_id, description=description or "",
+        columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
+        **extra,
+    )
+
+
 def _nodes_from_manifest(manifest) -> list[Table]:
-    tables: list[Table] = []
-    for src in manifest.sources.values():
-        tables.append(
-            Table(
-                kind="source",
-                name=src.name,
-                schema=src.schema,
-                identifier=src.identifier or src.name,
-                database=src.database,
-                source_name=src.source_name,
-                unique_id=src.unique_id,
-                description=src.description or src.source_description or "",
-                columns=[Column(c.name, c.data_type or "", c.description or "") for c in src.columns.values()],
-            )
-        )
+    tables = [
+        _node_table(src, "source", src.identifier or src.name, src.description or src.source_description,
+                    source_name=src.source_name)
+        for src in manifest.sources.values()
+    ]
     for node in manifest.nodes.values():
         if node.resource_type != "model" or not node.config.enabled:
             continue
-        tables.append(
-            Table(
-                kind="model",
-                name=node.name,
-                schema=node.schema,
-                identifier=node.alias or node.name,
-                database=node.database,
-                unique_id=node.unique_id,
-                description=node.description or "",
-                columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
-                generated_aggregate=_generated_aggregate(node),
-            )
-        )
+        tables.append(_node_table(node, "model", node.alias or node.name, node.description,
+                                  generated_aggregate=_generated_aggregate(node)))
     return tables
 
 
@@ -370,8 +361,6 @@ def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
 def resolve_node(catalog: Catalog, name: str) -> Table:
     """The table a user named as dbt selects it (`stg_orders`, `source:shop.orders`, or just
     `shop.orders` / `orders` when that is unambiguous); a UsageError with suggestions otherwise."""
-    import difflib
-
     from martsmith.errors import UsageError
 
     exact = catalog.table(name)
@@ -387,8 +376,6 @@ def resolve_node(catalog: Catalog, name: str) -> Table:
     labels = [t.label for t in catalog.tables]
     if len(matches) > 1:
         raise UsageError(f"'{name}' is ambiguous: " + ", ".join(t.label for t in matches) + ".")
-    close = difflib.get_close_matches(name, labels, n=3, cutoff=0.5) or difflib.get_close_matches(
-        bare, [t.name for t in catalog.tables], n=3, cutoff=0.5
-    )
+    close = suggest(name, labels, cutoff=0.5) or suggest(bare, [t.name for t in catalog.tables], cutoff=0.5)
     hint = f"Did you mean {', '.join(close)}?" if close else "Known nodes: " + ", ".join(labels[:20])
     raise UsageError(f"No source or model named '{name}' (built in the warehouse).", hint=hint)

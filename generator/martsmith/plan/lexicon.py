@@ -158,8 +158,23 @@ KEY_WORDS = frozenset({"id", "key", "sk", "pk", "fk", "uuid", "code"})
 # Column-name words that make a good label for an entity ("product name").
 LABEL_NAMES = ("name", "title", "label", "display_name", "full_name")
 
+# The words of a star-schema request that shape the layout ("a sales star schema with order
+# lines as the fact"): never linked to the schema, never reported as unplaced.
+STAR_WORDS = frozenset(
+    """
+    star schema schemas snowflake fact facts dimension dimensions dim dims measure measures grain
+    mart marts build create make generate using use by per layout kimball tables around based
+    each one row rows key keys model models design
+    """.split()
+)
+# Nouns after which a word names the marts area: "sales star", "finance mart".
+AREA_NOUNS = frozenset({"star", "snowflake", "mart", "schema"})
+# Words that ask a star schema for its date dimension.
+CALENDAR_WORDS = frozenset({"date", "dates", "day", "days", "calendar", "time"})
+
 # Generic business synonyms: request word (stem) -> column-name words (stems) it may mean,
-# in order of preference. Kept small and domain-neutral.
+# in order of preference. Kept small and domain-neutral. They name tables too: 'order lines'
+# -> order_items.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "revenue": ("amount", "revenue", "sales", "total", "price", "value"),
     "sales": ("amount", "revenue", "sales", "total", "price"),
@@ -181,7 +196,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "account": ("account", "customer", "client"),
     "product": ("product", "item", "sku"),
     "item": ("item", "product"),
-    "line": ("line", "item"),
+    "line": ("line", "item"),  # 'order lines' -> order_items
     "sku": ("sku", "product"),
     "category": ("category", "type", "group"),
     "type": ("type", "category", "kind"),

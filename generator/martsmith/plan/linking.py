@@ -10,21 +10,24 @@ business synonyms (lexicon.SYNONYMS), at a lower tier.
 
 `link` picks the longest spans of free words that match a key, best tier first. What is left
 can fall back to description words; `closest` suggests names for words that place nowhere.
+`tables_named` asks the same index which tables a few words name (the star planner's linker).
 """
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from dataclasses import dataclass, field
 
 from martsmith.context.catalog import Catalog, Table, entity_of
+from martsmith.context.suggest import suggest
 from martsmith.plan import lexicon as lx
 from martsmith.plan.cues import Cues
+from martsmith.plan.tokens import Token
 
 # Tiers: how a key was made. Higher wins when spans of equal length compete.
 EXACT, VALUE, MARKED, STRIPPED, FK_CORE, HEAD, TIME_CORE, DESCRIPTION = 100, 95, 95, 90, 60, 50, 50, 20
 SYNONYM_PENALTY = 25
+TABLES = frozenset({"table"})  # item kinds, for linking or suggesting tables only
 _TABLE_PREFIXES = {"stg", "int", "dim", "fct", "fact", "raw", "src", "base", "mart"}
 
 
@@ -161,7 +164,9 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
             ix.names[f"'{raw[0]}' ({t.name}.{c.name})"] = vitem
 
 
-def _match(ix: Index, span: list) -> list[Candidate]:
+def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[Candidate]:
+    """The items the span's words (each as itself or a synonym) name, best tier only; of the
+    given kinds only, when `kinds` is set."""
     best: dict[Item, Candidate] = {}
     options = [sorted(tok.alts.items(), key=lambda kv: kv[1]) for tok in span]
     for combo in itertools.product(*options):
@@ -171,6 +176,8 @@ def _match(ix: Index, span: list) -> list[Candidate]:
             continue
         rank = sum(r for _, r in combo)
         for item, tier in hits.items():
+            if kinds is not None and item.kind not in kinds:
+                continue
             eff = tier - (SYNONYM_PENALTY if rank else 0)
             old = best.get(item)
             if old is None or (eff, -rank) > (old.tier, -old.rank):
@@ -224,19 +231,29 @@ def link(cues: Cues, ix: Index) -> list[Link]:
     return sorted(chosen, key=lambda l: l.start)
 
 
+def tables_named(words: list[str], ix: Index) -> list[Candidate]:
+    """The tables `words` name together by their name or entity, in the words themselves
+    (rank 0) or in business synonyms (lexicon.SYNONYMS, rank > 0), best first; [] when they
+    name none. A table named by its head word only ('items' for order_items) does not count.
+
+    >>> orders = Table("source", "order_items", "raw", "order_items", source_name="shop")
+    >>> [(c.item.describe(), c.rank) for c in tables_named(["order", "lines"], build_index(Catalog([orders])))]
+    [('order_items', 2)]
+    """
+    span = [Token("word", part, alts=lx.alternatives(part)) for w in words for part in lx.name_words(w)]
+    if not span:
+        return []
+    return [c for c in _match(ix, span, TABLES) if c.tier >= EXACT - SYNONYM_PENALTY]
+
+
 def describe_fallback(word: str, ix: Index) -> list[Candidate]:
     """Items whose description mentions the word (a last resort before 'unplaced')."""
     items = ix.descriptions.get(lx.stem(word), set())
     return sorted((Candidate(i, DESCRIPTION, 0) for i in items), key=lambda c: (c.item.table, c.item.column or ""))
 
 
-def closest(word: str, ix: Index, n: int = 3) -> list[str]:
-    """Up to n catalog names (tables, table.column, 'value' (table.column)) closest to word."""
-    scored: dict[str, float] = {}
-    w = word.lower()
-    for name in ix.names:
-        parts = lx.name_words(name.split("(")[0]) or [name]
-        ratio = max(difflib.SequenceMatcher(None, w, p).ratio() for p in parts + [name.lower()])
-        if ratio >= 0.6:
-            scored[name] = ratio
-    return [k for k, _ in sorted(scored.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:n]]
+def closest(word: str, ix: Index, n: int = 3, *, kinds: frozenset[str] | None = None) -> list[str]:
+    """Up to n catalog names (tables, table.column, 'value' (table.column)) closest to word,
+    compared whole and word by word; `kinds` keeps items of those kinds only (e.g. tables)."""
+    names = [name for name, item in ix.names.items() if kinds is None or item.kind in kinds]
+    return suggest(word, names, n=n, parts=lambda name: lx.name_words(name.split("(")[0]))

@@ -43,7 +43,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -78,15 +78,37 @@ NARROW_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "U
 DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*\d+\)$", re.IGNORECASE)
 
 
+def _of_column(template: str, doc: str = "") -> Callable[[Dialect, str], str]:
+    """A Dialect method spelling a statistic of one column: `template` with {col} filled in."""
+
+    def spell(self: Dialect, col: str) -> str:
+        return template.format(col=col)
+
+    spell.__doc__ = doc or f"`{template}`"
+    return spell
+
+
 @dataclass(frozen=True)
 class Dialect:
-    """How each statistic is spelled in SQL. DuckDB's spelling; override per adapter."""
+    """How each statistic is spelled in SQL. DuckDB's spelling; override per adapter (a
+    subclass redefines a method, or gives another template).
+
+    >>> DUCKDB.minimum("price"), DUCKDB.mean("price")
+    ('min(price)', 'avg(price::double)')
+    """
+
+    count_non_null = _of_column("count({col})")
+    minimum = _of_column("min({col})")
+    maximum = _of_column("max({col})")
+    mean = _of_column("avg({col}::double)")
+    stddev = _of_column("stddev_samp({col}::double)")
+    negatives = _of_column("count_if({col} < 0)")
+    min_length = _of_column("min(length({col}))")
+    max_length = _of_column("max(length({col}))")
+    values = _of_column("histogram({col})", "Every non-null value with its count (a map, or a list of (value, count) pairs).")
 
     def count_rows(self) -> str:
         return "count(*)"
-
-    def count_non_null(self, col: str) -> str:
-        return f"count({col})"
 
     def distinct(self, col: str, *, exact: bool) -> str:
         return f"count(distinct {col})" if exact else f"approx_count_distinct({col})"
@@ -107,18 +129,6 @@ class Dialect:
         """A deterministic 1/modulus of the rows, chosen by the hash of `cols`."""
         return f"hash({', '.join(cols)}) % {modulus} = 0"
 
-    def minimum(self, col: str) -> str:
-        return f"min({col})"
-
-    def maximum(self, col: str) -> str:
-        return f"max({col})"
-
-    def mean(self, col: str) -> str:
-        return f"avg({col}::double)"
-
-    def stddev(self, col: str) -> str:
-        return f"stddev_samp({col}::double)"
-
     def moments(self, col: str, *, integer: bool) -> str:
         """The exact sum and sum of squares of an integer or decimal column."""
         square = f"{col}::hugeint * {col}" if integer else f"{col} * {col}"
@@ -126,19 +136,6 @@ class Dialect:
 
     def quantiles(self, col: str, fractions: list[float]) -> str:
         return f"quantile_cont({col}::double, [{', '.join(repr(f) for f in fractions)}])"
-
-    def negatives(self, col: str) -> str:
-        return f"count_if({col} < 0)"
-
-    def min_length(self, col: str) -> str:
-        return f"min(length({col}))"
-
-    def max_length(self, col: str) -> str:
-        return f"max(length({col}))"
-
-    def values(self, col: str) -> str:
-        """Every non-null value with its count (a map, or a list of (value, count) pairs)."""
-        return f"histogram({col})"
 
     def select(self, exprs: list[str], relation: str, where: str = "") -> str:
         sql = "select\n    " + ",\n    ".join(exprs) + f"\nfrom {relation}"

@@ -1,6 +1,9 @@
 """Spec -> dbt SQL, deterministically, in the dbt Labs style: import CTEs with source()/ref(),
 logical CTEs, and a final `select * from final`. Lower-case keywords, explicit aliases.
 
+The skeleton (CTEs, select lists wrapped under the line length, the dedupe clause, the file's
+final select) is public: the star renderer lays out its models with the same functions.
+
 The output is Jinja for dbt. Cross-database work goes through dbt's macros (`dbt.date_trunc`) and
 this package's (`martsmith.surrogate_key`) so the same file compiles on any adapter.
 
@@ -19,7 +22,98 @@ import re
 from martsmith.spec import DimensionSpec, FilterSpec, InputSpec, MeasureSpec, ModelSpec, Scalar
 
 INDENT = "    "
+MAX_LINE = 100  # the line length of the default .sqlfluff
+JINJA_CALL = re.compile(r"^\{\{ ([\w.]+)\((.*)\) \}\}(.*)$")
 
+
+# -- the skeleton of every model file (models and star schemas alike) ----------------------------
+
+def cte(name: str, body: str) -> str:
+    """One CTE, its body set off by blank lines (the dbt Labs style).
+
+    >>> print(cte("orders", "    select 1"))
+    orders as (
+    <BLANKLINE>
+        select 1
+    <BLANKLINE>
+    )
+    """
+    return f"{name} as (\n\n{body}\n\n)"
+
+
+def import_cte(alias: str, relation: str) -> str:
+    """`alias as (select * from relation)`: an import CTE."""
+    return cte(alias, f"{INDENT}select * from {relation}")
+
+
+def model_sql(ctes: list[str], final: str = "final") -> str:
+    """A model's SQL file: `with` the CTEs, then `select * from <final>` and one newline."""
+    return "with\n\n" + ",\n\n".join(ctes) + f"\n\nselect * from {final}\n"
+
+
+def select(items: list[str], indent: str = INDENT, *, distinct: bool = False) -> str:
+    """`select` (or `select distinct`) at `indent` and its items one level in, each laid out by
+    `select_list`."""
+    return f"{indent}select{' distinct' if distinct else ''}\n" + select_list(items, indent + INDENT)
+
+
+def jinja_ref(model: str) -> str:
+    """`{{ ref('model') }}`."""
+    return f"{{{{ ref('{model}') }}}}"
+
+
+def jinja_source(source_name: str, table: str) -> str:
+    """`{{ source('source', 'table') }}`."""
+    return f"{{{{ source('{source_name}', '{table}') }}}}"
+
+
+def dedupe_clause(keys: list[str], order_by: str | None = None) -> str:
+    """The clause that keeps one row per key: the latest by `order_by` when there is one.
+
+    >>> dedupe_clause(["id"], "updated_at")
+    'qualify row_number() over (partition by id order by updated_at desc) = 1'
+    """
+    order = f"{order_by} desc" if order_by else ", ".join(keys)
+    return f"qualify row_number() over (partition by {', '.join(keys)} order by {order}) = 1"
+
+
+def _expand_jinja(expr: str, indent: str) -> str:
+    """`{{ f(args) }} rest` with the arguments on their own line, when the line is too long
+    (Jinja may span lines; sqlfluff cannot split it for us)."""
+    match = JINJA_CALL.match(expr)
+    if len(indent + expr) <= MAX_LINE or not match:
+        return indent + expr
+    name, args, rest = match.groups()
+    return f"{indent}{{{{ {name}(\n{indent}{INDENT}{args}\n{indent}) }}}}{rest}"
+
+
+def _wrap(item: str, indent: str) -> str:
+    """A select item on as many lines as it needs to stay under MAX_LINE: the alias on its own
+    line, a cast's inner expression on its own line, a long Jinja call's arguments on theirs.
+    An item already on several lines was laid out by its maker and is kept as it is."""
+    if len(indent + item) <= MAX_LINE or " as " not in item or "\n" in item:
+        return indent + item
+    expr, alias = item.rsplit(" as ", 1)
+    inner = indent + INDENT
+    if len(inner + expr) > MAX_LINE and expr.startswith("cast(") and expr.endswith(")"):
+        body, _, type_ = expr[len("cast("):-1].rpartition(" as ")
+        return f"{indent}cast(\n{_expand_jinja(f'{body} as {type_}', inner)}\n{indent}) as {alias}"
+    if len(indent + expr) > MAX_LINE:
+        return f"{_expand_jinja(expr, indent)} as {alias}"
+    return f"{indent}{expr}\n{inner}as {alias}"
+
+
+def select_list(items: list[str], indent: str = INDENT * 2) -> str:
+    """Select items at `indent`, one a line, comma-separated, each wrapped to stay under MAX_LINE.
+
+    >>> print(select_list(["orders.order_id", "count(*) as order_count"]))
+            orders.order_id,
+            count(*) as order_count
+    """
+    return ",\n".join(_wrap(item, indent) for item in items)
+
+
+# -- a ModelSpec's SQL ------------------------------------------------------------------------
 
 def _literal(value: Scalar) -> str:
     if value is None:
@@ -37,19 +131,12 @@ def _cast_literal(value: Scalar, cast: str | None) -> str:
 
 
 def render_input(inp: InputSpec) -> str:
-    if inp.kind == "source":
-        relation = f"{{{{ source('{inp.source_name}', '{inp.table}') }}}}"
-    else:
-        relation = f"{{{{ ref('{inp.table}') }}}}"
+    relation = jinja_source(str(inp.source_name), inp.table) if inp.kind == "source" else jinja_ref(inp.table)
     lines = [f"{INDENT}select * from {relation}"]
     if inp.dedupe_key:
         # Several rows per key (duplicates, late-arriving updates): keep the latest one so that
         # joins stay many-to-one and counts don't double.
-        order = f"{inp.dedupe_order_by} desc" if inp.dedupe_order_by else ", ".join(inp.dedupe_key)
-        lines.append(
-            f"{INDENT}qualify row_number() over (partition by {', '.join(inp.dedupe_key)} "
-            f"order by {order}) = 1"
-        )
+        lines.append(INDENT + dedupe_clause(inp.dedupe_key, inp.dedupe_order_by))
     return "\n".join(lines)
 
 
@@ -84,49 +171,10 @@ def render_filter(flt: FilterSpec) -> str:
     return f"{col} {flt.op} {_cast_literal(flt.values[0], flt.cast)}"
 
 
-def _cte(name: str, body: str) -> str:
-    return f"{name} as (\n\n{body}\n\n)"
-
-
-MAX_LINE = 100  # the line length of the default .sqlfluff
-
-
-JINJA_CALL = re.compile(r"^\{\{ ([\w.]+)\((.*)\) \}\}(.*)$")
-
-
-def _expand_jinja(expr: str, indent: str) -> str:
-    """`{{ f(args) }} rest` with the arguments on their own line, when the line is too long
-    (Jinja may span lines; sqlfluff cannot split it for us)."""
-    match = JINJA_CALL.match(expr)
-    if len(indent + expr) <= MAX_LINE or not match:
-        return indent + expr
-    name, args, rest = match.groups()
-    return f"{indent}{{{{ {name}(\n{indent}{INDENT}{args}\n{indent}) }}}}{rest}"
-
-
-def _wrap(item: str, indent: str) -> str:
-    """A select item on as many lines as it needs to stay under MAX_LINE: the alias on its own
-    line, a cast's inner expression on its own line, a long Jinja call's arguments on theirs."""
-    if len(indent + item) <= MAX_LINE or " as " not in item:
-        return indent + item
-    expr, alias = item.rsplit(" as ", 1)
-    inner = indent + INDENT
-    if len(inner + expr) > MAX_LINE and expr.startswith("cast(") and expr.endswith(")"):
-        body, _, type_ = expr[len("cast("):-1].rpartition(" as ")
-        return f"{indent}cast(\n{_expand_jinja(f'{body} as {type_}', inner)}\n{indent}) as {alias}"
-    if len(indent + expr) > MAX_LINE:
-        return f"{_expand_jinja(expr, indent)} as {alias}"
-    return f"{indent}{expr}\n{inner}as {alias}"
-
-
-def _select_list(items: list[str], indent: str = INDENT * 2) -> str:
-    return ",\n".join(_wrap(item, indent) for item in items)
-
-
 def render_aggregate(spec: ModelSpec) -> str:
     base = spec.inputs[0].alias if not spec.joins else spec.joins[0].left
     select_items = [render_dimension(d) for d in spec.dimensions] + [render_measure(m) for m in spec.measures]
-    lines = [f"{INDENT}select", _select_list(select_items), f"{INDENT}from {base}"]
+    lines = [select(select_items, distinct=bool(spec.dimensions and not spec.measures)), f"{INDENT}from {base}"]
     for join in spec.joins:
         lines.append(f"{INDENT}{join.how} join {join.right}")
         lines.append(f"{INDENT * 2}on {join.left}.{join.left_column} = {join.right}.{join.right_column}")
@@ -136,9 +184,7 @@ def render_aggregate(spec: ModelSpec) -> str:
         lines.append(f"{INDENT * 2}" + f"\n{INDENT * 2}and ".join(conditions))
     if spec.dimensions and spec.measures:
         lines.append(f"{INDENT}group by " + ", ".join(str(i + 1) for i in range(len(spec.dimensions))))
-    elif spec.dimensions:
-        # Dimensions only: one row per distinct combination.
-        lines[0] = f"{INDENT}select distinct"
+    # Dimensions only (no group by): `select distinct`, one row per distinct combination.
     return "\n".join(lines)
 
 
@@ -148,7 +194,7 @@ def render_final(spec: ModelSpec) -> str:
         cols = ", ".join(f"'{c}'" for c in spec.grain)
         items.append(f"{{{{ martsmith.surrogate_key([{cols}]) }}}} as {spec.surrogate_key}")
     items += [d.name for d in spec.dimensions] + [m.name for m in spec.measures]
-    lines = [f"{INDENT}select", _select_list(items), f"{INDENT}from aggregated"]
+    lines = [select(items), f"{INDENT}from aggregated"]
     if spec.order_by:
         # Positions, like the `group by 1, 2` above: sqlfluff's AM06 wants one style throughout.
         positions = {name: i + 1 for i, name in enumerate(spec.output_columns)}
@@ -165,7 +211,7 @@ def render_sql(spec: ModelSpec) -> str:
     """The model's SQL file (always ending with one newline)."""
     if spec.sql_body is not None:
         return spec.sql_body.strip() + "\n"
-    ctes = [_cte(inp.alias, render_input(inp)) for inp in spec.inputs]
-    ctes.append(_cte("aggregated", render_aggregate(spec)))
-    ctes.append(_cte("final", render_final(spec)))
-    return "with\n\n" + ",\n\n".join(ctes) + "\n\nselect * from final\n"
+    ctes = [cte(inp.alias, render_input(inp)) for inp in spec.inputs]
+    ctes.append(cte("aggregated", render_aggregate(spec)))
+    ctes.append(cte("final", render_final(spec)))
+    return model_sql(ctes)

@@ -170,6 +170,25 @@ def _canonical(values: list[str]) -> str:
     return "(" + ", ".join(_lit(v) for v in values) + ")"
 
 
+def _late_updates(key: str, table: str, modulus: int, residue: int, versions: str, description: str) -> PlantedProblem:
+    """Rows of `table` that arrive again with a later updated_at: counted as the ids with more
+    than one `versions` (an aggregate over the rows of an id)."""
+    return PlantedProblem(
+        key, table, "updated_at", f"{description} Keep the latest row per id.", table, modulus, (residue,),
+        f"select count(*) from (select id from raw.{table} group by id having {versions} > 1)",
+    )
+
+
+def _orphans(key: str, table: str, column: str, parent: str, modulus: int, residue: int, description: str,
+             *, rows: str = "count(*)") -> PlantedProblem:
+    """Rows of `table` whose `column` matches no id of `parent` (orphaned keys), planted by
+    order id and counted by `rows`."""
+    return PlantedProblem(
+        key, table, column, description, "orders", modulus, (residue,),
+        f"select {rows} from raw.{table} t where not exists (select 1 from raw.{parent} p where p.id = t.{column})",
+    )
+
+
 _COUNTRY_NAMES = [c for c, _ in COUNTRIES]
 
 PLANTED_PROBLEMS: tuple[PlantedProblem, ...] = (
@@ -179,14 +198,10 @@ PLANTED_PROBLEMS: tuple[PlantedProblem, ...] = (
         "customers", 97, (13,),
         "select count(*) from (select *, count(*) as n from raw.customers group by all) where n > 1",
     ),
-    PlantedProblem(
-        "late_customer_updates", "customers", "updated_at",
-        "Late-arriving updates: a second row for the customer with a later updated_at and a "
-        "changed email and country. Keep the latest row per id.",
-        "customers", 61, (29,),
-        "select count(*) from (select id from raw.customers group by id "
-        "having count(distinct updated_at) > 1)",
-    ),
+    # count(distinct updated_at): the exact duplicates above repeat an id too
+    _late_updates("late_customer_updates", "customers", 61, 29, "count(distinct updated_at)",
+                  "Late-arriving updates: a second row for the customer with a later updated_at and a "
+                  "changed email and country."),
     PlantedProblem(
         "null_customer_emails", "customers", "email", "Customers without an email.",
         "customers", 37, (5,),
@@ -211,50 +226,34 @@ PLANTED_PROBLEMS: tuple[PlantedProblem, ...] = (
         "products", 6, (2,),
         f"select count(*) from raw.products where category not in {_canonical(CATEGORIES)}",
     ),
-    PlantedProblem(
-        "orphan_orders", "orders", "customer_id", "Orders whose customer_id matches no customer.",
-        "orders", 499, (17,),
-        "select count(distinct o.id) from raw.orders o "
-        "where not exists (select 1 from raw.customers c where c.id = o.customer_id)",
-    ),
+    # count(distinct id): late status updates repeat an order's row
+    _orphans("orphan_orders", "orders", "customer_id", "customers", 499, 17,
+             "Orders whose customer_id matches no customer.", rows="count(distinct t.id)"),
     PlantedProblem(
         "mixed_case_order_status", "orders", "status",
         "Statuses with a capital first letter ('Completed'): compare in lower case.",
         "orders", 41, (7,),
         "select count(*) from raw.orders where status <> lower(status)",
     ),
-    PlantedProblem(
-        "late_order_status_updates", "orders", "updated_at",
-        "Late-arriving status updates: the order appears first as 'placed' and again with its "
-        "final status and a later updated_at. Keep the latest row per id.",
-        "orders", 53, (21,),
-        "select count(*) from (select id from raw.orders group by id having count(*) > 1)",
-    ),
+    _late_updates("late_order_status_updates", "orders", 53, 21, "count(*)",
+                  "Late-arriving status updates: the order appears first as 'placed' and again with its "
+                  "final status and a later updated_at."),
     PlantedProblem(
         "negative_quantities", "order_items", "quantity",
         "Negative quantities (data-entry errors); the order amount used the positive quantity.",
         "orders", 743, (101,),
         "select count(*) from raw.order_items where quantity < 0",
     ),
-    PlantedProblem(
-        "orphan_order_item_products", "order_items", "product_id",
-        "Order items whose product_id matches no product.",
-        "orders", 1009, (11,),
-        "select count(*) from raw.order_items i "
-        "where not exists (select 1 from raw.products p where p.id = i.product_id)",
-    ),
+    _orphans("orphan_order_item_products", "order_items", "product_id", "products", 1009, 11,
+             "Order items whose product_id matches no product."),
     PlantedProblem(
         "payment_amount_whitespace", "payments", "amount",
         "Payment amounts (text) with stray spaces (' 12.50 '): trim before casting.",
         "orders", 71, (5,),
         "select count(*) from raw.payments where amount <> trim(amount)",
     ),
-    PlantedProblem(
-        "orphan_payments", "payments", "order_id", "Payments whose order_id matches no order.",
-        "orders", 401, (3,),
-        "select count(*) from raw.payments p "
-        "where not exists (select 1 from raw.orders o where o.id = p.order_id)",
-    ),
+    _orphans("orphan_payments", "payments", "order_id", "orders", 401, 3,
+             "Payments whose order_id matches no order."),
 )
 
 

@@ -24,7 +24,6 @@ sources:
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from martsmith.context.project import Project
+from martsmith.context.suggest import suggest
 from martsmith.context.warehouse import Warehouse, relation_sql
 from martsmith.errors import UnknownSchemaError, UsageError, WriteRefused, filesystem_error
 from martsmith.render.jinja_safe import data_problem, inert
@@ -56,7 +56,7 @@ class TableInfo:
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.5)
+    close = suggest(word, candidates, cutoff=0.5)
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from martsmith.render.jinja_safe import inert
+from martsmith.star.columns import model_columns
 from martsmith.star.spec import StarSpec
 
 
@@ -18,8 +19,6 @@ def _mermaid_type(data_type: str) -> str:
 
 
 def erd_mermaid(star: StarSpec) -> str:
-    from martsmith.star.render import model_columns
-
     cols = model_columns(star)
     dims = {d.name: d for d in star.dimensions}
     keys: dict[str, dict[str, str]] = {}

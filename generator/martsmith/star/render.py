@@ -4,6 +4,9 @@ YAML per model, deterministically. Paths are relative to the project's model pat
 Every dimension has an unknown member (key = surrogate_key of a null natural key; -1 for
 dim_date) and every fact key is coalesced to it, so a missing dimension value never breaks a
 `relationships` test.
+
+The layout (CTEs, select lists wrapped under the line length, the dedupe clause, the final
+select) is render/sql.py's, the same as every model's.
 """
 
 from __future__ import annotations
@@ -12,28 +15,17 @@ from typing import Any
 
 from martsmith import __version__
 from martsmith.render.properties import dump_yaml, render_test
+from martsmith.render.sql import INDENT as I
+from martsmith.render.sql import MAX_LINE, cte, dedupe_clause, import_cte, jinja_ref, jinja_source, model_sql, select
 from martsmith.spec import TestSpec
+from martsmith.star.columns import DATE_COLUMNS, model_columns, staged_types
+from martsmith.star.erd import erd_markdown
 from martsmith.star.scd2 import VALID_FROM_START, VALID_TO_END
 from martsmith.star.spec import (
     UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
 )
 
-I = "    "
-MAX_LINE = 100  # sqlfluff's max_line_length in the .sqlfluff `martsmith init` writes
 UNKNOWN_KEY = "{{ martsmith.surrogate_key(['null']) }}"
-DATE_COLUMNS = [
-    ("date_key", "integer", "cast(strftime(days.date_day, '%Y%m%d') as integer)", "The date as yyyymmdd; -1 is the unknown date."),
-    ("date_day", "date", "days.date_day", "The calendar day."),
-    ("calendar_year", "bigint", "extract(year from days.date_day)", "Year."),
-    ("quarter_of_year", "bigint", "extract(quarter from days.date_day)", "Quarter, 1-4."),
-    ("month_of_year", "bigint", "extract(month from days.date_day)", "Month, 1-12."),
-    ("month_name", "varchar", "monthname(days.date_day)", "Month name, e.g. January."),
-    ("week_of_year", "bigint", "extract(week from days.date_day)", "ISO week number."),
-    ("day_of_month", "bigint", "extract(day from days.date_day)", "Day of the month."),
-    ("day_of_week", "bigint", "extract(isodow from days.date_day)", "ISO day of week: 1 = Monday ... 7 = Sunday."),
-    ("day_name", "varchar", "dayname(days.date_day)", "Day name, e.g. Monday."),
-    ("is_weekend", "boolean", "extract(isodow from days.date_day) in (6, 7)", "Saturday or Sunday."),
-]
 
 
 def _coalesce(value: str, default: str, alias: str) -> str:
@@ -44,26 +36,6 @@ def _coalesce(value: str, default: str, alias: str) -> str:
     if len(I * 2 + one + ",") <= MAX_LINE:
         return one
     return f"coalesce(\n{I * 3}{value}, {default}\n{I * 2}) as {alias}"
-
-
-def _cte(name: str, body: str) -> str:
-    return f"{name} as (\n\n{body}\n\n)"
-
-
-def _with(ctes: list[str], final: str = "final") -> str:
-    return "with\n\n" + ",\n\n".join(ctes) + f"\n\nselect * from {final}\n"
-
-
-def _select(items: list[str], indent: str = I) -> str:
-    return f"{indent}select\n" + ",\n".join(indent + I + x for x in items)
-
-
-def _import(alias: str, relation: str) -> str:
-    return _cte(alias, f"{I}select * from {relation}")
-
-
-def _ref(name: str) -> str:
-    return f"{{{{ ref('{name}') }}}}"
 
 
 def _alias_of(model: str) -> str:
@@ -88,23 +60,18 @@ def render_staging(s: StagingSpec) -> str:
     for c in s.columns:
         expr = _stage_expr(c)
         items.append(expr if expr == c.name else f"{expr} as {c.name}")
-    body = _select(items) + f"\n{I}from source"
+    body = select(items, distinct=s.dedupe and s.keep_versions) + f"\n{I}from source"
     if s.dedupe and s.keep_versions:
         key = next(c.source_column for c in s.columns if c.name == s.key)
-        body = body.replace(f"{I}select\n", f"{I}select distinct\n", 1)
         body += (f"\n{I}-- several rows per {key} (late-arriving updates): every version is kept for a"
                  f"\n{I}-- type-2 dimension; exact duplicate rows are dropped")
     elif s.dedupe:
         key = next(c.source_column for c in s.columns if c.name == s.key)
         order = next(c.source_column for c in s.columns if c.name == s.dedupe_order_by)
         body += (f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest"
-                 f"\n{I}qualify row_number() over (partition by {key} order by {order} desc) = 1")
-    source = f"{{{{ source('{s.source_name}', '{s.table}') }}}}"
-    return _with([_import("source", source), _cte("renamed", body)], "renamed")
-
-
-def _types(star: StarSpec) -> dict[str, dict[str, str]]:
-    return {s.name: {c.name: c.data_type for c in s.columns} for s in star.staging}
+                 f"\n{I}{dedupe_clause([key], order)}")
+    source = jinja_source(s.source_name, s.table)
+    return model_sql([import_cte("source", source), cte("renamed", body)], "renamed")
 
 
 def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
@@ -127,43 +94,43 @@ def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[s
 
 
 def _unknown_member(d: StarDimension, items: list[str]) -> str:
-    return f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + _select(items)
+    return f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + select(items)
 
 
 def render_dimension(d: StarDimension, star: StarSpec) -> str:
     base = _alias_of(d.base)
-    types = _types(star).get(d.base, {})
-    ctes = [_import(base, _ref(d.base))]
+    types = staged_types(star).get(d.base, {})
+    ctes = [import_cte(base, jinja_ref(d.base))]
     if d.distinct_of:
         rows = f"{d.entity}_values"
-        ctes.append(_cte(rows, f"{I}select distinct {base}.{d.distinct_of}\n{I}from {base}\n{I}where {base}.{d.distinct_of} is not null"))
+        ctes.append(cte(rows, f"{I}select distinct {base}.{d.distinct_of}\n{I}from {base}\n{I}where {base}.{d.distinct_of} is not null"))
         known = [f"{{{{ martsmith.surrogate_key(['{rows}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{rows}.{d.natural_key}"]
-        body = _select(known) + f"\n{I}from {rows}"
+        body = select(known) + f"\n{I}from {rows}"
         unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
     elif d.scd_type == 2:
         return render_type2_dimension(d, star)
     else:
         for o in d.outriggers:
-            ctes.append(_import(o.dimension, _ref(o.dimension)))
+            ctes.append(import_cte(o.dimension, jinja_ref(o.dimension)))
         known, unknown, joins = _members(d, base, types)
         known.insert(0, f"{{{{ martsmith.surrogate_key(['{base}.{d.natural_key}']) }}}} as {d.surrogate_key}")
         unknown.insert(0, f"{UNKNOWN_KEY} as {d.surrogate_key}")
-        body = _select(known) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
+        body = select(known) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
         body += f"\n{I}where {base}.{d.natural_key} is not null"
     body += _unknown_member(d, unknown)
-    ctes.append(_cte("final", body))
-    return _with(ctes)
+    ctes.append(cte("final", body))
+    return model_sql(ctes)
 
 
 def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     """One row per version (martsmith.star.scd2): the base's rows dated by `versioned_by`,
     windowed into valid_from / valid_to / is_current."""
     base = _alias_of(d.base)
-    types = _types(star).get(d.base, {})
+    types = staged_types(star).get(d.base, {})
     at = d.versioned_by
     if at is None:  # StarDimension's validator requires it for scd_type=2
         raise ValueError(f"{d.name}: a type-2 dimension needs versioned_by")
-    ctes = [_import(base, _ref(d.base))] + [_import(o.dimension, _ref(o.dimension)) for o in d.outriggers]
+    ctes = [import_cte(base, jinja_ref(d.base))] + [import_cte(o.dimension, jinja_ref(o.dimension)) for o in d.outriggers]
     known, unknown, joins = _members(d, base, types)
     versions = known + [
         f"{base}.{at}",
@@ -175,10 +142,10 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
          f"{I}{I}{I}cast('{VALID_TO_END}' as timestamp)\n{I}{I}) as valid_to"),
         f"lead({base}.{at}) over history is null as is_current",
     ]
-    body = _select(versions) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
+    body = select(versions) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
     body += f"\n{I}where {base}.{d.natural_key} is not null"
     body += f"\n{I}window history as (partition by {base}.{d.natural_key} order by {base}.{at})"
-    ctes.append(_cte("versions", body))
+    ctes.append(cte("versions", body))
     cols = [c for c, _ in model_columns(star)[d.name][1:]]
     key = f"{{{{ martsmith.surrogate_key(['versions.{d.natural_key}', 'versions.valid_from']) }}}}"
     # laid out as sqlfluff's layout fix would when too long (no second lint pass)
@@ -186,9 +153,9 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", *unknown, f"cast(null as {types.get(at, 'timestamp')}) as {at}",
                f"cast('{VALID_FROM_START}' as timestamp) as valid_from", f"cast('{VALID_TO_END}' as timestamp) as valid_to",
                "true as is_current"]
-    body = _select([key] + [f"versions.{c}" for c in cols]) + f"\n{I}from versions" + _unknown_member(d, unknown)
-    ctes.append(_cte("final", body))
-    return _with(ctes)
+    body = select([key] + [f"versions.{c}" for c in cols]) + f"\n{I}from versions" + _unknown_member(d, unknown)
+    ctes.append(cte("final", body))
+    return model_sql(ctes)
 
 
 def render_date_dimension(dd: DateDimension) -> str:
@@ -197,18 +164,18 @@ def render_date_dimension(dd: DateDimension) -> str:
     unknown = [f"{UNKNOWN_DATE_KEY} as date_key"] + [
         f"cast(null as {dtype}) as {name}" for name, dtype, _, _ in DATE_COLUMNS[1:]
     ]
-    body = (_select(known) + f"\n{I}from days\n\n{I}union all\n\n"
-            f"{I}-- the unknown date: facts point here when a date is missing\n" + _select(unknown))
-    return _with([_cte("days", spine), _cte("final", body)])
+    body = (select(known) + f"\n{I}from days\n\n{I}union all\n\n"
+            f"{I}-- the unknown date: facts point here when a date is missing\n" + select(unknown))
+    return model_sql([cte("days", spine), cte("final", body)])
 
 
 def render_fact(f: StarFact, star: StarSpec) -> str:
     fact = _alias_of(f.base)
     alias = {"fact": fact} | {p.alias: p.alias for p in f.parents}
-    ctes = [_import(fact, _ref(f.base))] + [_import(p.alias, _ref(p.base)) for p in f.parents]
+    ctes = [import_cte(fact, jinja_ref(f.base))] + [import_cte(p.alias, jinja_ref(p.base)) for p in f.parents]
     dims = {d.name: d for d in star.dimensions}
     for name in dict.fromkeys(fk.dimension for fk in f.foreign_keys if fk.role == "entity"):
-        ctes.append(_import(name, _ref(name)))
+        ctes.append(import_cte(name, jinja_ref(name)))
     items = [f"{alias['fact']}.{c}" for c in f.grain]
     for g in f.degenerate:
         col = f"{alias[g.input]}.{g.column}"
@@ -231,44 +198,12 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
             joins.append(on)
     for m in f.measures:
         items.append(f"{alias[m.input]}.{m.column}" + (f" as {m.name}" if m.name != m.column else ""))
-    joined = _select(items) + f"\n{I}from {fact}\n" + "\n".join(joins)
-    ctes.append(_cte("joined", joined.rstrip()))
+    joined = select(items) + f"\n{I}from {fact}\n" + "\n".join(joins)
+    ctes.append(cte("joined", joined.rstrip()))
     grain = ", ".join(f"'joined.{c}'" for c in f.grain)
-    final = _select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
-    ctes.append(_cte("final", final))
-    return _with(ctes)
-
-
-# -- columns of every new model (for stand-in relations, YAML and the ERD) --------------------
-
-def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    types = _types(star)
-    for s in star.staging:
-        out[s.name] = [(c.name, c.data_type) for c in s.columns]
-    for d in star.dimensions:
-        t = types.get(d.base, {})
-        cols = [(d.surrogate_key, "varchar"), (d.natural_key, t.get(d.natural_key, "varchar"))]
-        moved = {o.attribute: o for o in d.outriggers}
-        for a in [] if d.distinct_of else d.attributes:
-            cols.append((moved[a].dimension.removeprefix("dim_") + "_key", "varchar") if a in moved else (a, t.get(a, "varchar")))
-        if d.scd_type == 2 and d.versioned_by:
-            cols += [(d.versioned_by, t.get(d.versioned_by, "timestamp")), ("valid_from", "timestamp"),
-                     ("valid_to", "timestamp"), ("is_current", "boolean")]
-        out[d.name] = cols
-    if star.date_dimension:
-        out[star.date_dimension.name] = [(n, t) for n, t, _, _ in DATE_COLUMNS]
-    for f in star.facts:
-        t = types.get(f.base, {})
-        parent_types = {p.alias: types.get(p.base, {}) for p in f.parents} | {"fact": t}
-        cols = [(f.surrogate_key, "varchar")] + [(c, t.get(c, "varchar")) for c in f.grain]
-        for g in f.degenerate:
-            if g.name not in dict(cols):
-                cols.append((g.name, parent_types[g.input].get(g.column, "varchar")))
-        cols += [(fk.name, "integer" if fk.role == "date" else "varchar") for fk in f.foreign_keys]
-        cols += [(m.name, parent_types[m.input].get(m.column, "double")) for m in f.measures]
-        out[f.name] = cols
-    return out
+    final = select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
+    ctes.append(cte("final", final))
+    return model_sql(ctes)
 
 
 # -- YAML -------------------------------------------------------------------------------------
@@ -389,8 +324,6 @@ def fact_yaml(f: StarFact, star: StarSpec) -> str:
 
 def render_star(star: StarSpec) -> dict[str, str]:
     """{path relative to the model path: text}: SQL + YAML per model, and the ERD."""
-    from martsmith.star.erd import erd_markdown
-
     marts = f"marts/{star.area}"
     files: dict[str, str] = {}
     for s in star.staging:
