@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "martsmith"
 
 TOP_LEVEL = {"__init__.py", "cli.py", "errors.py", "spec.py"}
-PACKAGES = {"commands", "context", "inference", "llm", "pipelines", "plan", "profiling", "render", "scaffold", "star",
+PACKAGES = {"commands", "context", "eval", "inference", "llm", "pipelines", "plan", "profiling", "render", "scaffold", "star",
             "unittests", "validate", "write"}
 # Exceptions defined outside errors.py that are not part of the tree: signals caught where they
 # are raised, never shown to a user.

@@ -24,11 +24,13 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from martsmith.context.project import Project, load_project
+from martsmith.context.warehouse import Warehouse, relation_sql
 from martsmith.errors import MartsmithError, PlanError, UsageError
 from martsmith.eval.cases import EvalCase, EvalSuite
 from martsmith.eval.compare import compare, row_diff
 from martsmith.pipelines.model import generate_model
 from martsmith.pipelines.run import Run
+from martsmith.validate.static import check_safety
 
 Progress = Callable[[str], None]
 # What a case's result carries of the rows: enough to see what differs, never the whole table.
@@ -106,8 +108,6 @@ def scratch_project(project: Project) -> Iterator[Project]:
 
 
 def _query(project: Project, sql: str) -> list[tuple]:
-    from martsmith.context.warehouse import Warehouse
-
     with Warehouse(project) as wh, wh.read_only():
         return wh.query(sql)
 
@@ -115,8 +115,6 @@ def _query(project: Project, sql: str) -> list[tuple]:
 def gold_rows(case: EvalCase, project: Project) -> list[tuple]:
     if case.gold_rows is not None:
         return [tuple(r) for r in case.gold_rows]
-    from martsmith.validate.static import check_safety
-
     problems = check_safety(case.gold or "")
     if problems:
         raise UsageError(f"case {case.id}: the gold is not one SELECT: {problems[0].message}")
@@ -125,8 +123,6 @@ def gold_rows(case: EvalCase, project: Project) -> list[tuple]:
 
 def _undo(project: Project, result) -> None:
     """Remove the case's model files and relation from the scratch copy."""
-    from martsmith.context.warehouse import Warehouse, relation_sql
-
     for path in (result.sql_path, result.yml_path):
         Path(path).unlink(missing_ok=True)
     with Warehouse(project) as wh:
@@ -154,8 +150,6 @@ def run_case(case: EvalCase, number: int, project: Project, *, llm_model: str | 
         out.message = f"internal error: {type(exc).__name__}: {exc}"
     else:
         try:
-            from martsmith.context.warehouse import relation_sql
-
             rows = _query(project, f"select * from {relation_sql(project.schema, result.spec.name)}")
             verdict = compare(gold, rows)
             out.status = "pass" if verdict.ok else "wrong"
