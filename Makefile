@@ -10,7 +10,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo test test-fast bench eval clean
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The repository's evaluation sets (bench/eval/) through `martsmith eval`; accuracy per set into
+# BENCHMARKS.md (about a minute each, offline planner). LLM=openai/... for the llm planner.
+eval: install
+	$(BIN)/python bench/eval/run.py $(if $(LLM),--llm $(LLM))
 
 clean:
 	rm -rf demo target logs dbt_packages .pytest_cache

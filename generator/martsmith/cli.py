@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tests": ("martsmith.commands.tests", "tests", "Infer data tests from the data and merge them into YAML."),
     "status": ("martsmith.commands.status", "status", "List the models martsmith generated here, with rows and tests."),
     "unit-test": ("martsmith.commands.unit_test", "unit_test", "Write a dbt unit test from real input rows."),
+    "eval": ("martsmith.commands.eval", "eval_", "Measure a planner on requests with known answers (execution accuracy)."),
     "recover": ("martsmith.commands.recover", "recover", "Roll back a martsmith run that was interrupted (killed midway)."),
 }
 
