@@ -47,7 +47,8 @@ demo: install
 	@echo "Try: cd demo && $(M) model \"number of payments per method\" --dry-run"
 
 test: install
-	$(BIN)/ruff check --select F,E9 generator tests
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

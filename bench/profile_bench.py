@@ -99,7 +99,9 @@ def _table(con):
         "where table_schema = 'raw' and table_name = 'order_items' order by ordinal_position"
     ).fetchall()
     # As `martsmith profile` sees it: columns known, row count and distinct counts not yet.
-    return Table("source", "order_items", "raw", "order_items", source_name="shop", columns=[Column(n, t) for n, t in cols])
+    return Table(
+        "source", "order_items", "raw", "order_items", source_name="shop", columns=[Column(n, t) for n, t in cols]
+    )
 
 
 def run_mode(mode: str, path: str, memory_limit: str, threads: int, *, duckdb_peak: bool = False) -> dict:
@@ -144,8 +146,13 @@ def run_mode(mode: str, path: str, memory_limit: str, threads: int, *, duckdb_pe
     else:
         result = profiler.profile_relation(wh, table, **options)
     seconds = time.perf_counter() - t
-    out = {"mode": mode, "seconds": seconds, "queries": wh.queries, "peak_mb": (vm_hwm_kb() - base) / 1024,
-           "process_peak_mb": vm_hwm_kb() / 1024}
+    out = {
+        "mode": mode,
+        "seconds": seconds,
+        "queries": wh.queries,
+        "peak_mb": (vm_hwm_kb() - base) / 1024,
+        "process_peak_mb": vm_hwm_kb() / 1024,
+    }
     if peaks:
         out["duckdb_peak_mb"] = max(peaks) / 2**20
     if query_seconds:
@@ -158,7 +165,9 @@ def run_mode(mode: str, path: str, memory_limit: str, threads: int, *, duckdb_pe
         out["approximate"] = [c.name for c in result.columns if c.distinct_approximate]
         out["quantiles_approximate"] = [c.name for c in result.columns if c.quantiles_approximate]
         out["profile_sha1"] = hashlib.sha1(json.dumps(doc, default=str, sort_keys=True).encode()).hexdigest()
-        out["profile"] = {c["name"]: {k: c[k] for k in ("distinct_count", "mean", "stddev", "quantiles")} for c in doc["columns"]}
+        out["profile"] = {
+            c["name"]: {k: c[k] for k in ("distinct_count", "mean", "stddev", "quantiles")} for c in doc["columns"]
+        }
     con.close()
     return out
 
@@ -207,7 +216,9 @@ def main() -> None:
             for mode in MODES:
                 r = child([mode, path, *common])
                 runs[mode].append(r)
-                print(f"  run {i + 1} {mode:<12} {r['seconds']:7.3f} s  {r['queries']:3d} queries  peak +{r['peak_mb']:.0f} MB")
+                print(
+                    f"  run {i + 1} {mode:<12} {r['seconds']:7.3f} s  {r['queries']:3d} queries  peak +{r['peak_mb']:.0f} MB"
+                )
         duck = {}
         for mode in MODES[2:]:
             duck[mode] = child([mode, path, *common, "--duckdb-peak"])["duckdb_peak_mb"]

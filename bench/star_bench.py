@@ -34,8 +34,11 @@ GOAL = 1.2
 
 
 def _env() -> dict[str, str]:
-    return os.environ | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
-                         "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    return os.environ | {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
 
 
 def _timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -50,15 +53,46 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProces
 def one_round(template: Path, work: Path, i: int) -> dict:
     project = work / f"round{i}"
     shutil.copytree(template, project, symlinks=True)
-    star_s, proc = _timed([str(BIN / "martsmith"), "star", "--from-source", "shop", "--yes", "--format", "json",
-                           "--project-dir", str(project), "--profiles-dir", str(project)], project)
+    star_s, proc = _timed(
+        [
+            str(BIN / "martsmith"),
+            "star",
+            "--from-source",
+            "shop",
+            "--yes",
+            "--format",
+            "json",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        project,
+    )
     out = json.loads(proc.stdout)
     models = out["models"]
-    dbt_s, dbt = _timed([str(BIN / "dbt"), "build", "--select", *models, "--project-dir", str(project),
-                         "--profiles-dir", str(project), "--no-send-anonymous-usage-stats"], project)
+    dbt_s, dbt = _timed(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--select",
+            *models,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--no-send-anonymous-usage-stats",
+        ],
+        project,
+    )
     shutil.rmtree(project, ignore_errors=True)
-    return {"star_s": round(star_s, 3), "dbt_s": round(dbt_s, 3), "models": len(models),
-            "tests_passed": out["tests_passed"], "stages_s": out["seconds"]}
+    return {
+        "star_s": round(star_s, 3),
+        "dbt_s": round(dbt_s, 3),
+        "models": len(models),
+        "tests_passed": out["tests_passed"],
+        "stages_s": out["seconds"],
+    }
 
 
 def main() -> None:
@@ -70,25 +104,42 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="star_bench_") as tmp:
         work = Path(tmp)
         template = work / "shop"
-        subprocess.run([str(BIN / "martsmith"), "init", str(template), "--sample", "--scale", str(args.scale)],
-                       env=_env(), check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "martsmith"), "init", str(template), "--sample", "--scale", str(args.scale)],
+            env=_env(),
+            check=True,
+            capture_output=True,
+        )
         rounds = []
         for i in range(args.runs):
             rounds.append(one_round(template, work, i))
             r = rounds[-1]
-            print(f"round {i + 1}: star {r['star_s']:.2f} s, dbt build {r['dbt_s']:.2f} s  stages {r['stages_s']}", flush=True)
+            print(
+                f"round {i + 1}: star {r['star_s']:.2f} s, dbt build {r['dbt_s']:.2f} s  stages {r['stages_s']}",
+                flush=True,
+            )
     star = statistics.median(r["star_s"] for r in rounds)
     dbt = statistics.median(r["dbt_s"] for r in rounds)
     result = {
         "benchmark": "martsmith star --from-source shop --yes vs dbt build --select <same models>",
-        "scale": args.scale, "runs": args.runs, "models": rounds[0]["models"], "tests": rounds[0]["tests_passed"],
-        "star_median_s": round(star, 3), "dbt_build_median_s": round(dbt, 3), "ratio": round(star / dbt, 3),
-        "goal_ratio": GOAL, "met": star / dbt <= GOAL, "cpus": os.cpu_count(), "rounds": rounds,
+        "scale": args.scale,
+        "runs": args.runs,
+        "models": rounds[0]["models"],
+        "tests": rounds[0]["tests_passed"],
+        "star_median_s": round(star, 3),
+        "dbt_build_median_s": round(dbt, 3),
+        "ratio": round(star / dbt, 3),
+        "goal_ratio": GOAL,
+        "met": star / dbt <= GOAL,
+        "cpus": os.cpu_count(),
+        "rounds": rounds,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{result['models']} models, {result['tests']} tests: star {star:.2f} s, dbt build {dbt:.2f} s, "
-          f"ratio {star / dbt:.2f} (goal <= {GOAL}) -> {args.json}")
+    print(
+        f"{result['models']} models, {result['tests']} tests: star {star:.2f} s, dbt build {dbt:.2f} s, "
+        f"ratio {star / dbt:.2f} (goal <= {GOAL}) -> {args.json}"
+    )
 
 
 if __name__ == "__main__":

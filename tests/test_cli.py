@@ -30,7 +30,7 @@ def test_every_command_help_has_an_examples_section(name):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "Examples:" in [line.strip() for line in lines], f"{name} --help has no 'Examples:' section"
-    after = lines[[line.strip() for line in lines].index("Examples:") + 1:]
+    after = lines[[line.strip() for line in lines].index("Examples:") + 1 :]
     assert after and after[0].strip().startswith(f"martsmith {name}"), after[:2]
 
 

@@ -42,8 +42,12 @@ def test_click_usage_error():
     # --format json was written but never parsed: the handler reads it from the arguments.
     result, data = run_json("model")
     assert result.exit_code == 2
-    assert data == {"error": "Missing argument 'REQUEST'.", "hint": "Try 'main model --help' for help.",
-                    "exit_code": 2, "findings": []}
+    assert data == {
+        "error": "Missing argument 'REQUEST'.",
+        "hint": "Try 'main model --help' for help.",
+        "exit_code": 2,
+        "findings": [],
+    }
 
 
 def test_click_usage_error_without_json_keeps_clicks_usage():
@@ -55,8 +59,12 @@ def test_click_usage_error_without_json_keeps_clicks_usage():
 def test_project_error(tmp_path: Path):
     result, data = run_json("status", "--project-dir", str(tmp_path))
     assert result.exit_code == 3
-    assert data == {"error": f"{tmp_path} has no dbt_project.yml.", "hint": "Pass the folder of a dbt project.",
-                    "exit_code": 3, "findings": []}
+    assert data == {
+        "error": f"{tmp_path} has no dbt_project.yml.",
+        "hint": "Pass the folder of a dbt project.",
+        "exit_code": 3,
+        "findings": [],
+    }
 
 
 def test_project_error_as_text(tmp_path: Path):
@@ -73,7 +81,10 @@ def test_plan_error(sample_project: Path):
     assert data["hint"] == "Rephrase with table or column names, describe the column in its YAML, or use --llm MODEL."
     assert [f["check"] for f in data["findings"]] == ["plan", "plan", "plan"]
     assert [f["message"].split(" (closest")[0] for f in data["findings"]] == [
-        "cannot place 'asdf'", "cannot place 'qwerty'", "cannot place 'zxcv'"]
+        "cannot place 'asdf'",
+        "cannot place 'qwerty'",
+        "cannot place 'zxcv'",
+    ]
     assert all(f["line"] is None for f in data["findings"])
 
 
@@ -94,9 +105,12 @@ def test_write_refused(sample_project: Path):
     # No --yes, and stdin is not a terminal: nothing is written.
     result, data = run_json("model", "number of orders per status", "--project-dir", str(sample_project))
     assert result.exit_code == 7
-    assert data == {"error": "Not writing without confirmation: stdin is not a terminal.",
-                    "hint": "Pass --yes to write and build, or --dry-run to only look.",
-                    "exit_code": 7, "findings": []}
+    assert data == {
+        "error": "Not writing without confirmation: stdin is not a terminal.",
+        "hint": "Pass --yes to write and build, or --dry-run to only look.",
+        "exit_code": 7,
+        "findings": [],
+    }
     assert not list((sample_project / "models").rglob("*orders_by_status*"))
 
 

@@ -9,13 +9,27 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "martsmith"
 
 TOP_LEVEL = {"__init__.py", "cli.py", "errors.py", "spec.py"}
-PACKAGES = {"commands", "context", "eval", "inference", "llm", "pipelines", "plan", "profiling", "render", "scaffold", "star",
-            "unittests", "validate", "write"}
+PACKAGES = {
+    "commands",
+    "context",
+    "eval",
+    "inference",
+    "llm",
+    "pipelines",
+    "plan",
+    "profiling",
+    "render",
+    "scaffold",
+    "star",
+    "unittests",
+    "validate",
+    "write",
+}
 # Exceptions defined outside errors.py that are not part of the tree: signals caught where they
 # are raised, never shown to a user.
 SIGNALS = {
     ("llm/client.py", "AnswerRejected"): "a parse callback rejecting an answer; complete_structured turns it into "
-                                         "a repair turn",
+    "a repair turn",
 }
 
 
@@ -40,8 +54,11 @@ def _exception_classes(path: Path) -> list[tuple[str, list[str]]]:
 def test_every_error_is_in_the_tree():
     from martsmith import errors
 
-    tree = {name for name, value in vars(errors).items()
-            if isinstance(value, type) and issubclass(value, errors.MartsmithError)}
+    tree = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.MartsmithError)
+    }
     outside = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = str(path.relative_to(PACKAGE))

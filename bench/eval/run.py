@@ -27,8 +27,15 @@ def run_set(name: str, llm: str | None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix=f"martsmith-eval-{name}-") as tmp:
         root = build(name, Path(tmp) / name)
-        cmd = [str(BIN / "martsmith"), "eval", str(HERE / name / "cases.yml"), "--format", "json",
-               "--project-dir", str(root)] + (["--llm", llm] if llm else [])
+        cmd = [
+            str(BIN / "martsmith"),
+            "eval",
+            str(HERE / name / "cases.yml"),
+            "--format",
+            "json",
+            "--project-dir",
+            str(root),
+        ] + (["--llm", llm] if llm else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"martsmith eval failed on {name}:\n{proc.stdout}\n{proc.stderr}")
@@ -36,12 +43,16 @@ def run_set(name: str, llm: str | None) -> dict:
 
 
 def table(reports: dict[str, dict]) -> str:
-    lines = ["| set | cases | pass | wrong (exit 0) | refused | errors | accuracy | time |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| set | cases | pass | wrong (exit 0) | refused | errors | accuracy | time |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in reports.items():
         n = r["cases"]
-        lines.append(f"| {name} ({r['planner']}) | {n} | {r['passed']} | {r['wrong']} ({r['wrong'] / n:.0%}) | "
-                     f"{r['refused']} | {r['errors']} | **{r['accuracy']:.0%}** | {r['seconds']:.0f} s |")
+        lines.append(
+            f"| {name} ({r['planner']}) | {n} | {r['passed']} | {r['wrong']} ({r['wrong'] / n:.0%}) | "
+            f"{r['refused']} | {r['errors']} | **{r['accuracy']:.0%}** | {r['seconds']:.0f} s |"
+        )
     shapes: dict[str, dict[str, int]] = {}
     for r in reports.values():
         for shape, counts in r["by_shape"].items():
@@ -50,7 +61,9 @@ def table(reports: dict[str, dict]) -> str:
                 row[k] = row.get(k, 0) + v
     lines += ["", "| shape (both sets) | pass | wrong | refused | errors |", "|---|---|---|---|---|"]
     for shape, c in sorted(shapes.items()):
-        lines.append(f"| {shape} | {c.get('pass', 0)} | {c.get('wrong', 0)} | {c.get('refused', 0)} | {c.get('error', 0)} |")
+        lines.append(
+            f"| {shape} | {c.get('pass', 0)} | {c.get('wrong', 0)} | {c.get('refused', 0)} | {c.get('error', 0)} |"
+        )
     return "\n".join(lines)
 
 
@@ -59,7 +72,7 @@ def write(text: str) -> None:
     doc = path.read_text()
     block = f"{BEGIN}\n{text}\n{END}"
     if BEGIN in doc:
-        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
     else:
         doc = doc.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(doc)

@@ -28,13 +28,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("martsmith.commands.init", "init", "Scaffold an analytics dbt project (optionally with sample data)."),
     "sources": ("martsmith.commands.sources", "sources", "Declare the tables of a warehouse schema as a dbt source."),
     "model": ("martsmith.commands.model", "model", "Generate a linted, built and tested dbt model from a request."),
-    "star": ("martsmith.commands.star", "star", "Generate a star schema (facts, dimensions, dates, ERD) from a description or a source."),
+    "star": (
+        "martsmith.commands.star",
+        "star",
+        "Generate a star schema (facts, dimensions, dates, ERD) from a description or a source.",
+    ),
     "profile": ("martsmith.commands.profile", "profile", "Profile a source or model in one pass per table."),
     "tests": ("martsmith.commands.tests", "tests", "Infer data tests from the data and merge them into YAML."),
     "status": ("martsmith.commands.status", "status", "List the models martsmith generated here, with rows and tests."),
     "unit-test": ("martsmith.commands.unit_test", "unit_test", "Write a dbt unit test from real input rows."),
-    "eval": ("martsmith.commands.eval", "eval_", "Measure a planner on requests with known answers (execution accuracy)."),
-    "recover": ("martsmith.commands.recover", "recover", "Roll back a martsmith run that was interrupted (killed midway)."),
+    "eval": (
+        "martsmith.commands.eval",
+        "eval_",
+        "Measure a planner on requests with known answers (execution accuracy).",
+    ),
+    "recover": (
+        "martsmith.commands.recover",
+        "recover",
+        "Roll back a martsmith run that was interrupted (killed midway).",
+    ),
 }
 
 
@@ -88,8 +100,11 @@ class LazyGroup(click.Group):
         except OSError as exc:
             if debug():
                 raise
-            if exc.filename is None and not isinstance(exc, (PermissionError, FileNotFoundError)) \
-                    and exc.errno not in _DISK_ERRNOS:
+            if (
+                exc.filename is None
+                and not isinstance(exc, (PermissionError, FileNotFoundError))
+                and exc.errno not in _DISK_ERRNOS
+            ):
                 _internal(ctx, exc)  # e.g. a socket error: not the file system
             _fail(ctx, filesystem_error(exc))
         except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
@@ -125,15 +140,21 @@ def _fail(ctx: click.Context, error: MartsmithError, *, code: int | None = None)
 
 def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
     detail = line(exc, 300) or "(no message)"
-    _fail(ctx, MartsmithError(f"internal error: {type(exc).__name__}: {detail}",
-                              hint="This is a bug in martsmith: rerun with --debug for the traceback, and report it."))
+    _fail(
+        ctx,
+        MartsmithError(
+            f"internal error: {type(exc).__name__}: {detail}",
+            hint="This is a bug in martsmith: rerun with --debug for the traceback, and report it.",
+        ),
+    )
 
 
 def _disk_errnos() -> frozenset[int]:
     import errno
 
-    return frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM")
-                     if hasattr(errno, n))
+    return frozenset(
+        getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM") if hasattr(errno, n)
+    )
 
 
 _DISK_ERRNOS = _disk_errnos()

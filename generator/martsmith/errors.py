@@ -29,9 +29,22 @@ from martsmith.commands.output import shorten
 from martsmith.validate.findings import Finding
 
 __all__ = [
-    "Finding", "JinjaCheckError", "LLMError", "MartsmithError", "PlanError", "ProjectError", "RulesError",
-    "UnknownSchemaError", "UnplacedWordsError", "UsageError", "ValidationFailed", "WarehouseChanged",
-    "WarehouseError", "WriteRefused", "YamlMergeError", "filesystem_error",
+    "Finding",
+    "JinjaCheckError",
+    "LLMError",
+    "MartsmithError",
+    "PlanError",
+    "ProjectError",
+    "RulesError",
+    "UnknownSchemaError",
+    "UnplacedWordsError",
+    "UsageError",
+    "ValidationFailed",
+    "WarehouseChanged",
+    "WarehouseError",
+    "WriteRefused",
+    "YamlMergeError",
+    "filesystem_error",
 ]
 
 
@@ -138,8 +151,7 @@ class UnplacedWordsError(PlanError):
             parts.append(f"and {len(unplaced) - self.MAX_WORDS:,} more words")
         super().__init__(
             "The offline planner could not place " + "; ".join(parts) + f" in: {shorten(request, self.MAX_REQUEST)!r}",
-            hint="Rephrase with table or column names, describe the column in its YAML, "
-            "or use --llm MODEL.",
+            hint="Rephrase with table or column names, describe the column in its YAML, or use --llm MODEL.",
             findings=findings,
         )
         self.unplaced = unplaced
@@ -185,8 +197,11 @@ class WarehouseChanged(MartsmithError):
     exit_code = 8
 
     def __init__(self, changes: list[str], *, hint: str | None = None) -> None:
-        super().__init__("The warehouse changed outside this run: " + "; ".join(changes) + ".", hint=hint,
-                         findings=[Finding("warehouse", c) for c in changes])
+        super().__init__(
+            "The warehouse changed outside this run: " + "; ".join(changes) + ".",
+            hint=hint,
+            findings=[Finding("warehouse", c) for c in changes],
+        )
         self.changes = changes
 
 
@@ -207,8 +222,25 @@ _REASONS = {
     "EIO": "input/output error",
 }
 _WRITE_ONLY = {"EROFS", "ENOSPC", "EDQUOT", "EFBIG"}  # errors that only writing meets
-_WRITE_CALLS = ("write", "mkdir", "makedirs", "mkstemp", "replace", "rename", "unlink", "rmdir", "touch",
-                "copy", "move", "symlink", "chmod", "dump", "save", "truncate", "flush")
+_WRITE_CALLS = (
+    "write",
+    "mkdir",
+    "makedirs",
+    "mkstemp",
+    "replace",
+    "rename",
+    "unlink",
+    "rmdir",
+    "touch",
+    "copy",
+    "move",
+    "symlink",
+    "chmod",
+    "dump",
+    "save",
+    "truncate",
+    "flush",
+)
 _READ_CALLS = ("read", "load", "iterdir", "glob", "scandir", "listdir", "walk", "stat", "exists")
 
 
@@ -259,6 +291,9 @@ def filesystem_error(exc: OSError, *, writing: bool | None = None, path: object 
         else:
             hint = "Check the path, then run the command again."
         return WriteRefused(f"cannot write {where}: {reason}", hint=hint + " A failed run keeps none of its changes.")
-    hint = (f"Make {where} readable for this user, then run the command again."
-            if name in ("EACCES", "EPERM") else "Check the path, then run the command again.")
+    hint = (
+        f"Make {where} readable for this user, then run the command again."
+        if name in ("EACCES", "EPERM")
+        else "Check the path, then run the command again."
+    )
     return ProjectError(f"cannot {'read' if writing is False else 'access'} {where}: {reason}", hint=hint)

@@ -35,7 +35,7 @@ DATA_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*( [A-Za-z][A-Za-z0-9_]*){0,3}( ?\
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "is null", "is not null"]
-Scalar = Union[str, int, float, bool, None]
+Scalar = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime alias pydantic evaluates on 3.10
 
 
 def check_identifier(value: str, what: str = "name") -> str:
@@ -73,7 +73,7 @@ def check_data_type(value: str | None) -> str | None:
     return value
 
 
-def check_data_value(value: "Scalar", what: str = "value") -> "Scalar":
+def check_data_value(value: Scalar, what: str = "value") -> Scalar:
     problem = data_problem(value)
     if problem:
         raise ValueError(f"{what} {str(value)[:60]!r} {problem}")
@@ -96,9 +96,7 @@ class InputSpec(Strict):
         description="When the input has several rows per key (duplicates, late-arriving "
         "updates), keep one row per these columns ...",
     )
-    dedupe_order_by: str | None = Field(
-        None, description="... the latest by this column (descending)."
-    )
+    dedupe_order_by: str | None = Field(None, description="... the latest by this column (descending).")
 
     _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "input alias"))
     _dedupe_ok = field_validator("dedupe_key")(lambda v: check_columns(v, "dedupe_key column"))
@@ -113,7 +111,7 @@ class InputSpec(Strict):
         return v
 
     @model_validator(mode="after")
-    def _source_has_name(self) -> "InputSpec":
+    def _source_has_name(self) -> InputSpec:
         if self.kind == "source" and not self.source_name:
             raise ValueError(f"input {self.alias!r} is a source but has no source_name")
         return self
@@ -158,7 +156,7 @@ class MeasureSpec(Strict):
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
     @model_validator(mode="after")
-    def _column_needed(self) -> "MeasureSpec":
+    def _column_needed(self) -> MeasureSpec:
         if self.column is None and self.agg != "count":
             raise ValueError(f"measure {self.name!r}: {self.agg} needs a column")
         return self
@@ -171,9 +169,7 @@ class FilterSpec(Strict):
     column: str
     op: FilterOp
     values: list[Scalar] = Field(default_factory=list)
-    cast: Literal["date", "timestamp"] | None = Field(
-        None, description="Cast the values (e.g. date literals)."
-    )
+    cast: Literal["date", "timestamp"] | None = Field(None, description="Cast the values (e.g. date literals).")
 
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
@@ -183,7 +179,7 @@ class FilterSpec(Strict):
         return [check_data_value(x, "filter value") for x in v]
 
     @model_validator(mode="after")
-    def _arity(self) -> "FilterSpec":
+    def _arity(self) -> FilterSpec:
         n = len(self.values)
         need = {"is null": 0, "is not null": 0, "between": 2}.get(self.op)
         if need is not None and n != need:
@@ -216,7 +212,7 @@ class TestSpec(Strict):
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
     @model_validator(mode="after")
-    def _arguments_typed(self) -> "TestSpec":
+    def _arguments_typed(self) -> TestSpec:
         problems = argument_problems(self.name, self.arguments, self.column)
         if problems:
             raise ValueError(f"test {self.name}: " + "; ".join(problems))
@@ -239,7 +235,10 @@ TEST_ARGUMENTS: dict[str, dict[str, str]] = {
     "martsmith.expression_is_true": {"expression": "expression"},
     "martsmith.unique_combination_of_columns": {"combination_of_columns": "columns"},
     "martsmith.relationships_where": {
-        "to": "relation", "field": "column", "from_condition": "expression", "to_condition": "expression",
+        "to": "relation",
+        "field": "column",
+        "from_condition": "expression",
+        "to_condition": "expression",
     },
     "martsmith.recency": {"field": "column", "datepart": "datepart", "interval": "interval"},
 }
@@ -259,18 +258,29 @@ def _argument_problem(kind: str, value: object) -> str | None:
     if kind == "bool":
         return None if isinstance(value, bool) else "must be true or false"
     if kind == "relation":
-        return None if isinstance(value, str) and is_relation_string(value) else (
-            "must be ref('model') or source('source', 'table')")
+        return (
+            None
+            if isinstance(value, str) and is_relation_string(value)
+            else ("must be ref('model') or source('source', 'table')")
+        )
     if kind == "column":
         return None if isinstance(value, str) and COLUMN_NAME.match(value) else "must be a column name"
     if kind == "columns":
-        if not isinstance(value, list) or not value or not all(isinstance(c, str) and COLUMN_NAME.match(c) for c in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(c, str) and COLUMN_NAME.match(c) for c in value)
+        ):
             return "must be a list of column names"
         return None
     if kind == "datepart":
         return None if value in DATEPARTS else f"must be one of {', '.join(DATEPARTS)}"
     if kind == "interval":
-        return None if isinstance(value, int) and not isinstance(value, bool) and value > 0 else "must be a positive whole number"
+        return (
+            None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0
+            else "must be a positive whole number"
+        )
     if kind == "bound":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return None
@@ -302,7 +312,12 @@ def argument_problems(name: str, arguments: dict, column: str | None = None) -> 
         if key not in allowed:
             out.append(f"{key}: not an argument of {name} (takes: {', '.join(allowed) or 'none'})")
             continue
-        if allowed[key] == "expression" and column and name == "martsmith.expression_is_true" and isinstance(value, str):
+        if (
+            allowed[key] == "expression"
+            and column
+            and name == "martsmith.expression_is_true"
+            and isinstance(value, str)
+        ):
             value = f"{column} {value}"
         problem = _argument_problem(allowed[key], value)
         if problem:
@@ -325,9 +340,7 @@ class ModelSpec(Strict):
 
     name: str
     layer: Literal["staging", "intermediate", "marts"] = "marts"
-    folder: str | None = Field(
-        None, description="Sub-folder under the layer, e.g. 'finance'. None: the layer root."
-    )
+    folder: str | None = Field(None, description="Sub-folder under the layer, e.g. 'finance'. None: the layer root.")
     materialized: Literal["table", "view"] = "table"
     description: str
     inputs: list[InputSpec] = Field(default_factory=list)
@@ -338,8 +351,9 @@ class ModelSpec(Strict):
     order_by: list[OrderSpec] = Field(default_factory=list)
     limit: int | None = Field(None, ge=1)
     sql_body: str | None = Field(
-        None, description="A complete SELECT (with ref()/source()) when the structure can't "
-        "express the request. Used instead of dimensions/measures."
+        None,
+        description="A complete SELECT (with ref()/source()) when the structure can't "
+        "express the request. Used instead of dimensions/measures.",
     )
     surrogate_key: str | None = Field(
         None, description="Name of a key column built from the grain with martsmith.surrogate_key."
@@ -361,7 +375,7 @@ class ModelSpec(Strict):
         return None if v is None else check_identifier(v, "folder")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ModelSpec":
+    def _consistent(self) -> ModelSpec:
         aliases = [i.alias for i in self.inputs]
         if len(set(aliases)) != len(aliases):
             raise ValueError(f"duplicate input aliases: {aliases}")

@@ -10,27 +10,33 @@ import pytest
 from martsmith.eval.compare import compare, row_diff
 
 
-@pytest.mark.parametrize("gold, model", [
-    ([(1, "a"), (2, "b")], [(2, "b"), (1, "a")]),                      # order ignored
-    ([("a", 3)], [("key", "a", 3.0)]),                                   # extra columns, names ignored
-    ([(Decimal("1.005"),)], [(1.0,)]),                                   # numbers within 0.01
-    ([(dt.date(2024, 1, 1), 5)], [(dt.datetime(2024, 1, 1), 5)]),        # a date is its midnight
-    ([(True,)], [(1,)]),                                                 # booleans are 0/1
-    ([(None, 1)], [(1, None)]),                                          # nulls match nulls
-    ([(1, 1), (1, 2)], [(1, 2), (1, 1)]),                                # duplicate values in a column
-])
+@pytest.mark.parametrize(
+    "gold, model",
+    [
+        ([(1, "a"), (2, "b")], [(2, "b"), (1, "a")]),  # order ignored
+        ([("a", 3)], [("key", "a", 3.0)]),  # extra columns, names ignored
+        ([(Decimal("1.005"),)], [(1.0,)]),  # numbers within 0.01
+        ([(dt.date(2024, 1, 1), 5)], [(dt.datetime(2024, 1, 1), 5)]),  # a date is its midnight
+        ([(True,)], [(1,)]),  # booleans are 0/1
+        ([(None, 1)], [(1, None)]),  # nulls match nulls
+        ([(1, 1), (1, 2)], [(1, 2), (1, 1)]),  # duplicate values in a column
+    ],
+)
 def test_same_answer(gold, model):
     assert compare(gold, model).ok
 
 
-@pytest.mark.parametrize("gold, model, why", [
-    ([(1,), (2,)], [(1,)], "1 rows where the gold has 2"),
-    ([("a",)], [("b",)], "matches no column"),
-    ([(1.0,)], [(1.1,)], "matches no column"),
-    ([(dt.datetime(2024, 1, 1, 12, 0),)], [(dt.date(2024, 1, 1),)], "matches no column"),
-    # each column has a match, but the rows pair the values differently
-    ([(1, "a"), (2, "b")], [(1, "b"), (2, "a")], "not together as rows"),
-])
+@pytest.mark.parametrize(
+    "gold, model, why",
+    [
+        ([(1,), (2,)], [(1,)], "1 rows where the gold has 2"),
+        ([("a",)], [("b",)], "matches no column"),
+        ([(1.0,)], [(1.1,)], "matches no column"),
+        ([(dt.datetime(2024, 1, 1, 12, 0),)], [(dt.date(2024, 1, 1),)], "matches no column"),
+        # each column has a match, but the rows pair the values differently
+        ([(1, "a"), (2, "b")], [(1, "b"), (2, "a")], "not together as rows"),
+    ],
+)
 def test_different_answer(gold, model, why):
     result = compare(gold, model)
     assert not result.ok and why in result.why

@@ -30,8 +30,11 @@ cases:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] not in ("target", "logs")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in ("target", "logs")
+    }
 
 
 def _relations(root: Path) -> set:
@@ -63,7 +66,9 @@ def test_eval_reports_each_case_and_changes_nothing(sample_project: Path, tmp_pa
 def test_text_report_and_a_bad_cases_file(sample_project: Path, tmp_path: Path):
     cases = tmp_path / "cases.yml"
     cases.write_text(CASES)
-    result = CliRunner().invoke(main, ["eval", str(cases), "--case", "per_status", "--project-dir", str(sample_project)])
+    result = CliRunner().invoke(
+        main, ["eval", str(cases), "--case", "per_status", "--project-dir", str(sample_project)]
+    )
     assert result.exit_code == 0, result.output
     assert "pass    per_status" in result.output and "accuracy 1/1 (100%)" in result.output
     bad = tmp_path / "bad.yml"

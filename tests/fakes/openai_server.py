@@ -77,7 +77,7 @@ class FakeOpenAIServer:
         """The api_base to give an OpenAI client: http://127.0.0.1:PORT/v1."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def queue(self, *replies: str | int | Reply) -> "FakeOpenAIServer":
+    def queue(self, *replies: str | int | Reply) -> FakeOpenAIServer:
         """Append replies: a str is an answer, an int an HTTP error status, or a `Reply`."""
         with self._lock:
             for r in replies:
@@ -93,7 +93,7 @@ class FakeOpenAIServer:
     def pending(self) -> int:
         return len(self._replies)
 
-    def start(self) -> "FakeOpenAIServer":
+    def start(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
 
@@ -103,7 +103,7 @@ class FakeOpenAIServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -143,23 +143,33 @@ class FakeOpenAIServer:
                     message = reply.content or f"fake error {reply.status}"
                     self._send(
                         reply.status,
-                        {"error": {"message": message, "type": ERROR_TYPES.get(reply.status, "error"),
-                                   "code": ERROR_TYPES.get(reply.status)}},
+                        {
+                            "error": {
+                                "message": message,
+                                "type": ERROR_TYPES.get(reply.status, "error"),
+                                "code": ERROR_TYPES.get(reply.status),
+                            }
+                        },
                         headers={"retry-after": "0"} if reply.status == 429 else None,
                     )
                     return
-                self._send(200, {
-                    "id": f"chatcmpl-fake-{len(server.requests)}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": body.get("model", "fake-model"),
-                    "choices": [{
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.content},
-                        "finish_reason": "stop",
-                    }],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-fake-{len(server.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "fake-model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": reply.content},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                    },
+                )
 
             def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()

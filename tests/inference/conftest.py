@@ -12,17 +12,27 @@ from martsmith.context.warehouse import Warehouse
 from martsmith.profiling.types import ColumnProfile, TableProfile
 
 
-def col(name: str, data_type: str = "INTEGER", *, rows: int, nulls: int = 0, distinct: int | None = None, **kw) -> ColumnProfile:
+def col(
+    name: str, data_type: str = "INTEGER", *, rows: int, nulls: int = 0, distinct: int | None = None, **kw
+) -> ColumnProfile:
     return ColumnProfile(
-        name=name, data_type=data_type, family=type_family(data_type), null_count=nulls,
-        distinct_count=rows - nulls if distinct is None else distinct, **kw,
+        name=name,
+        data_type=data_type,
+        family=type_family(data_type),
+        null_count=nulls,
+        distinct_count=rows - nulls if distinct is None else distinct,
+        **kw,
     )
 
 
 def table(name: str, columns: list[ColumnProfile], *, source: str | None = "shop", schema: str = "raw") -> Table:
     return Table(
-        kind="source" if source else "model", name=name, schema=schema, identifier=name,
-        source_name=source, columns=[Column(c.name, c.data_type) for c in columns],
+        kind="source" if source else "model",
+        name=name,
+        schema=schema,
+        identifier=name,
+        source_name=source,
+        columns=[Column(c.name, c.data_type) for c in columns],
     )
 
 
@@ -41,7 +51,11 @@ def duck(tmp_path: Path):
     """A Warehouse on a fresh DuckDB file in tmp_path."""
     db = tmp_path / "wh.duckdb"
     project = Project(
-        root=tmp_path, name="t", profile_name="t", profiles_dir=tmp_path, target_name="dev",
+        root=tmp_path,
+        name="t",
+        profile_name="t",
+        profiles_dir=tmp_path,
+        target_name="dev",
         target={"type": "duckdb", "path": str(db)},
     )
     wh = Warehouse(project, must_exist=False)

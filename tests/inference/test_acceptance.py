@@ -35,7 +35,8 @@ NOT_FINDINGS = {"null_customer_emails", "null_customer_countries"}
 
 def test_sources_get_passing_tests_and_every_planted_problem_is_a_finding(sample_project):
     result = CliRunner().invoke(
-        main, ["tests", *NODES, "--yes", "--format", "json", "--project-dir", str(sample_project)],
+        main,
+        ["tests", *NODES, "--yes", "--format", "json", "--project-dir", str(sample_project)],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -64,7 +65,8 @@ def test_sources_get_passing_tests_and_every_planted_problem_is_a_finding(sample
 
 def test_explain_gives_the_evidence_for_every_test(sample_project):
     result = CliRunner().invoke(
-        main, ["tests", "source:shop.order_items", "--explain", "--dry-run", "--project-dir", str(sample_project)],
+        main,
+        ["tests", "source:shop.order_items", "--explain", "--dry-run", "--project-dir", str(sample_project)],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -11,18 +11,24 @@ from .conftest import catalog, col, profile, table
 
 def _load(duck) -> None:
     duck.execute("create schema raw")
-    duck.execute("create table raw.orders as select i as id, i % 7 as customer_id, "
-                 "case when i in (17, 204, 811) then -5.0 else i * 1.5 end as amount, "
-                 "case when i % 2 = 0 then 'placed' else 'shipped' end as status "
-                 "from range(1, 1001) t(i)")
+    duck.execute(
+        "create table raw.orders as select i as id, i % 7 as customer_id, "
+        "case when i in (17, 204, 811) then -5.0 else i * 1.5 end as amount, "
+        "case when i % 2 = 0 then 'placed' else 'shipped' end as status "
+        "from range(1, 1001) t(i)"
+    )
     duck.execute("insert into raw.orders values (4, 1, 1.0, 'placed'), (9, 1, 1.0, 'placed')")
     duck.execute("create table raw.customers as select i as id from range(0, 5) t(i)")  # 5, 6 missing
 
 
 def _setup(duck):
     _load(duck)
-    ocols = [col("id", rows=1002, distinct=1000), col("customer_id", rows=1002, distinct=7),
-             col("amount", "DOUBLE", rows=1002), col("status", "VARCHAR", rows=1002, distinct=2)]
+    ocols = [
+        col("id", rows=1002, distinct=1000),
+        col("customer_id", rows=1002, distinct=7),
+        col("amount", "DOUBLE", rows=1002),
+        col("status", "VARCHAR", rows=1002, distinct=2),
+    ]
     orders = table("orders", ocols)
     customers = table("customers", [col("id", rows=5)])
     fk = ForeignKey(orders.label, "customer_id", customers.label, "id", origin="declared")
@@ -34,7 +40,9 @@ def test_findings_with_example_keys(duck):
     tests = [
         TestSpec(name="martsmith.not_negative", column="amount"),
         TestSpec(name="unique", column="id"),
-        TestSpec(name="relationships", column="customer_id", arguments={"to": "source('shop', 'customers')", "field": "id"}),
+        TestSpec(
+            name="relationships", column="customer_id", arguments={"to": "source('shop', 'customers')", "field": "id"}
+        ),
         TestSpec(name="accepted_values", column="status", arguments={"values": ["placed", "shipped"]}),
         TestSpec(name="not_null", column="id"),
         TestSpec(name="martsmith.not_empty"),
@@ -52,7 +60,9 @@ def test_inferred_foreign_key_with_mostly_orphans_is_dropped(duck):
     orders, prof, cat = _setup(duck)
     duck.execute("delete from raw.customers where id > 0")
     cat.foreign_keys[0].origin = "inferred"
-    test = TestSpec(name="relationships", column="customer_id", arguments={"to": "source('shop', 'customers')", "field": "id"})
+    test = TestSpec(
+        name="relationships", column="customer_id", arguments={"to": "source('shop', 'customers')", "field": "id"}
+    )
     (result,) = check_tests(duck, orders, prof, [test], cat)
     assert result.dropped.startswith("customer_id is not a foreign key after all")
     assert not result.passed
@@ -61,7 +71,9 @@ def test_inferred_foreign_key_with_mostly_orphans_is_dropped(duck):
 def test_composite_and_expression_and_range(duck):
     orders, prof, cat = _setup(duck)
     tests = [
-        TestSpec(name="martsmith.unique_combination_of_columns", arguments={"combination_of_columns": ["id", "status"]}),
+        TestSpec(
+            name="martsmith.unique_combination_of_columns", arguments={"combination_of_columns": ["id", "status"]}
+        ),
         TestSpec(name="martsmith.accepted_range", column="amount", arguments={"min_value": 0, "max_value": 2000}),
         TestSpec(name="martsmith.expression_is_true", arguments={"expression": "customer_id <= 6"}),
     ]

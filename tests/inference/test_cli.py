@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from martsmith.cli import main
+from martsmith.context.dbt import DbtResult, NodeResult
 from martsmith.errors import ValidationFailed
 from martsmith.inference.suite import TestsPlan
 from martsmith.pipelines.run import Run
 from martsmith.pipelines.tests import apply_tests
-from martsmith.context.dbt import DbtResult, NodeResult
 
 SOURCES_YML = Path("models/staging/shop/_shop__sources.yml")
 
@@ -47,8 +47,16 @@ def test_orders_tests_are_written_pass_dbt_and_planted_problems_are_findings(sam
 @pytest.mark.integration
 def test_json_dry_run_and_guards(sample_project):
     before = (sample_project / SOURCES_YML).read_text()
-    result = run(sample_project, "source:shop.payments", "source:shop.order_items", "--dry-run", "--format", "json",
-                 "--rules", "method is one of credit_card, bank_transfer, gift_card, coupon")
+    result = run(
+        sample_project,
+        "source:shop.payments",
+        "source:shop.order_items",
+        "--dry-run",
+        "--format",
+        "json",
+        "--rules",
+        "method is one of credit_card, bank_transfer, gift_card, coupon",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     messages = [f["message"] for f in data["findings"]]
@@ -84,8 +92,14 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     from martsmith.context.project import Project
 
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
-    project = Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
-                      target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")})
+    project = Project(
+        root=tmp_path,
+        name="p",
+        profile_name="p",
+        profiles_dir=tmp_path,
+        target_name="dev",
+        target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")},
+    )
     ctx = SimpleNamespace(project=project, manifest=SimpleNamespace(nodes={}), dbt=dbt)
     plan = TestsPlan(root=tmp_path, files={yml: ("models:\n  - name: m\n", "models:\n  - name: m\n    columns: []\n")})
     with pytest.raises(ValidationFailed, match="dbt test of the new tests failed; nothing was kept"):

@@ -58,7 +58,11 @@ def test_identifier_unique_in_enough_rows_gets_unique():
 
 
 def test_composite_key_when_no_single_key():
-    cols = [col("order_id", rows=400, distinct=100), col("line_number", rows=400, distinct=4), col("qty", rows=400, distinct=9)]
+    cols = [
+        col("order_id", rows=400, distinct=100),
+        col("line_number", rows=400, distinct=4),
+        col("qty", rows=400, distinct=9),
+    ]
     t = table("order_lines", cols)
     specs = infer(t, profile(t, 400, cols, keys=[["order_id", "line_number"]]))
     combo = [s for s in specs if s.name == "martsmith.unique_combination_of_columns"]
@@ -87,8 +91,10 @@ def test_no_composite_key_on_a_small_table():
 
 def test_not_null_only_where_meaning_requires_it():
     cols = [
-        col("id", rows=200), col("customer_id", rows=200, distinct=50),
-        col("ordered_at", "TIMESTAMP", rows=200), col("shipped_at", "TIMESTAMP", rows=200),
+        col("id", rows=200),
+        col("customer_id", rows=200, distinct=50),
+        col("ordered_at", "TIMESTAMP", rows=200),
+        col("shipped_at", "TIMESTAMP", rows=200),
         col("gift_message", "VARCHAR", rows=200, distinct=180),
         col("discount", "DOUBLE", rows=200, nulls=20, distinct=10),
     ]
@@ -106,7 +112,11 @@ def test_relationships_for_foreign_keys():
     orders = table("orders", [col("id", rows=200), col("customer_id", rows=200, distinct=50)])
     customers = table("customers", [col("id", rows=50)])
     fk = ForeignKey(orders.label, "customer_id", customers.label, "id")
-    specs = infer(orders, profile(orders, 200, orders_cols := [col("id", rows=200), col("customer_id", rows=200, distinct=50)]), catalog(orders, customers, fks=[fk]))
+    specs = infer(
+        orders,
+        profile(orders, 200, orders_cols := [col("id", rows=200), col("customer_id", rows=200, distinct=50)]),
+        catalog(orders, customers, fks=[fk]),
+    )
     rel = next(s for s in specs if s.name == "relationships")
     assert rel.column == "customer_id"
     assert rel.arguments == {"to": "source('shop', 'customers')", "field": "id"}
@@ -143,23 +153,35 @@ def test_no_accepted_values_on_free_text_or_thin_evidence():
     t = table("customers", cols)
     specs = infer(t, profile(t, 100, cols))
     assert not [s for s in specs if s.name == "accepted_values"]  # tier: 20 > 15 values
-    small = [col("id", rows=30), col("status", "VARCHAR", rows=30, distinct=2, top_values=[("a", 15), ("b", 15)], max_length=1)]
+    small = [
+        col("id", rows=30),
+        col("status", "VARCHAR", rows=30, distinct=2, top_values=[("a", 15), ("b", 15)], max_length=1),
+    ]
     t2 = table("orders", small)
     assert not [s for s in infer(t2, profile(t2, 30, small)) if s.name == "accepted_values"]  # < 50 rows
-    rare = [col("id", rows=60), col("grade", "VARCHAR", rows=60, distinct=14, top_values=[(f"g{i}", 4) for i in range(14)], max_length=3)]
+    rare = [
+        col("id", rows=60),
+        col("grade", "VARCHAR", rows=60, distinct=14, top_values=[(f"g{i}", 4) for i in range(14)], max_length=3),
+    ]
     t3 = table("orders", rare)
     assert not [s for s in infer(t3, profile(t3, 60, rare)) if s.name == "accepted_values"]  # 60/14 < 5 repeats
 
 
 def test_not_negative_by_name_and_data():
-    cols = [col("id", rows=300), col("amount", "DECIMAL(10,2)", rows=300, distinct=200, min=0.5, max=99.0, negative_count=0)]
+    cols = [
+        col("id", rows=300),
+        col("amount", "DECIMAL(10,2)", rows=300, distinct=200, min=0.5, max=99.0, negative_count=0),
+    ]
     t = table("payments", cols)
     spec = next(s for s in infer(t, profile(t, 300, cols)) if s.column == "amount")
     assert spec.name == "martsmith.not_negative"
 
 
 def test_many_negatives_mean_the_name_misleads():
-    cols = [col("id", rows=300), col("amount", "DOUBLE", rows=300, distinct=200, min=-50.0, max=99.0, negative_count=90)]
+    cols = [
+        col("id", rows=300),
+        col("amount", "DOUBLE", rows=300, distinct=200, min=-50.0, max=99.0, negative_count=90),
+    ]
     t = table("adjustments", cols)
     assert not [s for s in infer(t, profile(t, 300, cols)) if s.column == "amount"]
 
@@ -194,7 +216,10 @@ def test_text_amount_gets_trim_check():
 
 def test_recency_and_not_empty_for_event_tables():
     now = datetime(2026, 11, 26, 12)
-    cols = [col("id", rows=1000), col("created_at", "TIMESTAMP", rows=1000, distinct=1000, min=now - timedelta(days=100), max=now)]
+    cols = [
+        col("id", rows=1000),
+        col("created_at", "TIMESTAMP", rows=1000, distinct=1000, min=now - timedelta(days=100), max=now),
+    ]
     t = table("events", cols)
     specs = infer(t, profile(t, 1000, cols))
     rec = next(s for s in specs if s.name == "martsmith.recency")

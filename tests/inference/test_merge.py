@@ -107,7 +107,10 @@ def test_model_entry_and_file_are_created(tmp_path):
     assert not path.exists()  # merge only returns text
     path.write_text("version: 2\nmodels:\n  - name: other  # keep\n")
     out = merge_tests(path, "model", "stg_orders", None, [TestSpec(name="martsmith.not_empty")])
-    assert out == "version: 2\nmodels:\n  - name: other  # keep\n  - name: stg_orders\n    data_tests:\n      - martsmith.not_empty\n"
+    assert (
+        out
+        == "version: 2\nmodels:\n  - name: other  # keep\n  - name: stg_orders\n    data_tests:\n      - martsmith.not_empty\n"
+    )
 
 
 def test_broken_yaml_reports_file_and_line_and_changes_nothing(sources_yml):
@@ -143,8 +146,11 @@ def test_values_dbt_would_read_as_booleans_are_quoted(tmp_path):
     path = tmp_path / "m.yml"
     path.write_text("models:\n  - name: m\n")
     values = ["yes", "no", "on", "off", "y", "1", "null", "~", "2025-01-01", "plain"]
-    out = merge_tests(path, "model", "m", None, [TestSpec(name="accepted_values", column="flag",
-                                                          arguments={"values": values})])
-    assert yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][0]["accepted_values"]["arguments"]["values"] \
-        == values  # what dbt reads: strings, every one
+    out = merge_tests(
+        path, "model", "m", None, [TestSpec(name="accepted_values", column="flag", arguments={"values": values})]
+    )
+    assert (
+        yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][0]["accepted_values"]["arguments"]["values"]
+        == values
+    )  # what dbt reads: strings, every one
     assert "plain]" in out and "'yes'" in out

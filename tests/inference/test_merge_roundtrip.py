@@ -124,9 +124,15 @@ def test_styled_file_keeps_every_byte(tmp_path):
         "          - martsmith.not_empty\n",
     ]
     # the escape, the quotes, the blocks and the comments are the original bytes
-    for kept in ['"Caf\\u00e9 id, \\"quoted\\""', "'it''s a status'", "    description: >\n      Raw data",
-                 "            This line is indented further.\n", '{owner: "data",  tags: [a,b]}',
-                 "- unique   # from the source system\n", "        description: >-\n          folded\n"]:
+    for kept in [
+        '"Caf\\u00e9 id, \\"quoted\\""',
+        "'it''s a status'",
+        "    description: >\n      Raw data",
+        "            This line is indented further.\n",
+        '{owner: "data",  tags: [a,b]}',
+        "- unique   # from the source system\n",
+        "        description: >-\n          folded\n",
+    ]:
         assert kept in out
     # the new test joins the old `tests:` list, right after its last item (not after the blank line)
     assert "- unique   # from the source system\n              - not_null\n\n          - name: status" in out
@@ -149,8 +155,9 @@ def test_a_round_trip_would_have_changed_it(tmp_path):
     data["sources"][0]["tables"][0]["columns"][0]["tests"].append("not_null")
     buf = io.StringIO()
     y.dump(data, buf)
-    assert buf.getvalue() != STYLED.replace("- unique   # from the source system\n",
-                                            "- unique   # from the source system\n  - not_null\n")
+    assert buf.getvalue() != STYLED.replace(
+        "- unique   # from the source system\n", "- unique   # from the source system\n  - not_null\n"
+    )
     assert "\\u00e9" not in buf.getvalue()
 
 
@@ -163,7 +170,9 @@ def test_crlf_line_ends_are_kept(tmp_path):
     crlf = STYLED.replace("\n", "\r\n")
     out = merge(tmp_path, crlf)
     assert out.count("\r\n") == out.count("\n")  # every line end is still CRLF
-    assert inserted_lines(crlf, out) == [line.replace("\n", "\r\n") for line in inserted_lines(STYLED, merge(tmp_path, STYLED))]
+    assert inserted_lines(crlf, out) == [
+        line.replace("\n", "\r\n") for line in inserted_lines(STYLED, merge(tmp_path, STYLED))
+    ]
     assert_merged(yaml.safe_load(out))
 
 
@@ -202,8 +211,13 @@ models:
 """
 
 
-@pytest.mark.parametrize("text, dash, key", [(FOUR_SPACES, "            -   name: customer_id\n", "        data_tests:\n"),
-                                             (NOT_INDENTED, "  - name: customer_id\n", "  data_tests:\n")])
+@pytest.mark.parametrize(
+    "text, dash, key",
+    [
+        (FOUR_SPACES, "            -   name: customer_id\n", "        data_tests:\n"),
+        (NOT_INDENTED, "  - name: customer_id\n", "  data_tests:\n"),
+    ],
+)
 def test_the_files_own_indentation_is_used(tmp_path, text, dash, key):
     out = merge(tmp_path, text, "model")
     added = inserted_lines(text, out)
@@ -310,4 +324,5 @@ models:
         "                  values: [placed, 'a, b']\n",
     ]
     assert yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][1] == {
-        "accepted_values": {"arguments": {"values": ["placed", "a, b"]}}}
+        "accepted_values": {"arguments": {"values": ["placed", "a, b"]}}
+    }

@@ -9,10 +9,17 @@ from martsmith.inference.rules import RulesError, assign_rules, parse_rules
 
 from .conftest import catalog, col, table
 
-ORDERS = table("orders", [
-    col("id", rows=10), col("customer_id", rows=10), col("amount", "DOUBLE", rows=10),
-    col("status", "VARCHAR", rows=10), col("ordered_at", "TIMESTAMP", rows=10), col("shipped_at", "TIMESTAMP", rows=10),
-])
+ORDERS = table(
+    "orders",
+    [
+        col("id", rows=10),
+        col("customer_id", rows=10),
+        col("amount", "DOUBLE", rows=10),
+        col("status", "VARCHAR", rows=10),
+        col("ordered_at", "TIMESTAMP", rows=10),
+        col("shipped_at", "TIMESTAMP", rows=10),
+    ],
+)
 CUSTOMERS = table("customers", [col("id", rows=10), col("email", "VARCHAR", rows=10)])
 CAT = catalog(ORDERS, CUSTOMERS, fks=[ForeignKey(ORDERS.label, "customer_id", CUSTOMERS.label, "id")])
 
@@ -22,8 +29,10 @@ def rules(text):
 
 
 def test_the_example_from_the_issue():
-    got = rules("amount is never negative; status is one of placed, shipped, returned; "
-                "every order has a customer; ship date is after order date")
+    got = rules(
+        "amount is never negative; status is one of placed, shipped, returned; "
+        "every order has a customer; ship date is after order date"
+    )
     assert got == [
         ("martsmith.not_negative", "amount", {}),
         ("accepted_values", "status", {"values": ["placed", "shipped", "returned"]}),
@@ -33,18 +42,27 @@ def test_the_example_from_the_issue():
     ]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("amount is not negative", ("martsmith.not_negative", "amount", {})),
-    ("Amount is positive.", ("martsmith.accepted_range", "amount", {"min_value": 0, "inclusive": False})),
-    ("customer id is required", ("not_null", "customer_id", {})),
-    ("the status is always present", ("not_null", "status", {})),
-    ("ids are unique", ("unique", "id", {})),
-    ("amount is between 0 and 10000", ("martsmith.accepted_range", "amount", {"min_value": 0, "max_value": 10000})),
-    ("amount is at most 99.5", ("martsmith.accepted_range", "amount", {"max_value": 99.5})),
-    ("shipped_at is before 2030-01-01", ("martsmith.expression_is_true", None, {"expression": "shipped_at <= '2030-01-01'"})),
-    ("ship date is not before order date", ("martsmith.expression_is_true", None, {"expression": "shipped_at >= ordered_at"})),
-    ("statuses are one of 'placed' or 'shipped'", ("accepted_values", "status", {"values": ["placed", "shipped"]})),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("amount is not negative", ("martsmith.not_negative", "amount", {})),
+        ("Amount is positive.", ("martsmith.accepted_range", "amount", {"min_value": 0, "inclusive": False})),
+        ("customer id is required", ("not_null", "customer_id", {})),
+        ("the status is always present", ("not_null", "status", {})),
+        ("ids are unique", ("unique", "id", {})),
+        ("amount is between 0 and 10000", ("martsmith.accepted_range", "amount", {"min_value": 0, "max_value": 10000})),
+        ("amount is at most 99.5", ("martsmith.accepted_range", "amount", {"max_value": 99.5})),
+        (
+            "shipped_at is before 2030-01-01",
+            ("martsmith.expression_is_true", None, {"expression": "shipped_at <= '2030-01-01'"}),
+        ),
+        (
+            "ship date is not before order date",
+            ("martsmith.expression_is_true", None, {"expression": "shipped_at >= ordered_at"}),
+        ),
+        ("statuses are one of 'placed' or 'shipped'", ("accepted_values", "status", {"values": ["placed", "shipped"]})),
+    ],
+)
 def test_forms(text, expected):
     assert rules(text) == [expected]
 

@@ -12,22 +12,37 @@ from click.testing import CliRunner
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.prompt_data import data_of, tables_of  # noqa: E402  (tests/ is on sys.path: conftest)
-
-from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
 from martsmith.inference.rules import parse_rules  # noqa: E402
 from martsmith.inference.rules_llm import assign_rules_llm  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 
 MODEL = "openai/fake-model"
 ORDERS = Table(
-    "source", "orders", "raw", "orders", source_name="shop", primary_key="id",
-    columns=[Column("id", "INTEGER"), Column("customer_id", "INTEGER"), Column("amount", "DECIMAL(12,2)"),
-             Column("status", "VARCHAR", "Order status.", values=["placed", "shipped"]),
-             Column("ordered_at", "TIMESTAMP"), Column("shipped_at", "TIMESTAMP")],
+    "source",
+    "orders",
+    "raw",
+    "orders",
+    source_name="shop",
+    primary_key="id",
+    columns=[
+        Column("id", "INTEGER"),
+        Column("customer_id", "INTEGER"),
+        Column("amount", "DECIMAL(12,2)"),
+        Column("status", "VARCHAR", "Order status.", values=["placed", "shipped"]),
+        Column("ordered_at", "TIMESTAMP"),
+        Column("shipped_at", "TIMESTAMP"),
+    ],
 )
-CUSTOMERS = Table("source", "customers", "raw", "customers", source_name="shop",
-                  columns=[Column("id", "INTEGER"), Column("country", "VARCHAR")])
+CUSTOMERS = Table(
+    "source",
+    "customers",
+    "raw",
+    "customers",
+    source_name="shop",
+    columns=[Column("id", "INTEGER"), Column("country", "VARCHAR")],
+)
 CAT = Catalog([ORDERS, CUSTOMERS], [ForeignKey(ORDERS.label, "customer_id", CUSTOMERS.label, "id")])
 RULES = "amounts may never go below zero; shipping happens after ordering; each order belongs to a customer"
 
@@ -39,8 +54,12 @@ def answer(*tests: dict) -> str:
 GOOD = answer(
     {"rule": 1, "name": "martsmith.not_negative", "column": "amount"},
     {"rule": 2, "name": "expression_is_true", "column": None, "arguments": {"expression": "shipped_at >= ordered_at"}},
-    {"rule": 3, "name": "relationships", "column": "customer_id",
-     "arguments": {"to": "source('shop', 'customers')", "field": "id"}},
+    {
+        "rule": 3,
+        "name": "relationships",
+        "column": "customer_id",
+        "arguments": {"to": "source('shop', 'customers')", "field": "id"},
+    },
 )
 
 
@@ -60,7 +79,10 @@ def test_valid_answer_becomes_test_specs(fake_llm):
     fake_llm.queue(GOOD)
     tests = read(fake_llm)[ORDERS.label]
     assert [(t.name, t.column) for t in tests] == [
-        ("martsmith.not_negative", "amount"), ("martsmith.expression_is_true", None), ("relationships", "customer_id")]
+        ("martsmith.not_negative", "amount"),
+        ("martsmith.expression_is_true", None),
+        ("relationships", "customer_id"),
+    ]
     assert tests[1].arguments == {"expression": "shipped_at >= ordered_at"}
     assert tests[0].reason == "rule (llm): amounts may never go below zero"
     system, user = fake_llm.requests[0].messages
@@ -81,8 +103,12 @@ def test_unknown_column_is_repaired_on_the_second_attempt(fake_llm):
     bad = answer(
         {"rule": 1, "name": "martsmith.not_negative", "column": "amout"},
         {"rule": 2, "name": "martsmith.expression_is_true", "arguments": {"expression": "shipped_at >= order_date"}},
-        {"rule": 3, "name": "relationships", "column": "customer_id", "arguments": {"to": "source('shop', 'clients')",
-                                                                                   "field": "id"}},
+        {
+            "rule": 3,
+            "name": "relationships",
+            "column": "customer_id",
+            "arguments": {"to": "source('shop', 'clients')", "field": "id"},
+        },
     )
     fake_llm.queue(bad, GOOD)
     tests = read(fake_llm)[ORDERS.label]
@@ -116,8 +142,11 @@ def test_contract_violations_are_fed_back(fake_llm):
 
 
 def test_never_fixed_raises_llm_error(fake_llm):
-    bad = answer({"rule": 1, "name": "not_null", "column": "land"}, {"rule": 2, "name": "not_empty"},
-                 {"rule": 3, "name": "not_empty"})
+    bad = answer(
+        {"rule": 1, "name": "not_null", "column": "land"},
+        {"rule": 2, "name": "not_empty"},
+        {"rule": 3, "name": "not_empty"},
+    )
     fake_llm.queue(bad, bad, bad)
     with pytest.raises(LLMError) as info:
         read(fake_llm)
@@ -136,8 +165,10 @@ def test_missing_key_names_the_variable(monkeypatch):
 
 
 def test_mock_response_and_several_tables():
-    mock = answer({"rule": 1, "table": "source:shop.customers", "name": "not_null", "column": "COUNTRY"},
-                  {"rule": 1, "table": "customers", "name": "not_null", "column": "country"})
+    mock = answer(
+        {"rule": 1, "table": "source:shop.customers", "name": "not_null", "column": "COUNTRY"},
+        {"rule": 1, "table": "customers", "name": "not_null", "column": "country"},
+    )
     out = assign_rules_llm(["country is always filled"], [ORDERS, CUSTOMERS], CAT, model=MODEL, mock_response=mock)
     assert out[ORDERS.label] == []
     assert [(t.name, t.column) for t in out[CUSTOMERS.label]] == [("not_null", "country")]  # deduplicated
@@ -148,13 +179,27 @@ def test_cli_rules_with_llm_dry_run(sample_project: Path, fake_llm, monkeypatch)
 
     monkeypatch.setenv(llm_json.API_BASE_ENV, fake_llm.url)
     monkeypatch.setenv(llm_json.API_KEY_ENV, "test")
-    fake_llm.queue(answer({"rule": 1, "name": "martsmith.accepted_range", "column": "amount",
-                           "arguments": {"min_value": 0}}))
+    fake_llm.queue(
+        answer({"rule": 1, "name": "martsmith.accepted_range", "column": "amount", "arguments": {"min_value": 0}})
+    )
     sources = sample_project / "models/staging/shop/_shop__sources.yml"
     before = sources.read_text()
-    result = CliRunner().invoke(main, ["tests", "source:shop.orders", "--rules", "order amounts are never below zero",
-                                       "--llm", "openai/fake", "--dry-run", "--format", "json",
-                                       "--project-dir", str(sample_project)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "tests",
+            "source:shop.orders",
+            "--rules",
+            "order amounts are never below zero",
+            "--llm",
+            "openai/fake",
+            "--dry-run",
+            "--format",
+            "json",
+            "--project-dir",
+            str(sample_project),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert any(t["reason"] == "rule (llm): order amounts are never below zero" for t in data["tests"]), data["tests"]
@@ -162,8 +207,20 @@ def test_cli_rules_with_llm_dry_run(sample_project: Path, fake_llm, monkeypatch)
     assert "amount" in fake_llm.requests[0].text
 
     fake_llm.queue(*[answer({"rule": 1, "name": "not_null", "column": "amout"})] * 3)
-    failed = CliRunner().invoke(main, ["tests", "source:shop.orders", "--rules", "amount is required",
-                                       "--llm", "openai/fake", "--dry-run", "--project-dir", str(sample_project)])
+    failed = CliRunner().invoke(
+        main,
+        [
+            "tests",
+            "source:shop.orders",
+            "--rules",
+            "amount is required",
+            "--llm",
+            "openai/fake",
+            "--dry-run",
+            "--project-dir",
+            str(sample_project),
+        ],
+    )
     assert failed.exit_code == 5, failed.output
     assert "column 'amout' does not exist" in failed.output
     assert sources.read_text() == before

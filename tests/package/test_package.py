@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -98,7 +99,8 @@ def test_default_build_is_green_and_runs_no_expected_failure(package_run: Packag
     assert not [n for n, r in results.items() if "expect_fail" in r.node.tags]
     # Everything else in the project ran: seeds, models, generic and singular tests.
     enabled = {
-        n.name for n in package_run.manifest.nodes.values()
+        n.name
+        for n in package_run.manifest.nodes.values()
         if n.resource_type in ("seed", "model", "test") and "expect_fail" not in n.tags
     }
     assert enabled == set(results)
@@ -123,9 +125,7 @@ def test_every_generic_test_file_defines_the_test_it_is_named_after() -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("generic_test", GENERIC_TESTS)
-def test_generic_test_passes_on_good_data_and_fails_on_bad(
-    package_run: PackageRun, generic_test: str
-) -> None:
+def test_generic_test_passes_on_good_data_and_fails_on_bad(package_run: PackageRun, generic_test: str) -> None:
     must_pass, must_fail = martsmith_tests(package_run.manifest, generic_test)
     assert must_pass, f"no test of martsmith.{generic_test} on good data"
     assert must_fail, f"no expect_fail test of martsmith.{generic_test}: it is not shown to fail"

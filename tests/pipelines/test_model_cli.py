@@ -66,7 +66,9 @@ def test_dry_run_writes_nothing(sample_project, snapshot):
 
 
 def test_json_output(sample_project):
-    result = run(sample_project, "number of orders per status", "--name", "orders_by_status", "--yes", "--format", "json")
+    result = run(
+        sample_project, "number of orders per status", "--name", "orders_by_status", "--yes", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["name"] == "orders_by_status" and data["built"] is True
@@ -94,11 +96,14 @@ def test_not_a_terminal_requires_yes(sample_project, snapshot):
     assert snapshot(sample_project) == before
 
 
-@pytest.mark.parametrize("request_text, code, fragment", [
-    ("", 2, "empty"),
-    ("   ", 2, "empty"),
-    ("asdf qwerty zxcv", 2, "could not place"),
-])
+@pytest.mark.parametrize(
+    "request_text, code, fragment",
+    [
+        ("", 2, "empty"),
+        ("   ", 2, "empty"),
+        ("asdf qwerty zxcv", 2, "could not place"),
+    ],
+)
 def test_bad_requests(sample_project, snapshot, request_text, code, fragment):
     before = snapshot(sample_project)
     result = run(sample_project, request_text, "--yes")
@@ -117,7 +122,9 @@ def test_failing_build_leaves_tree_and_warehouse_as_they_were(sample_project, sn
     def with_wrong_test(spec, *args):
         # A test the data is sure to fail: the grain column takes a value outside this list.
         found = original(spec, *args)
-        found.tests.append(TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]}))
+        found.tests.append(
+            TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
+        )
         return found
 
     monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
@@ -140,9 +147,12 @@ def test_failing_forced_rebuild_restores_the_old_table(sample_project, snapshot,
     old_rows = sorted(con.execute("select * from main.keep_me").fetchall())
     con.close()
     original = pipeline.model_tests
+
     def with_wrong_test(spec, *args):
         found = original(spec, *args)
-        found.tests.append(TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]}))
+        found.tests.append(
+            TestSpec(name="accepted_values", column=spec.dimensions[0].name, arguments={"values": ["nope"]})
+        )
         return found
 
     monkeypatch.setattr(pipeline, "model_tests", with_wrong_test)
@@ -165,13 +175,18 @@ def test_no_build_compiles_only(sample_project, snapshot):
 def test_locked_warehouse(sample_project, snapshot):
     before = snapshot(sample_project)
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
-            con = duckdb.connect({str(sample_project / 'shop.duckdb')!r})
+            con = duckdb.connect({str(sample_project / "shop.duckdb")!r})
             print('locked', flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -242,7 +257,8 @@ def test_in_a_terminal_the_plan_is_shown_and_no_writes_nothing(sample_project, s
 
 def test_in_a_terminal_yes_builds(sample_project, terminal):
     result = CliRunner().invoke(
-        main, ["model", "number of orders per status", "--name", "asked", "--project-dir", str(sample_project)],
+        main,
+        ["model", "number of orders per status", "--name", "asked", "--project-dir", str(sample_project)],
         input="y\n",
     )
     assert result.exit_code == 0, result.output

@@ -24,11 +24,19 @@ def shop(tmp_path):
     )
     con.close()
     project = Project(
-        root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
+        root=tmp_path,
+        name="p",
+        profile_name="p",
+        profiles_dir=tmp_path,
+        target_name="dev",
         target={"type": "duckdb", "path": str(path), "schema": "main"},
     )
     table = Table(
-        kind="source", name="sales", schema="raw", identifier="sales", source_name="s",
+        kind="source",
+        name="sales",
+        schema="raw",
+        identifier="sales",
+        source_name="s",
         columns=[Column("id", "BIGINT"), Column("store_id", "BIGINT"), Column("amount", "DECIMAL(4,1)")],
     )
     return project, Catalog(tables=[table])
@@ -36,14 +44,18 @@ def shop(tmp_path):
 
 def spec(**kw) -> ModelSpec:
     base = dict(
-        name="sales_by_store", description="One row per store.", request="r", planner="t",
+        name="sales_by_store",
+        description="One row per store.",
+        request="r",
+        planner="t",
         inputs=[InputSpec(alias="sales", kind="source", source_name="s", table="sales")],
         dimensions=[DimensionSpec(name="store_id", input="sales", column="store_id")],
         measures=[
             MeasureSpec(name="sale_count", agg="count", input="sales"),
             MeasureSpec(name="total_amount", agg="sum", input="sales", column="amount"),
         ],
-        surrogate_key="sales_by_store_key", grain=["store_id"],
+        surrogate_key="sales_by_store_key",
+        grain=["store_id"],
     )
     base.update(kw)
     return ModelSpec(**base)
@@ -51,7 +63,8 @@ def spec(**kw) -> ModelSpec:
 
 def test_key_tests_on_surrogate_key():
     assert [(t.name, t.column) for t in key_tests(spec())] == [
-        ("unique", "sales_by_store_key"), ("not_null", "sales_by_store_key")
+        ("unique", "sales_by_store_key"),
+        ("not_null", "sales_by_store_key"),
     ]
 
 

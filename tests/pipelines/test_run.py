@@ -15,8 +15,14 @@ from martsmith.pipelines.run import Run
 
 
 def project(tmp_path: Path) -> Project:
-    return Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
-                   target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")})
+    return Project(
+        root=tmp_path,
+        name="p",
+        profile_name="p",
+        profiles_dir=tmp_path,
+        target_name="dev",
+        target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")},
+    )
 
 
 def test_timed_adds_up_a_stage_and_counts_a_failure(tmp_path):
@@ -60,7 +66,9 @@ def _printed(fn) -> str:
 
 
 def test_report_as_text_and_json(tmp_path):
-    text = _printed(lambda: Run(project(tmp_path), dry_run=True).report({"a": 1}, "plan", previews={"m.sql": "select 1\n"}))
+    text = _printed(
+        lambda: Run(project(tmp_path), dry_run=True).report({"a": 1}, "plan", previews={"m.sql": "select 1\n"})
+    )
     assert text == "plan\n\n-- m.sql (not written)\nselect 1\n"
     out = json.loads(_printed(lambda: Run(project(tmp_path), output_format="json").report({"a": 1}, "plan")))
     assert out["a"] == 1 and set(out["seconds"]) == {"total"}

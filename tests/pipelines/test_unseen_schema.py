@@ -57,25 +57,34 @@ def query(root, sql):
 def test_average_salary_by_department(hr):
     build(hr, "average salary by department", "avg_salary")
     got = query(hr, "select department_name, avg_salary from main.avg_salary")
-    want = query(hr, "select d.department_name, avg(e.salary) from hris.employees e "
-                     "left join hris.departments d using (department_id) group by 1")
+    want = query(
+        hr,
+        "select d.department_name, avg(e.salary) from hris.employees e "
+        "left join hris.departments d using (department_id) group by 1",
+    )
     assert [(a, float(b)) for a, b in got] == [(a, float(b)) for a, b in want]
 
 
 def test_active_employees_by_region(hr):
     build(hr, "number of active employees by region", "active_by_region")
     got = query(hr, "select department_region, employee_count from main.active_by_region")
-    want = query(hr, "select d.region, count(*) from hris.employees e left join hris.departments d "
-                     "using (department_id) where e.status = 'active' group by 1")
+    want = query(
+        hr,
+        "select d.region, count(*) from hris.employees e left join hris.departments d "
+        "using (department_id) where e.status = 'active' group by 1",
+    )
     assert got == want
 
 
 def test_hours_in_a_year_by_department_through_two_joins(hr):
     build(hr, "hours worked in 2025 by department name", "hours_2025")
     got = query(hr, "select department_name, total_hours from main.hours_2025")
-    want = query(hr, "select d.department_name, sum(t.hours) from hris.timesheets t "
-                     "left join hris.employees e using (employee_id) left join hris.departments d using (department_id) "
-                     "where t.work_date >= date '2025-01-01' and t.work_date < date '2026-01-01' group by 1")
+    want = query(
+        hr,
+        "select d.department_name, sum(t.hours) from hris.timesheets t "
+        "left join hris.employees e using (employee_id) left join hris.departments d using (department_id) "
+        "where t.work_date >= date '2025-01-01' and t.work_date < date '2026-01-01' group by 1",
+    )
     assert got == want
 
 

@@ -5,19 +5,35 @@ from __future__ import annotations
 import pytest
 
 from martsmith.context.catalog import Column, Table, entity_of, infer_foreign_keys
-from martsmith.plan.lexicon import stem
 from martsmith.context.words import singular
+from martsmith.plan.lexicon import stem
 
 
 def table(name: str, *cols: str, pk: str | None = None) -> Table:
-    return Table("source", name, "raw", name, source_name="s", columns=[Column(c, "INTEGER") for c in cols],
-                 primary_key=pk, primary_key_unique=True)
+    return Table(
+        "source",
+        name,
+        "raw",
+        name,
+        source_name="s",
+        columns=[Column(c, "INTEGER") for c in cols],
+        primary_key=pk,
+        primary_key_unique=True,
+    )
 
 
-@pytest.mark.parametrize("parent, key", [
-    ("movies", "movie_id"), ("statuses", "status_id"), ("people", "person_id"), ("analyses", "analysis_id"),
-    ("categories", "category_id"), ("addresses", "address_id"), ("companies", "company_id"),
-])
+@pytest.mark.parametrize(
+    "parent, key",
+    [
+        ("movies", "movie_id"),
+        ("statuses", "status_id"),
+        ("people", "person_id"),
+        ("analyses", "analysis_id"),
+        ("categories", "category_id"),
+        ("addresses", "address_id"),
+        ("companies", "company_id"),
+    ],
+)
 def test_a_foreign_key_finds_its_plural_table(parent: str, key: str):
     child = table("events", "id", key, pk="id")
     target = table(parent, "id", pk="id")

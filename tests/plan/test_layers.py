@@ -8,8 +8,16 @@ from martsmith.plan.offline import plan_offline
 
 
 def src(name, cols, pk="id", unique=True):
-    return Table("source", name, "raw", name, source_name="shop", columns=[Column(*c) for c in cols],
-                 primary_key=pk, primary_key_unique=unique)
+    return Table(
+        "source",
+        name,
+        "raw",
+        name,
+        source_name="shop",
+        columns=[Column(*c) for c in cols],
+        primary_key=pk,
+        primary_key_unique=unique,
+    )
 
 
 def model(name, cols, pk, unique_cols=()):
@@ -20,11 +28,27 @@ def model(name, cols, pk, unique_cols=()):
     return Table("model", name, "main", name, columns=columns, primary_key=pk, primary_key_unique=True)
 
 
-RAW_ORDERS = src("orders", [("id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")], unique=False)
+RAW_ORDERS = src(
+    "orders",
+    [("id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+    unique=False,
+)
 RAW_CUSTOMERS = src("customers", [("id", "INTEGER"), ("country", "VARCHAR")], unique=False)
-STG_ORDERS = model("stg_shop__orders", [("order_id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")], "order_id", ["order_id"])
-STG_CUSTOMERS = model("stg_shop__customers", [("customer_id", "INTEGER"), ("country", "VARCHAR")], "customer_id", ["customer_id"])
-DIM_CUSTOMER = model("dim_customer", [("customer_key", "VARCHAR"), ("customer_id", "INTEGER"), ("country", "VARCHAR")], "customer_key", ["customer_key", "customer_id"])
+STG_ORDERS = model(
+    "stg_shop__orders",
+    [("order_id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+    "order_id",
+    ["order_id"],
+)
+STG_CUSTOMERS = model(
+    "stg_shop__customers", [("customer_id", "INTEGER"), ("country", "VARCHAR")], "customer_id", ["customer_id"]
+)
+DIM_CUSTOMER = model(
+    "dim_customer",
+    [("customer_key", "VARCHAR"), ("customer_id", "INTEGER"), ("country", "VARCHAR")],
+    "customer_key",
+    ["customer_key", "customer_id"],
+)
 TABLES = [RAW_ORDERS, RAW_CUSTOMERS, STG_ORDERS, STG_CUSTOMERS, DIM_CUSTOMER]
 LINEAGE = {
     "stg_shop__orders": {"source:shop.orders"},
@@ -54,7 +78,9 @@ def test_the_downstream_node_is_read_not_the_source_it_is_built_on():
 def test_dimension_attributes_come_from_the_dimension():
     spec = plan_offline("total revenue by customer country", catalog())
     assert [i.table for i in spec.inputs] == ["stg_shop__orders", "dim_customer"]
-    assert [(j.left_column, j.right, j.right_column) for j in spec.joins] == [("customer_id", "dim_customer", "customer_id")]
+    assert [(j.left_column, j.right, j.right_column) for j in spec.joins] == [
+        ("customer_id", "dim_customer", "customer_id")
+    ]
     assert [(d.input, d.column) for d in spec.dimensions] == [("dim_customer", "country")]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from martsmith.errors import PlanError
 from martsmith.plan.cues import find_cues
 from martsmith.plan.joins import shortest_paths
@@ -16,18 +17,36 @@ def linked(request, catalog):
     return [(l.text, sorted(c.item.describe() for c in l.candidates)) for l in link(cues, build_index(catalog))]
 
 
-@pytest.mark.parametrize("a,b", [("completed", "complete"), ("shipped", "ship"), ("orders", "ordered"),
-                                 ("categories", "category"), ("cancelled", "canceled"), ("paid", "pay")])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("completed", "complete"),
+        ("shipped", "ship"),
+        ("orders", "ordered"),
+        ("categories", "category"),
+        ("cancelled", "canceled"),
+        ("paid", "pay"),
+    ],
+)
 def test_stem_meets_inflections(a, b):
     assert stem(a) == stem(b)
 
 
 def test_tokenize_literals_numbers_dates():
-    toks = tokenize("customer's amount >= 1,500 since 2024-02 and status \"On Hold\" over 5k")
+    toks = tokenize('customer\'s amount >= 1,500 since 2024-02 and status "On Hold" over 5k')
     assert [(t.kind, t.text) for t in toks] == [
-        ("word", "customer"), ("word", "amount"), ("op", ">="), ("number", "1500"), ("word", "since"),
-        ("date", "2024-02"), ("word", "and"), ("word", "status"), ("quoted", "On Hold"), ("word", "over"),
-        ("number", "5000")]
+        ("word", "customer"),
+        ("word", "amount"),
+        ("op", ">="),
+        ("number", "1500"),
+        ("word", "since"),
+        ("date", "2024-02"),
+        ("word", "and"),
+        ("word", "status"),
+        ("quoted", "On Hold"),
+        ("word", "over"),
+        ("number", "5000"),
+    ]
 
 
 def test_cues():

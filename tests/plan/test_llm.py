@@ -13,7 +13,6 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.openai_server import Reply  # noqa: E402  (tests/ is put on sys.path by conftest)
 from fakes.prompt_data import data_of, tables_of  # noqa: E402
-
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table  # noqa: E402
 from martsmith.errors import LLMError, UsageError  # noqa: E402
 from martsmith.plan import llm  # noqa: E402
@@ -26,7 +25,12 @@ MODEL = "openai/fake-model"
 
 def shop_catalog() -> Catalog:
     orders = Table(
-        "source", "orders", "raw", "orders", source_name="shop", description="Orders placed in the web shop.",
+        "source",
+        "orders",
+        "raw",
+        "orders",
+        source_name="shop",
+        description="Orders placed in the web shop.",
         columns=[
             Column("order_id", "INTEGER"),
             Column("customer_id", "INTEGER"),
@@ -34,12 +38,18 @@ def shop_catalog() -> Catalog:
             Column("status", "VARCHAR", values=["placed", "shipped", "returned"]),
             Column("ordered_at", "TIMESTAMP"),
         ],
-        row_count=100, primary_key="order_id",
+        row_count=100,
+        primary_key="order_id",
     )
     customers = Table(
-        "source", "customers", "raw", "customers", source_name="shop",
+        "source",
+        "customers",
+        "raw",
+        "customers",
+        source_name="shop",
         columns=[Column("customer_id", "INTEGER"), Column("country", "VARCHAR")],
-        row_count=10, primary_key="customer_id",
+        row_count=10,
+        primary_key="customer_id",
     )
     fk = ForeignKey("source:shop.orders", "customer_id", "source:shop.customers", "customer_id")
     return Catalog(tables=[orders, customers], foreign_keys=[fk])
@@ -65,11 +75,13 @@ def columns_check(catalog: Catalog):
             table = tables.get(alias)
             if table is not None and table.column(column) is None:
                 names = ", ".join(c.name for c in table.columns)
-                found.append(Finding(
-                    "columns",
-                    f"column '{column}' does not exist in source {table.source_name}.{table.name}; "
-                    f"columns are: {names}",
-                ))
+                found.append(
+                    Finding(
+                        "columns",
+                        f"column '{column}' does not exist in source {table.source_name}.{table.name}; "
+                        f"columns are: {names}",
+                    )
+                )
         return found
 
     return check
@@ -83,8 +95,9 @@ def answer(**overrides) -> str:
             {"alias": "orders", "kind": "source", "source_name": "shop", "table": "orders"},
             {"alias": "customers", "kind": "source", "source_name": "shop", "table": "customers"},
         ],
-        "joins": [{"left": "orders", "left_column": "customer_id", "right": "customers",
-                   "right_column": "customer_id"}],
+        "joins": [
+            {"left": "orders", "left_column": "customer_id", "right": "customers", "right_column": "customer_id"}
+        ],
         "dimensions": [{"name": "country", "input": "customers", "column": "country"}],
         "measures": [{"name": "revenue", "agg": "sum", "input": "orders", "column": "amount"}],
         "filters": [{"input": "orders", "column": "status", "op": "=", "values": ["shipped"]}],
@@ -173,8 +186,10 @@ def test_malformed_json_every_time(fake_llm):
 
 
 def test_validation_errors_are_fed_back(fake_llm):
-    fake_llm.queue(answer(colour="blue", measures=[{"name": "revenue", "agg": "total", "input": "orders",
-                                                     "column": "amount"}]), answer())
+    fake_llm.queue(
+        answer(colour="blue", measures=[{"name": "revenue", "agg": "total", "input": "orders", "column": "amount"}]),
+        answer(),
+    )
     plan(fake_llm)
     repair = fake_llm.requests[1].messages[-1]["content"]
     assert "unknown field 'colour'" in repair
@@ -240,8 +255,9 @@ def test_connection_refused():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(LLMError, match="Could not connect"):
-        plan_with_llm(REQUEST, shop_catalog(), model=MODEL, api_base=f"http://127.0.0.1:{port}/v1",
-                      api_key="test", timeout=2)
+        plan_with_llm(
+            REQUEST, shop_catalog(), model=MODEL, api_base=f"http://127.0.0.1:{port}/v1", api_key="test", timeout=2
+        )
 
 
 def test_missing_api_key_fails_before_any_call(monkeypatch):
@@ -276,21 +292,31 @@ def test_sql_body_answer_is_accepted(fake_llm):
         "select order_id, amount, sum(amount) over (partition by customer_id order by ordered_at) "
         "as running_amount from {{ source('shop', 'orders') }}"
     )
-    fake_llm.queue(json.dumps({
-        "name": "running_order_amount",
-        "description": "One row per order. Running total of order amounts per customer.",
-        "sql_body": sql,
-        "grain": ["order_id"],
-    }))
+    fake_llm.queue(
+        json.dumps(
+            {
+                "name": "running_order_amount",
+                "description": "One row per order. Running total of order amounts per customer.",
+                "sql_body": sql,
+                "grain": ["order_id"],
+            }
+        )
+    )
     spec = plan(fake_llm)
     assert spec.sql_body == sql and spec.measures == []
 
 
 def test_sql_body_with_other_jinja_is_repaired(fake_llm):
-    bad = json.dumps({"name": "x", "description": "One row per order.",
-                      "sql_body": "{% set t = 1 %} select * from {{ source('shop', 'orders') }}; drop table y"})
-    good = json.dumps({"name": "x", "description": "One row per order.",
-                       "sql_body": "select * from {{ ref('stg_orders') }}"})
+    bad = json.dumps(
+        {
+            "name": "x",
+            "description": "One row per order.",
+            "sql_body": "{% set t = 1 %} select * from {{ source('shop', 'orders') }}; drop table y",
+        }
+    )
+    good = json.dumps(
+        {"name": "x", "description": "One row per order.", "sql_body": "select * from {{ ref('stg_orders') }}"}
+    )
     fake_llm.queue(bad, good)
     assert plan(fake_llm).sql_body.startswith("select")
     repair = fake_llm.requests[1].messages[-1]["content"]
@@ -305,8 +331,13 @@ def test_empty_answer_is_retried(fake_llm):
 
 def test_mock_response_needs_no_server(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    spec = plan_with_llm(REQUEST, shop_catalog(), model="openai/gpt-4.1-mini", mock_response=answer(),
-                         check=columns_check(shop_catalog()))
+    spec = plan_with_llm(
+        REQUEST,
+        shop_catalog(),
+        model="openai/gpt-4.1-mini",
+        mock_response=answer(),
+        check=columns_check(shop_catalog()),
+    )
     assert spec.name == "revenue_by_country" and spec.planner == "llm:openai/gpt-4.1-mini"
 
 

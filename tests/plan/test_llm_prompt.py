@@ -5,26 +5,48 @@ from __future__ import annotations
 import json
 
 from fakes.prompt_data import tables_of
-
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table
 from martsmith.plan.prompt import answer_schema, build_messages, relevant_tables, repair_message, schema_context
 
 
 def big_catalog(noise: int = 50) -> Catalog:
     tables = [
-        Table("source", "orders", "raw", "orders", source_name="shop",
-              columns=[Column("order_id", "INTEGER"), Column("customer_id", "INTEGER"),
-                       Column("amount", "DOUBLE")], primary_key="order_id"),
-        Table("source", "customers", "raw", "customers", source_name="shop",
-              columns=[Column("customer_id", "INTEGER"), Column("region", "VARCHAR")],
-              primary_key="customer_id"),
-        Table("model", "stg_payments", "main", "stg_payments", description="Card and bank payments.",
-              columns=[Column("payment_id", "INTEGER"), Column("method", "VARCHAR",
-                                                                 values=["card", "paypal"])]),
+        Table(
+            "source",
+            "orders",
+            "raw",
+            "orders",
+            source_name="shop",
+            columns=[Column("order_id", "INTEGER"), Column("customer_id", "INTEGER"), Column("amount", "DOUBLE")],
+            primary_key="order_id",
+        ),
+        Table(
+            "source",
+            "customers",
+            "raw",
+            "customers",
+            source_name="shop",
+            columns=[Column("customer_id", "INTEGER"), Column("region", "VARCHAR")],
+            primary_key="customer_id",
+        ),
+        Table(
+            "model",
+            "stg_payments",
+            "main",
+            "stg_payments",
+            description="Card and bank payments.",
+            columns=[Column("payment_id", "INTEGER"), Column("method", "VARCHAR", values=["card", "paypal"])],
+        ),
     ]
     tables += [
-        Table("source", f"audit_log_{i}", "raw", f"audit_log_{i}", source_name="ops",
-              columns=[Column(f"event_{j}", "VARCHAR", "x" * 40) for j in range(40)])
+        Table(
+            "source",
+            f"audit_log_{i}",
+            "raw",
+            f"audit_log_{i}",
+            source_name="ops",
+            columns=[Column(f"event_{j}", "VARCHAR", "x" * 40) for j in range(40)],
+        )
         for i in range(noise)
     ]
     fks = [ForeignKey("source:shop.orders", "customer_id", "source:shop.customers", "customer_id")]
@@ -44,7 +66,8 @@ def test_schema_context_is_pruned_and_capped():
     tables = tables_of(text)
     assert list(tables) == ["source('shop', 'orders')", "source('shop', 'customers')"]
     assert tables["source('shop', 'orders')"]["foreign_keys"] == [
-        {"column": "customer_id", "references": "source('shop', 'customers').customer_id"}]
+        {"column": "customer_id", "references": "source('shop', 'customers').customer_id"}
+    ]
     assert text.endswith("</data>\n(51 other tables are not shown: they do not match the request.)")
     assert "ref('stg_payments')" in tables_of(schema_context("payments by method", cat))
     # Nothing matches: some tables are still shown, within the size cap.

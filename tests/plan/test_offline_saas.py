@@ -4,9 +4,10 @@ business, keys named *_key, dates named *_on, plan tiers with a stray 'Pro ' var
 from __future__ import annotations
 
 import pytest
+from plan.fixtures.catalogs import dims, filters, measures
+
 from martsmith.errors import PlanError, UnplacedWordsError
 from martsmith.plan.offline import plan_offline
-from plan.fixtures.catalogs import dims, filters, measures
 
 
 def test_models_are_refs_and_duplicated_keys_are_deduplicated(saas):
@@ -26,7 +27,8 @@ def test_column_named_with_an_aggregation_word(saas):
         ("invoice_month", "stg_invoices", "issued_on", "month"),
     ]
     assert [(j.left, j.left_column, j.right, j.right_column) for j in spec.joins] == [
-        ("stg_invoices", "account_key", "stg_accounts", "account_key")]
+        ("stg_invoices", "account_key", "stg_accounts", "account_key")
+    ]
 
 
 def test_synonym_revenue_and_quarter_in_year(saas):

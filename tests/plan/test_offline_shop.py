@@ -4,9 +4,10 @@ order_items, payments (amount as text). Assertions are on the spec contents."""
 from __future__ import annotations
 
 import pytest
+from plan.fixtures.catalogs import dims, filters, joins, load_catalog, measures
+
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan.offline import plan_offline
-from plan.fixtures.catalogs import dims, filters, joins, load_catalog, measures
 
 
 def test_revenue_by_customer_country_per_month(shop):
@@ -38,13 +39,16 @@ def test_completed_orders_filter_keeps_every_case_variant(shop):
     assert ("order_month", "orders", "ordered_at", "month") in dims(spec)
 
 
-@pytest.mark.parametrize("request_", [
-    "number of orders per status",
-    "how many orders by status",
-    "count of orders for each status",
-    "order count by status",
-    "orders per status",
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "number of orders per status",
+        "how many orders by status",
+        "count of orders for each status",
+        "order count by status",
+        "orders per status",
+    ],
+)
 def test_order_count_by_status_phrasings(shop, request_):
     spec = plan_offline(request_, shop)
     assert measures(spec) == [("order_count", "count", "orders", None)]
@@ -177,6 +181,7 @@ def test_explicit_name_and_determinism(shop):
 
 
 # ---- errors ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("request_", ["", "   \n"])
 def test_empty_request(shop, request_):

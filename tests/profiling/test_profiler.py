@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from martsmith.context.catalog import Column, Table
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
@@ -68,7 +69,16 @@ def quantile(values: list[float], q: float) -> float:
 def test_exact_statistics(wh):
     p = profile_relation(wh, table(wh))
     assert (p.label, p.relation, p.row_count) == ("source:shop.lines", '"raw"."lines"', N)
-    assert [c.name for c in p.columns] == ["id", "order_id", "line_no", "amount", "status", "email", "note", "created_at"]
+    assert [c.name for c in p.columns] == [
+        "id",
+        "order_id",
+        "line_no",
+        "amount",
+        "status",
+        "email",
+        "note",
+        "created_at",
+    ]
     assert [c.family for c in p.columns] == ["number", "number", "number", "number", "text", "text", "text", "time"]
     assert [c.null_count for c in p.columns] == [0, 0, 0, 4, 0, 5, 0, 0]
     assert [c.distinct_count for c in p.columns] == [40, 10, 4, 36, 3, 35, 3, 40]
@@ -79,7 +89,9 @@ def test_exact_statistics(wh):
     assert (amount.min, amount.max, amount.negative_count) == (-10.0, 85.0, 4)
     assert amount.mean == pytest.approx(statistics.mean(amounts))
     assert amount.stddev == pytest.approx(statistics.stdev(amounts))
-    expected = {k: quantile(amounts, q) for k, q in {"p01": .01, "p25": .25, "p50": .5, "p75": .75, "p99": .99}.items()}
+    expected = {
+        k: quantile(amounts, q) for k, q in {"p01": 0.01, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p99": 0.99}.items()
+    }
     assert amount.quantiles == pytest.approx(expected)
     assert amount.top_values is None  # 36 values > 30
 
@@ -95,7 +107,13 @@ def test_exact_statistics(wh):
     assert p.column("line_no").top_values == [(1, 10), (2, 10), (3, 10), (4, 10)]
     assert p.column("order_id").top_values == [(v, 4) for v in range(1, 11)]
     email = p.column("email")
-    assert (email.min_length, email.max_length, email.min, email.max, email.top_values) == (8, 9, "u10@x.com", "u9@x.com", None)
+    assert (email.min_length, email.max_length, email.min, email.max, email.top_values) == (
+        8,
+        9,
+        "u10@x.com",
+        "u9@x.com",
+        None,
+    )
     created = p.column("created_at")
     assert (created.min, created.max) == (dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 2, 15))
 
@@ -163,9 +181,12 @@ def test_large_table_path(wh, monkeypatch):
     # hash slice but were not verified.
     assert p.key_candidates == [["id"]]
     assert p.unverified_key_candidates == [["created_at"], ["order_id", "line_no"]]
-    assert p.as_dict() == profile_relation(
-        wh, table(wh), exact_distinct_limit=10, exact_quantile_limit=10, top_values_limit=10
-    ).as_dict()
+    assert (
+        p.as_dict()
+        == profile_relation(
+            wh, table(wh), exact_distinct_limit=10, exact_quantile_limit=10, top_values_limit=10
+        ).as_dict()
+    )
 
 
 def test_large_table_refutes_near_keys(tmp_path: Path, monkeypatch):
@@ -217,7 +238,9 @@ def test_empty_table(wh):
 
 def test_exact_moments_of_integers_and_decimals(wh):
     """INTEGER and DECIMAL columns: mean and stddev from exact sums (the same at any thread count)."""
-    wh.execute("create table raw.m as select (i % 7)::integer as qty, (i / 4)::decimal(10, 2) as price from range(50) r(i)")
+    wh.execute(
+        "create table raw.m as select (i % 7)::integer as qty, (i / 4)::decimal(10, 2) as price from range(50) r(i)"
+    )
     t = Table("model", "m", "raw", "m", columns=[Column("qty", "INTEGER"), Column("price", "DECIMAL(10,2)")])
     p = profile_relation(wh, t)
     main = next(sql for sql in wh.sent if "squares" in sql)
@@ -225,5 +248,9 @@ def test_exact_moments_of_integers_and_decimals(wh):
     assert "stddev_samp" not in main
     qty = [i % 7 for i in range(50)]
     price = [i / 4 for i in range(50)]
-    assert (p.column("qty").mean, p.column("qty").stddev) == pytest.approx((statistics.mean(qty), statistics.stdev(qty)))
-    assert (p.column("price").mean, p.column("price").stddev) == pytest.approx((statistics.mean(price), statistics.stdev(price)))
+    assert (p.column("qty").mean, p.column("qty").stddev) == pytest.approx(
+        (statistics.mean(qty), statistics.stdev(qty))
+    )
+    assert (p.column("price").mean, p.column("price").stddev) == pytest.approx(
+        (statistics.mean(price), statistics.stdev(price))
+    )

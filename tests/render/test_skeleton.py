@@ -7,7 +7,9 @@ from martsmith.render.sql import MAX_LINE, cte, dedupe_clause, import_cte, model
 
 
 def test_model_file_is_ctes_then_the_final_select():
-    sql = model_sql([import_cte("orders", "{{ ref('stg_orders') }}"), cte("final", select(["orders.id"]) + "\n    from orders")])
+    sql = model_sql(
+        [import_cte("orders", "{{ ref('stg_orders') }}"), cte("final", select(["orders.id"]) + "\n    from orders")]
+    )
     assert sql == (
         "with\n\norders as (\n\n    select * from {{ ref('stg_orders') }}\n\n),\n\n"
         "final as (\n\n    select\n        orders.id\n    from orders\n\n)\n\nselect * from final\n"
@@ -19,7 +21,8 @@ def test_select_distinct_and_dedupe():
     assert select(["a", "b"], distinct=True) == "    select distinct\n        a,\n        b"
     assert dedupe_clause(["id"]) == "qualify row_number() over (partition by id order by id) = 1"
     assert dedupe_clause(["a", "b"], "loaded_at") == (
-        "qualify row_number() over (partition by a, b order by loaded_at desc) = 1")
+        "qualify row_number() over (partition by a, b order by loaded_at desc) = 1"
+    )
 
 
 def test_a_long_item_gets_its_alias_on_a_line_of_its_own():

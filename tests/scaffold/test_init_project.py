@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from martsmith.context.dbt import Dbt
 from martsmith.context.project import load_project
 from martsmith.errors import ProjectError, UsageError, WriteRefused
-from martsmith.context.dbt import Dbt
 from martsmith.scaffold.init import init_project, project_name
 from martsmith.scaffold.package import package_name, package_path
 
@@ -55,16 +55,29 @@ def test_package_path_is_the_dbt_package():
 
 def test_sample_project_files(sample_project_template: Path):
     root = sample_project_template
-    for name in ("dbt_project.yml", "profiles.yml", "packages.yml", ".sqlfluff", ".gitignore",
-                 "models/staging/.gitkeep", "models/marts/.gitkeep",
-                 "models/staging/shop/_shop__sources.yml", "shop.duckdb"):
+    for name in (
+        "dbt_project.yml",
+        "profiles.yml",
+        "packages.yml",
+        ".sqlfluff",
+        ".gitignore",
+        "models/staging/.gitkeep",
+        "models/marts/.gitkeep",
+        "models/staging/shop/_shop__sources.yml",
+        "shop.duckdb",
+    ):
         assert (root / name).exists(), name
     config = yaml.safe_load((root / "dbt_project.yml").read_text())
     assert (config["name"], config["profile"], config["model-paths"]) == ("shop", "shop", ["models"])
     assert config["models"] == {"shop": {"staging": {"+materialized": "view"}, "marts": {"+materialized": "table"}}}
     profiles = yaml.safe_load((root / "profiles.yml").read_text())
     assert profiles["shop"]["target"] == "dev"
-    assert profiles["shop"]["outputs"]["dev"] == {"type": "duckdb", "path": "shop.duckdb", "schema": "main", "threads": 1}
+    assert profiles["shop"]["outputs"]["dev"] == {
+        "type": "duckdb",
+        "path": "shop.duckdb",
+        "schema": "main",
+        "threads": 1,
+    }
     packages = yaml.safe_load((root / "packages.yml").read_text())
     assert packages == {"packages": [{"local": str(package_path())}]}
     assert (root / "dbt_packages/martsmith/dbt_project.yml").is_file()
@@ -91,7 +104,11 @@ def test_dbt_parses_and_builds_the_sample_project(sample_project: Path):
     assert project.duckdb_path == sample_project / "shop.duckdb"
     manifest = Dbt(project).parse()
     assert sorted(s.name for s in manifest.sources.values() if s.source_name == "shop") == [
-        "customers", "order_items", "orders", "payments", "products",
+        "customers",
+        "order_items",
+        "orders",
+        "payments",
+        "products",
     ]
     model = sample_project / "models/staging/shop/stg_shop__orders.sql"
     model.write_text(STAGING_ORDERS)
@@ -115,8 +132,13 @@ def test_init_without_sample(tmp_path: Path):
     assert result.row_counts == {} and result.database is None and result.sources_file is None
     assert not list((tmp_path / "My Analytics").glob("*.duckdb"))
     assert result.files == [
-        "dbt_project.yml", "profiles.yml", "packages.yml", ".sqlfluff", ".gitignore",
-        "models/staging/.gitkeep", "models/marts/.gitkeep",
+        "dbt_project.yml",
+        "profiles.yml",
+        "packages.yml",
+        ".sqlfluff",
+        ".gitignore",
+        "models/staging/.gitkeep",
+        "models/marts/.gitkeep",
     ]
 
 
@@ -189,7 +211,8 @@ def test_failure_in_an_existing_folder_removes_only_what_init_created(tmp_path: 
 
 def test_profile_path_is_relative_so_copies_are_independent(sample_project: Path, sample_project_template: Path):
     assert os.path.samefile(
-        (sample_project / "dbt_packages/martsmith").resolve(), (sample_project_template / "dbt_packages/martsmith").resolve()
+        (sample_project / "dbt_packages/martsmith").resolve(),
+        (sample_project_template / "dbt_packages/martsmith").resolve(),
     )
     copy = load_project(sample_project, sample_project)
     assert copy.duckdb_path == sample_project / "shop.duckdb"

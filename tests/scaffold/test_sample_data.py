@@ -8,8 +8,8 @@ import pytest
 from martsmith.scaffold.sample import (
     COLUMN_COMMENTS,
     PLANTED_PROBLEMS,
-    TABLES,
     TABLE_COMMENTS,
+    TABLES,
     expected_count,
     load_sample,
     sample_size,
@@ -18,23 +18,44 @@ from martsmith.scaffold.sample import (
 
 EXPECTED_TYPES = {
     "customers": [
-        ("id", "INTEGER"), ("first_name", "VARCHAR"), ("last_name", "VARCHAR"), ("email", "VARCHAR"),
-        ("country", "VARCHAR"), ("city", "VARCHAR"), ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
+        ("id", "INTEGER"),
+        ("first_name", "VARCHAR"),
+        ("last_name", "VARCHAR"),
+        ("email", "VARCHAR"),
+        ("country", "VARCHAR"),
+        ("city", "VARCHAR"),
+        ("created_at", "TIMESTAMP"),
+        ("updated_at", "TIMESTAMP"),
     ],
     "products": [
-        ("id", "INTEGER"), ("name", "VARCHAR"), ("category", "VARCHAR"), ("price", "DECIMAL(10,2)"),
+        ("id", "INTEGER"),
+        ("name", "VARCHAR"),
+        ("category", "VARCHAR"),
+        ("price", "DECIMAL(10,2)"),
         ("is_active", "BOOLEAN"),
     ],
     "orders": [
-        ("id", "INTEGER"), ("customer_id", "INTEGER"), ("status", "VARCHAR"), ("ordered_at", "TIMESTAMP"),
-        ("shipped_at", "TIMESTAMP"), ("amount", "DECIMAL(12,2)"), ("updated_at", "TIMESTAMP"),
+        ("id", "INTEGER"),
+        ("customer_id", "INTEGER"),
+        ("status", "VARCHAR"),
+        ("ordered_at", "TIMESTAMP"),
+        ("shipped_at", "TIMESTAMP"),
+        ("amount", "DECIMAL(12,2)"),
+        ("updated_at", "TIMESTAMP"),
     ],
     "order_items": [
-        ("id", "INTEGER"), ("order_id", "INTEGER"), ("product_id", "INTEGER"), ("quantity", "INTEGER"),
-        ("unit_price", "DECIMAL(10,2)"), ("discount", "DECIMAL(4,2)"),
+        ("id", "INTEGER"),
+        ("order_id", "INTEGER"),
+        ("product_id", "INTEGER"),
+        ("quantity", "INTEGER"),
+        ("unit_price", "DECIMAL(10,2)"),
+        ("discount", "DECIMAL(4,2)"),
     ],
     "payments": [
-        ("id", "INTEGER"), ("order_id", "INTEGER"), ("method", "VARCHAR"), ("amount", "VARCHAR"),
+        ("id", "INTEGER"),
+        ("order_id", "INTEGER"),
+        ("method", "VARCHAR"),
+        ("amount", "VARCHAR"),
         ("paid_at", "TIMESTAMP"),
     ],
 }
@@ -94,7 +115,7 @@ def test_row_counts_follow_the_scale_factor(shop):
 def test_sizes_at_benchmark_scale():
     size = sample_size(1000)
     assert size.orders * 3 == pytest.approx(10_000_000, rel=0.01)  # 1-5 items per order, 3 on average
-    assert size.products == round(50 * 1000 ** 0.5)
+    assert size.products == round(50 * 1000**0.5)
     with pytest.raises(ValueError):
         sample_size(0)
 
@@ -122,7 +143,8 @@ def test_columns_have_the_agreed_names_and_types(shop):
     for table, expected in EXPECTED_TYPES.items():
         rows = shop.execute(
             "select column_name, data_type from duckdb_columns() where schema_name = 'raw' "
-            "and table_name = ? order by column_index", [table]
+            "and table_name = ? order by column_index",
+            [table],
         ).fetchall()
         assert rows == expected, table
 
@@ -142,34 +164,63 @@ def test_every_table_and_column_has_a_comment(shop):
 def test_clean_parts_are_clean(shop):
     q = lambda sql: _one(shop, sql)  # noqa: E731
     # shipped_at is null exactly when the order has not shipped
-    assert q("select count(*) from raw.orders where (shipped_at is null) <> (lower(status) in ('placed', 'cancelled'))") == 0
-    assert q("select count(*) from raw.orders where lower(status) not in "
-             "('placed', 'shipped', 'completed', 'returned', 'cancelled')") == 0
+    assert (
+        q("select count(*) from raw.orders where (shipped_at is null) <> (lower(status) in ('placed', 'cancelled'))")
+        == 0
+    )
+    assert (
+        q(
+            "select count(*) from raw.orders where lower(status) not in "
+            "('placed', 'shipped', 'completed', 'returned', 'cancelled')"
+        )
+        == 0
+    )
     # fixed calendar, ending 2025-12-31
-    assert q("select min(ordered_at) >= timestamp '2024-01-01' and max(ordered_at) <= timestamp '2025-12-31 23:59:59' from raw.orders")
+    assert q(
+        "select min(ordered_at) >= timestamp '2024-01-01' and max(ordered_at) <= timestamp '2025-12-31 23:59:59' from raw.orders"
+    )
     # the latest version of each order: payments add up to the amount, cancelled orders are unpaid
-    assert q("""
+    assert (
+        q("""
         with latest as (select * from raw.orders qualify row_number() over (partition by id order by updated_at desc) = 1),
         paid as (select order_id, sum(trim(amount)::decimal(12, 2)) as paid from raw.payments group by 1)
         select count(*) from latest left join paid on paid.order_id = latest.id
         where (lower(status) = 'cancelled') <> (paid.paid is null) or paid.paid <> latest.amount
-    """) == 0
+    """)
+        == 0
+    )
     # the amount is the sum of the lines (with the intended, positive quantities)
-    assert q("""
+    assert (
+        q("""
         with lines as (select order_id, sum(round(abs(quantity) * unit_price * (1 - discount), 2)) as total
                        from raw.order_items group by 1)
         select count(*) from raw.orders o join lines l on l.order_id = o.id where o.amount <> l.total
-    """) == 0
-    assert q("select count(*) from (select order_id, count(*) n from raw.order_items group by 1) where n not between 1 and 5") == 0
+    """)
+        == 0
+    )
+    assert (
+        q(
+            "select count(*) from (select order_id, count(*) n from raw.order_items group by 1) where n not between 1 and 5"
+        )
+        == 0
+    )
     assert q("select count(*) - count(distinct id) from raw.order_items") == 0
     assert q("select count(*) - count(distinct id) from raw.payments") == 0
-    assert q("select count(*) from raw.payments where method not in ('credit_card', 'bank_transfer', 'gift_card', 'coupon')") == 0
+    assert (
+        q(
+            "select count(*) from raw.payments where method not in ('credit_card', 'bank_transfer', 'gift_card', 'coupon')"
+        )
+        == 0
+    )
     # late customer updates change the email and the country
-    assert q("""
+    assert (
+        q("""
         select count(*) from (
             select id, count(distinct coalesce(email, '-')) as e, count(distinct coalesce(country, '-')) as c,
                 count(distinct updated_at) as u
             from raw.customers group by id having u > 1
         ) where e < 2 or c < 2
-    """) == 0
+    """)
+        == 0
+    )
     assert q("select count(distinct trim(lower(country))) from raw.customers") == 10

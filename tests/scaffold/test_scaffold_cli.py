@@ -85,8 +85,10 @@ def test_sources(runner, sample_project: Path):
     assert lines[0] == "Wrote models/staging/shop/_shop__sources.yml: source 'shop' (schema raw), 5 tables"
     assert lines[1].split() == ["customers", "8", "columns", f"{_rows(sample_project, 'customers'):,}", "rows"]
 
-    result = runner.invoke(main, ["sources", "--schema", "raw", "--table", "payments", "--format", "json",
-                                  "--project-dir", str(sample_project)])
+    result = runner.invoke(
+        main,
+        ["sources", "--schema", "raw", "--table", "payments", "--format", "json", "--project-dir", str(sample_project)],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["source"] == "raw" and doc["schema"] == "raw"

@@ -31,8 +31,13 @@ def test_the_sample_source_file(sample_project: Path):
     assert list(orders) == ["name", "description", "columns"]
     assert orders["description"] == TABLE_COMMENTS["orders"]
     assert [(c["name"], c["data_type"]) for c in orders["columns"]] == [
-        ("id", "integer"), ("customer_id", "integer"), ("status", "varchar"), ("ordered_at", "timestamp"),
-        ("shipped_at", "timestamp"), ("amount", "decimal(12,2)"), ("updated_at", "timestamp"),
+        ("id", "integer"),
+        ("customer_id", "integer"),
+        ("status", "varchar"),
+        ("ordered_at", "timestamp"),
+        ("shipped_at", "timestamp"),
+        ("amount", "decimal(12,2)"),
+        ("updated_at", "timestamp"),
     ]
     assert list(orders["columns"][0]) == ["name", "data_type", "description"]
     amount = next(c for c in orders["columns"] if c["name"] == "amount")

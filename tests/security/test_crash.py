@@ -47,7 +47,10 @@ def warehouse(root: Path) -> dict[tuple[str, str], tuple[str, int | None]]:
             "where table_catalog = current_database()"
         ).fetchall()
         return {
-            (s, n): (t, con.execute(f'select count(*) from "{s}"."{n}"').fetchall()[0][0] if t == "BASE TABLE" else None)
+            (s, n): (
+                t,
+                con.execute(f'select count(*) from "{s}"."{n}"').fetchall()[0][0] if t == "BASE TABLE" else None,
+            )
             for s, n, t in rels
         }
     finally:
@@ -67,7 +70,11 @@ def martsmith(root: Path, *args: str, pause_at: str | None = None, timeout: floa
     log = open(root.parent / "martsmith.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "martsmith.cli", *args, "--project-dir", str(root)],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     if pause_at is None:
@@ -78,8 +85,10 @@ def martsmith(root: Path, *args: str, pause_at: str | None = None, timeout: floa
     try:
         while not marker.exists():
             if proc.poll() is not None:
-                pytest.fail(f"martsmith exited ({proc.returncode}) before reaching {pause_at}:\n"
-                            + (root.parent / "martsmith.log").read_text())
+                pytest.fail(
+                    f"martsmith exited ({proc.returncode}) before reaching {pause_at}:\n"
+                    + (root.parent / "martsmith.log").read_text()
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"martsmith never reached {pause_at}")
             time.sleep(0.05)
@@ -134,7 +143,9 @@ def test_killed_after_the_first_file_is_written(sample_project):
 
 def test_killed_during_the_dbt_build_after_the_model_is_built(sample_project):
     before = state(sample_project)
-    martsmith(sample_project, "model", "number of orders per status", "--name", "m1", "--yes", pause_at="dbt-model-built")
+    martsmith(
+        sample_project, "model", "number of orders per status", "--name", "m1", "--yes", pause_at="dbt-model-built"
+    )
     assert ("main", "m1") in warehouse(sample_project)  # built, its tests not run yet
     # The next command, whatever it is, recovers first.
     result = CliRunner().invoke(main, ["status", "--project-dir", str(sample_project)])
@@ -149,7 +160,9 @@ def test_killed_during_the_dbt_build_after_the_model_is_built(sample_project):
 def test_killed_while_forcing_a_replacement(built_project, stage):
     sample_project = built_project
     before = state(sample_project)
-    martsmith(sample_project, "model", "number of payments per method", "--name", "m1", "--force", "--yes", pause_at=stage)
+    martsmith(
+        sample_project, "model", "number of payments per method", "--name", "m1", "--force", "--yes", pause_at=stage
+    )
     relations = warehouse(sample_project)
     assert ("main", BACKUP_PREFIX + "m1") in relations
     if stage == "dbt-model-built":
@@ -161,7 +174,16 @@ def test_killed_while_forcing_a_replacement(built_project, stage):
 
 def test_killed_past_the_commit_point_keeps_the_run(built_project):
     sample_project = built_project
-    martsmith(sample_project, "model", "number of payments per method", "--name", "m1", "--force", "--yes", pause_at="committing")
+    martsmith(
+        sample_project,
+        "model",
+        "number of payments per method",
+        "--name",
+        "m1",
+        "--force",
+        "--yes",
+        pause_at="committing",
+    )
     after_run = state(sample_project)
     result = recover(sample_project)
     assert "Finished an interrupted commit of `martsmith model`" in result.output

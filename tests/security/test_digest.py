@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from martsmith.context.warehouse import Warehouse
-from martsmith.write.digest import changes, take_digest
 from martsmith.errors import WarehouseChanged
+from martsmith.write.digest import changes, take_digest
 from martsmith.write.journal import BACKUP_PREFIX
 
 
@@ -45,7 +45,10 @@ def test_changes_outside_the_allowed_relations_are_named():
         "raw.small: contents changed (same 3 rows)",
     ]
     con.execute("drop schema raw cascade")
-    assert changes(before, digest_of(con), [("main", "m"), ("main", "stray")])[0] == "schema raw dropped (with its 2 relations)"
+    assert (
+        changes(before, digest_of(con), [("main", "m"), ("main", "stray")])[0]
+        == "schema raw dropped (with its 2 relations)"
+    )
 
 
 def test_duplicated_rows_do_not_cancel_out():
@@ -77,14 +80,17 @@ def _relations(root: Path) -> set[tuple[str, str]]:
 
 def _tree(root: Path) -> dict[str, bytes]:
     skip = {"target", "logs", "dbt_packages"}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] not in skip and ".duckdb" not in p.name}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in skip and ".duckdb" not in p.name
+    }
 
 
 @pytest.fixture
 def ctx(sample_project):
-    from martsmith.context.project import load_project
     from martsmith.context.load import load_context
+    from martsmith.context.project import load_project
 
     return load_context(load_project(sample_project), lambda _m: None)
 
@@ -96,8 +102,12 @@ def allowlist_off(monkeypatch):
     monkeypatch.setattr("martsmith.write.transaction.refuse_unsafe_jinja", lambda files, root: None)
 
 
-EVIL_HOOK = {"models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"}
-EVIL_COMPILE = {"models/marts/evil2.sql": "{% if execute %}{% do run_query('delete from raw.orders where id % 2 = 0') %}{% endif %}\nselect 1 as x\n"}
+EVIL_HOOK = {
+    "models/marts/evil.sql": "{{ config(materialized='table', post_hook='drop table raw.payments') }}\nselect 1 as x\n"
+}
+EVIL_COMPILE = {
+    "models/marts/evil2.sql": "{% if execute %}{% do run_query('delete from raw.orders where id % 2 = 0') %}{% endif %}\nselect 1 as x\n"
+}
 
 
 @pytest.mark.integration
@@ -153,4 +163,3 @@ def test_a_clean_build_passes_the_guard(ctx, sample_project):
     assert (ctx.project.schema, "fine") in _relations(sample_project)
     assert not (sample_project / "target" / "martsmith_journal.json").exists()
     assert not any(n.startswith(BACKUP_PREFIX) for _, n in _relations(sample_project))
-

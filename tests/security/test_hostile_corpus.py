@@ -52,8 +52,11 @@ def warehouse(root: Path) -> dict[tuple[str, str], tuple]:
         ).fetchall()
         out = {}
         for schema, name in rels:
-            out[(schema, name)] = tuple(con.execute(
-                f'select count(*), coalesce(bit_xor(hash(t)), 0) from "{schema}"."{name}" as t').fetchall()[0])
+            out[(schema, name)] = tuple(
+                con.execute(f'select count(*), coalesce(bit_xor(hash(t)), 0) from "{schema}"."{name}" as t').fetchall()[
+                    0
+                ]
+            )
         return out
     finally:
         con.close()
@@ -123,19 +126,23 @@ def assert_project_parses(root: Path) -> None:
 PLANTED_METHOD = f"update raw.payments set method = '{DROP.replace(chr(39), chr(39) * 2)}' where id % 7 = 0"
 
 
-@pytest.mark.parametrize("args", [
-    ("tests", "source:shop.payments", "--yes"),
-    ("tests", "source:shop.payments", "--yes", "--include-failing"),
-    ("model", "number of payments per method per day", "--yes"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("tests", "source:shop.payments", "--yes"),
+        ("tests", "source:shop.payments", "--yes", "--include-failing"),
+        ("model", "number of payments per method per day", "--yes"),
+    ],
+)
 def test_a_jinja_value_in_the_data_never_runs(sample_project: Path, args):
     execute(sample_project, PLANTED_METHOD)
     before_tree, before_wh = tree(sample_project), warehouse(sample_project)
     result = run(sample_project, *args)
     assert result.exit_code == 0, result.output
     assert warehouse(sample_project).keys() >= before_wh.keys()
-    assert {k: v for k, v in warehouse(sample_project).items() if k[0] == "raw"} == \
-        {k: v for k, v in before_wh.items() if k[0] == "raw"}
+    assert {k: v for k, v in warehouse(sample_project).items() if k[0] == "raw"} == {
+        k: v for k, v in before_wh.items() if k[0] == "raw"
+    }
     assert_no_payload_written(sample_project, before_tree, DROP, "run_query")
     assert_project_parses(sample_project)
 
@@ -169,10 +176,13 @@ def test_unit_test_refuses_rows_dbt_would_render(sample_project: Path):
 @pytest.mark.parametrize("comment", [DROP, "{{ env_var('HOME') }}", "{% set x = run_query('select 1') %}"])
 def test_sources_writes_comments_inert(sample_project: Path, comment: str):
     quoted = comment.replace("'", "''")
-    execute(sample_project, f"create schema crm; create table crm.accounts (id integer, name varchar); "
-                            f"insert into crm.accounts values (1, 'a'); "
-                            f"comment on table crm.accounts is '{quoted}'; "
-                            f"comment on column crm.accounts.name is '{quoted}'")
+    execute(
+        sample_project,
+        f"create schema crm; create table crm.accounts (id integer, name varchar); "
+        f"insert into crm.accounts values (1, 'a'); "
+        f"comment on table crm.accounts is '{quoted}'; "
+        f"comment on column crm.accounts.name is '{quoted}'",
+    )
     before_wh = warehouse(sample_project)
     result = run(sample_project, "sources", "--schema", "crm")
     assert result.exit_code == 0, result.output
@@ -184,8 +194,11 @@ def test_sources_writes_comments_inert(sample_project: Path, comment: str):
 
 
 def test_sources_leaves_out_a_column_named_as_jinja(sample_project: Path):
-    execute(sample_project, 'create schema crm; create table crm.accounts (id integer, "{{ run_query(\'drop schema raw cascade\') }}" varchar); '
-                            "insert into crm.accounts values (1, 'a')")
+    execute(
+        sample_project,
+        "create schema crm; create table crm.accounts (id integer, \"{{ run_query('drop schema raw cascade') }}\" varchar); "
+        "insert into crm.accounts values (1, 'a')",
+    )
     before_wh = warehouse(sample_project)
     result = run(sample_project, "sources", "--schema", "crm")
     assert result.exit_code == 0, result.output
@@ -198,10 +211,13 @@ def test_sources_leaves_out_a_column_named_as_jinja(sample_project: Path):
 # --- rules in plain words ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rules", [
-    f"status is one of completed, {CREATE}",
-    "status is one of completed, env_var('HOME')",
-])
+@pytest.mark.parametrize(
+    "rules",
+    [
+        f"status is one of completed, {CREATE}",
+        "status is one of completed, env_var('HOME')",
+    ],
+)
 def test_offline_rules_with_jinja_are_refused(sample_project: Path, rules: str):
     before_tree, before_wh = tree(sample_project), warehouse(sample_project)
     result = run(sample_project, "tests", "source:shop.orders", "--rules", rules, "--yes")
@@ -231,8 +247,9 @@ def _answer(**changes) -> str:
 
 
 def _sql_body(body: str) -> str:
-    return json.dumps({"name": "orders_body", "description": "One row per order status.", "sql_body": body,
-                       "grain": ["status"]})
+    return json.dumps(
+        {"name": "orders_body", "description": "One row per order status.", "sql_body": body, "grain": ["status"]}
+    )
 
 
 @pytest.fixture
@@ -244,19 +261,26 @@ def llm(fake_llm, monkeypatch):
 
 HOSTILE_MODEL_ANSWERS = {
     "grain breaks out of the macro": _answer(
-        grain=["status'] if config(post_hook='drop schema raw cascade') is none else ['status"]),
+        grain=["status'] if config(post_hook='drop schema raw cascade') is none else ['status"]
+    ),
     "filter value is Jinja": _answer(filters=[{"input": "orders", "column": "status", "op": "=", "values": [DROP]}]),
-    "column name with a quote": _answer(dimensions=[{"name": "status", "input": "orders", "column": "status) as x, (1"}]),
+    "column name with a quote": _answer(
+        dimensions=[{"name": "status", "input": "orders", "column": "status) as x, (1"}]
+    ),
     "data_type closes a cast": _answer(columns=[{"name": "status", "data_type": "varchar) as x from raw.orders --"}]),
     "sql_body runs Jinja": _sql_body(
-        "select status, count(*) as n from {{ source('shop', 'orders') }} group by 1 {{ run_query('drop schema raw cascade') }}"),
+        "select status, count(*) as n from {{ source('shop', 'orders') }} group by 1 {{ run_query('drop schema raw cascade') }}"
+    ),
     "sql_body sets a hook": _sql_body(
-        "{{ config(post_hook='insert into raw.orders select * from raw.orders') }} select status from {{ source('shop', 'orders') }}"),
+        "{{ config(post_hook='insert into raw.orders select * from raw.orders') }} select status from {{ source('shop', 'orders') }}"
+    ),
     "sql_body reads raw directly": _sql_body("select status, count(*) as n from raw.orders group by 1"),
     "sql_body reads a file": _sql_body(
-        "select status, (select content from read_text('CANARY')) as c from {{ source('shop', 'orders') }}"),
+        "select status, (select content from read_text('CANARY')) as c from {{ source('shop', 'orders') }}"
+    ),
     "sql_body uses an if block": _sql_body(
-        "{% if execute %}{% do run_query('drop schema raw cascade') %}{% endif %} select status from {{ source('shop', 'orders') }}"),
+        "{% if execute %}{% do run_query('drop schema raw cascade') %}{% endif %} select status from {{ source('shop', 'orders') }}"
+    ),
 }
 
 
@@ -277,14 +301,17 @@ def test_hostile_model_answers_are_refused(sample_project: Path, llm, canary: Pa
 def test_jinja_computed_by_sql_is_never_written(sample_project: Path, llm):
     """An sql_body that builds `{{ run_query(...) }}` out of pieces passes the SQL checks (it is
     only a string); its value must not come back as an accepted value dbt renders."""
-    body = ("select status, '{' || '{ run_query(''drop schema raw cascade'') }' || '}' as payload, count(*) as n "
-            "from {{ source('shop', 'orders') }} group by 1, 2")
+    body = (
+        "select status, '{' || '{ run_query(''drop schema raw cascade'') }' || '}' as payload, count(*) as n "
+        "from {{ source('shop', 'orders') }} group by 1, 2"
+    )
     llm.queue(_sql_body(body))
     before_tree, before_wh = tree(sample_project), warehouse(sample_project)
     result = run(sample_project, "model", "orders per status", "--llm", "openai/fake", "--yes")
     assert result.exit_code == 0, result.output
-    assert {k: v for k, v in warehouse(sample_project).items() if k[0] == "raw"} == \
-        {k: v for k, v in before_wh.items() if k[0] == "raw"}
+    assert {k: v for k, v in warehouse(sample_project).items() if k[0] == "raw"} == {
+        k: v for k, v in before_wh.items() if k[0] == "raw"
+    }
     assert_no_payload_written(sample_project, before_tree, "{{ run_query")
     assert_project_parses(sample_project)
 
@@ -301,18 +328,55 @@ def test_request_text_is_written_inert(sample_project: Path, llm):
 
 def test_hostile_rules_answers_are_refused(sample_project: Path, llm, canary: Path):
     answers = [
-        {"tests": [{"rule": 1, "table": "source:shop.orders", "name": "accepted_values", "column": "status",
-                    "arguments": {"values": ["completed", CREATE]}, "severity": "error"}]},
-        {"tests": [{"rule": 1, "table": "source:shop.orders", "name": "martsmith.expression_is_true", "column": None,
+        {
+            "tests": [
+                {
+                    "rule": 1,
+                    "table": "source:shop.orders",
+                    "name": "accepted_values",
+                    "column": "status",
+                    "arguments": {"values": ["completed", CREATE]},
+                    "severity": "error",
+                }
+            ]
+        },
+        {
+            "tests": [
+                {
+                    "rule": 1,
+                    "table": "source:shop.orders",
+                    "name": "martsmith.expression_is_true",
+                    "column": None,
                     "arguments": {"expression": f"length((select content from read_text('{canary}'))) > 0"},
-                    "severity": "error"}]},
-        {"tests": [{"rule": 1, "table": "source:shop.orders", "name": "martsmith.accepted_range", "column": "amount",
-                    "arguments": {"min_value": f"length(read_text('{canary}'))"}, "severity": "error"}]},
+                    "severity": "error",
+                }
+            ]
+        },
+        {
+            "tests": [
+                {
+                    "rule": 1,
+                    "table": "source:shop.orders",
+                    "name": "martsmith.accepted_range",
+                    "column": "amount",
+                    "arguments": {"min_value": f"length(read_text('{canary}'))"},
+                    "severity": "error",
+                }
+            ]
+        },
     ]
     llm.queue(*[json.dumps(a) for a in answers])
     before_tree, before_wh = tree(sample_project), warehouse(sample_project)
-    result = run(sample_project, "tests", "source:shop.orders", "--rules", "status is a valid status",
-                 "--llm", "openai/fake", "--yes")
+    result = run(
+        sample_project,
+        "tests",
+        "source:shop.orders",
+        "--rules",
+        "status is a valid status",
+        "--llm",
+        "openai/fake",
+        "--yes",
+    )
     # the last answer's problem is the error; the earlier ones were named back to the model
     assert_one_line_error(result, 5, "read_text() reads files")
     assert "template delimiters" in llm.requests[1].text
@@ -323,13 +387,16 @@ def test_hostile_rules_answers_are_refused(sample_project: Path, llm, canary: Pa
 
 
 STAR_EDITS = {
-    "measure test runs a query": lambda s: s["facts"][0]["measures"][0].update(tests=[
-        {"name": "martsmith.expression_is_true", "arguments": {"expression": "1 = 1 " + DROP}}]),
+    "measure test runs a query": lambda s: s["facts"][0]["measures"][0].update(
+        tests=[{"name": "martsmith.expression_is_true", "arguments": {"expression": "1 = 1 " + DROP}}]
+    ),
     "data_type closes a cast": lambda s: s["staging"][0]["columns"][3].update(data_type="integer) as x, (select 1"),
-    "degenerate name": lambda s: s["facts"][0].update(degenerate=[
-        {"name": "order_id') }} {{ run_query('drop schema raw cascade')", "column": "order_id"}]),
-    "date dimension path": lambda s: s.update(date_dimension={
-        "name": "../../../macros/pwned_macro", "start_date": "2024-01-01", "end_date": "2026-01-01"}),
+    "degenerate name": lambda s: s["facts"][0].update(
+        degenerate=[{"name": "order_id') }} {{ run_query('drop schema raw cascade')", "column": "order_id"}]
+    ),
+    "date dimension path": lambda s: s.update(
+        date_dimension={"name": "../../../macros/pwned_macro", "start_date": "2024-01-01", "end_date": "2026-01-01"}
+    ),
 }
 
 
@@ -343,8 +410,9 @@ def test_hostile_star_answers_are_refused(sample_project: Path, llm, case: str):
     STAR_EDITS[case](star)
     llm.queue(*[json.dumps(star)] * 3)
     before_tree, before_wh = tree(sample_project), warehouse(sample_project)
-    result = run(sample_project, "star", "order lines as the fact with products as a dimension",
-                 "--llm", "openai/fake", "--yes")
+    result = run(
+        sample_project, "star", "order lines as the fact with products as a dimension", "--llm", "openai/fake", "--yes"
+    )
     assert result.exit_code in (5, 6), result.output
     assert "Traceback" not in result.output
     assert tree(sample_project) == before_tree

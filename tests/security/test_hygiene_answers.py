@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.context.catalog import Catalog, Column, Table  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.llm.client import MAX_ANSWER_DEPTH, complete_structured, json_depth, parse_json_object  # noqa: E402
 
 MODEL = "openai/fake-model"
@@ -36,7 +36,9 @@ def test_json_alone_would_recurse():
         json.loads(DEEP)
 
 
-@pytest.mark.parametrize("text", [DEEP, DEEP_OBJECTS, "```json\n" + DEEP + "\n```", '{"a": "' + "[" * 100 + '"}' + "[" * 10**5])
+@pytest.mark.parametrize(
+    "text", [DEEP, DEEP_OBJECTS, "```json\n" + DEEP + "\n```", '{"a": "' + "[" * 100 + '"}' + "[" * 10**5]
+)
 def test_depth_is_checked_before_parsing(text):
     if '"' + "[" * 100 in text:  # brackets inside a string and after the object don't count
         assert parse_json_object(text) == {"a": "[" * 100}
@@ -80,18 +82,30 @@ def test_recursion_in_a_validator_or_check_is_a_rejected_answer():
             raise RecursionError("maximum recursion depth exceeded")
         return []
 
-    got = complete_structured([{"role": "user", "content": "x"}], model=MODEL, parse=parse, check=check,
-                              mock_response='{"n": 1}')
+    got = complete_structured(
+        [{"role": "user", "content": "x"}], model=MODEL, parse=parse, check=check, mock_response='{"n": 1}'
+    )
     assert got == {"n": 1} and calls == {"parse": 3, "check": 2}
     with pytest.raises(LLMError, match="levels deep"):
-        complete_structured([{"role": "user", "content": "x"}], model=MODEL, max_attempts=2,
-                            parse=lambda t: (_ for _ in ()).throw(RecursionError()), mock_response="{}")
+        complete_structured(
+            [{"role": "user", "content": "x"}],
+            model=MODEL,
+            max_attempts=2,
+            parse=lambda t: (_ for _ in ()).throw(RecursionError()),
+            mock_response="{}",
+        )
 
 
 def test_deep_answer_goes_back_to_the_model_and_is_repaired(fake_llm):
     fake_llm.queue(DEEP, '{"n": 3}')
-    value = complete_structured([{"role": "user", "content": "a number"}], model=MODEL, api_base=fake_llm.url,
-                                api_key="test", timeout=5, parse=lambda t: parse_json_object(t)["n"])
+    value = complete_structured(
+        [{"role": "user", "content": "a number"}],
+        model=MODEL,
+        api_base=fake_llm.url,
+        api_key="test",
+        timeout=5,
+        parse=lambda t: parse_json_object(t)["n"],
+    )
     assert value == 3
     assert len(fake_llm.requests) == 2
     *_, echoed, repair = fake_llm.requests[1].messages
@@ -100,8 +114,16 @@ def test_deep_answer_goes_back_to_the_model_and_is_repaired(fake_llm):
 
 
 def _catalog() -> Catalog:
-    orders = Table("source", "orders", "raw", "orders", source_name="shop", primary_key="id", row_count=10,
-                   columns=[Column("id", "INTEGER"), Column("amount", "DOUBLE"), Column("status", "VARCHAR")])
+    orders = Table(
+        "source",
+        "orders",
+        "raw",
+        "orders",
+        source_name="shop",
+        primary_key="id",
+        row_count=10,
+        columns=[Column("id", "INTEGER"), Column("amount", "DOUBLE"), Column("status", "VARCHAR")],
+    )
     return Catalog(tables=[orders])
 
 
@@ -144,14 +166,16 @@ def llm_env(fake_llm, monkeypatch):
     return fake_llm
 
 
-GOOD_MODEL = json.dumps({
-    "name": "orders_per_status",
-    "description": "One row per order status: number of orders.",
-    "inputs": [{"alias": "orders", "kind": "source", "source_name": "shop", "table": "orders"}],
-    "dimensions": [{"name": "status", "input": "orders", "column": "status"}],
-    "measures": [{"name": "order_count", "agg": "count", "input": "orders"}],
-    "grain": ["status"],
-})
+GOOD_MODEL = json.dumps(
+    {
+        "name": "orders_per_status",
+        "description": "One row per order status: number of orders.",
+        "inputs": [{"alias": "orders", "kind": "source", "source_name": "shop", "table": "orders"}],
+        "dimensions": [{"name": "status", "input": "orders", "column": "status"}],
+        "measures": [{"name": "order_count", "agg": "count", "input": "orders"}],
+        "grain": ["status"],
+    }
+)
 
 
 @pytest.mark.integration

@@ -79,8 +79,15 @@ def test_reading_a_folder_is_a_read_error(tmp_path):
     assert err.message == f"cannot read {tmp_path}: is a directory"
 
 
-@pytest.mark.parametrize("errno_name, reason", [("EACCES", "permission denied"), ("EPERM", "permission denied"),
-                                                ("ENOSPC", "no space left on device"), ("EROFS", "read-only file system")])
+@pytest.mark.parametrize(
+    "errno_name, reason",
+    [
+        ("EACCES", "permission denied"),
+        ("EPERM", "permission denied"),
+        ("ENOSPC", "no space left on device"),
+        ("EROFS", "read-only file system"),
+    ],
+)
 def test_permission_and_disk_errors(errno_name, reason):
     import errno
 
@@ -100,8 +107,9 @@ def test_read_only_marts_folder(sample_project: Path):
     marts = sample_project / "models" / "marts"
     before = tree(sample_project)
     with read_only(marts):
-        result = CliRunner().invoke(main, ["model", "number of orders per status", "--yes",
-                                           "--project-dir", str(sample_project)])
+        result = CliRunner().invoke(
+            main, ["model", "number of orders per status", "--yes", "--project-dir", str(sample_project)]
+        )
     line = one_line(result, 7, "cannot write", str(marts), "permission denied")
     assert line.startswith("Error: cannot write ")
     assert "writable" in result.output  # the hint
@@ -115,8 +123,9 @@ def test_read_only_sources_yaml(sample_project: Path):
     runner = CliRunner()
     with read_only(sources):
         tests = runner.invoke(main, ["tests", "source:shop.orders", "--yes", "--project-dir", str(sample_project)])
-        replaced = runner.invoke(main, ["sources", "--schema", "raw", "--name", "shop", "--force",
-                                        "--project-dir", str(sample_project)])
+        replaced = runner.invoke(
+            main, ["sources", "--schema", "raw", "--name", "shop", "--force", "--project-dir", str(sample_project)]
+        )
     one_line(tests, 7, f"cannot write {sources}: permission denied")
     one_line(replaced, 7, f"cannot write {sources}: permission denied")
     assert tree(sample_project) == before

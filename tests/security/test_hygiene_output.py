@@ -13,11 +13,13 @@ from click.testing import CliRunner
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.commands.output import clean, for_json, items, line, preview, safe  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.spec import TestSpec  # noqa: E402
 
-EVIL = "\x1b[2J\x1b[H\x1b]0;pwned title\x07\x1b]52;c;Y2xpcGJvYXJk\x1b\\\x9b31m\u202eevil\u202c\x08\x08\r\x1b[31mred\x1b[0m"
+EVIL = (
+    "\x1b[2J\x1b[H\x1b]0;pwned title\x07\x1b]52;c;Y2xpcGJvYXJk\x1b\\\x9b31m\u202eevil\u202c\x08\x08\r\x1b[31mred\x1b[0m"
+)
 ESCAPES = ("\x1b[2J", "\x1b[H", "\x1b]", "\x07", "\x9b", "\u202e", "\x08", "\r", "\x1b[31m")
 
 
@@ -51,8 +53,11 @@ def test_test_labels_show_a_few_of_many_values():
     from martsmith.pipelines.tests import _test_label
 
     # (a column name cannot carry an escape at all: the spec refuses it; a data value can)
-    spec = TestSpec(name="accepted_values", column="status",
-                    arguments={"values": ["v0\x1b[2J"] + [f"v{i}" for i in range(1, 300_000)]})
+    spec = TestSpec(
+        name="accepted_values",
+        column="status",
+        arguments={"values": ["v0\x1b[2J"] + [f"v{i}" for i in range(1, 300_000)]},
+    )
     label = _test_label(spec)
     assert "\x1b" not in label
     assert label.startswith("accepted_values(status) values=['v0"), label
@@ -74,15 +79,17 @@ def llm_env(fake_llm, monkeypatch):
 
 
 def answer(**extra) -> str:
-    return json.dumps({
-        "name": "orders_per_status",
-        "description": "One row per order status." + EVIL,
-        "inputs": [{"alias": "orders", "kind": "source", "source_name": "shop", "table": "orders"}],
-        "dimensions": [{"name": "status", "input": "orders", "column": "status"}],
-        "measures": [{"name": "order_count", "agg": "count", "input": "orders"}],
-        "grain": ["status"],
-        **extra,
-    })
+    return json.dumps(
+        {
+            "name": "orders_per_status",
+            "description": "One row per order status." + EVIL,
+            "inputs": [{"alias": "orders", "kind": "source", "source_name": "shop", "table": "orders"}],
+            "dimensions": [{"name": "status", "input": "orders", "column": "status"}],
+            "measures": [{"name": "order_count", "agg": "count", "input": "orders"}],
+            "grain": ["status"],
+            **extra,
+        }
+    )
 
 
 @pytest.mark.integration
@@ -103,7 +110,9 @@ def test_llm_notes_reach_the_terminal_without_escapes(sample_project: Path, llm_
     assert "… and 4,982 more notes" in text.stdout
     assert len(text.stdout) < 50_000
 
-    as_json = runner.invoke(main, ["model", "orders per status", "--llm", MODEL, "--dry-run", "--format", "json", *where])
+    as_json = runner.invoke(
+        main, ["model", "orders per status", "--llm", MODEL, "--dry-run", "--format", "json", *where]
+    )
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)  # valid JSON: json.dumps escaped the controls
     assert "\x1b" not in as_json.stdout
@@ -128,8 +137,11 @@ def test_a_huge_request_is_cut_in_the_error(sample_project: Path):
 def test_error_messages_are_made_safe(sample_project: Path):
     from martsmith.cli import main
 
-    result = CliRunner().invoke(main, ["tests", "source:shop.ord\x1b]0;x\x07ers\x1b[2J", "--dry-run",
-                                       "--project-dir", str(sample_project)], color=True)
+    result = CliRunner().invoke(
+        main,
+        ["tests", "source:shop.ord\x1b]0;x\x07ers\x1b[2J", "--dry-run", "--project-dir", str(sample_project)],
+        color=True,
+    )
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     for esc in ("\x1b]", "\x07", "\x1b[2J"):

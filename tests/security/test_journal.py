@@ -13,8 +13,8 @@ import pytest
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import ProjectError
-from martsmith.write.journal import BACKUP_PREFIX, Journal, journal_path, recover_journal
 from martsmith.write import FileTransaction, RelationGuard
+from martsmith.write.journal import BACKUP_PREFIX, Journal, journal_path, recover_journal
 
 
 def make_project(root: Path) -> Project:
@@ -25,8 +25,14 @@ def make_project(root: Path) -> Project:
     con.execute("create table s.t as select range as a from range(5)")
     con.execute("create view s.v as select 2 as b")
     con.close()
-    return Project(root=root, name="p", profile_name="p", profiles_dir=root, target_name="dev",
-                   target={"type": "duckdb", "path": str(db), "schema": "s"})
+    return Project(
+        root=root,
+        name="p",
+        profile_name="p",
+        profiles_dir=root,
+        target_name="dev",
+        target={"type": "duckdb", "path": str(db), "schema": "s"},
+    )
 
 
 def tree(root: Path) -> dict[str, bytes]:

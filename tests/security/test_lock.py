@@ -36,10 +36,15 @@ def held_lock(sample_project):
 
 def test_a_second_run_waits_then_refuses(sample_project, held_lock, monkeypatch):
     monkeypatch.setenv("MARTSMITH_LOCK_TIMEOUT", "1")
-    result = CliRunner().invoke(main, ["model", "number of orders per status", "--yes", "--project-dir", str(sample_project)])
+    result = CliRunner().invoke(
+        main, ["model", "number of orders per status", "--yes", "--project-dir", str(sample_project)]
+    )
     assert result.exit_code == 7, result.output
     assert f"waiting for another martsmith run on this project (pid {held_lock})…" in result.stderr
-    assert f"Error: Another martsmith run on this project (pid {held_lock}, `martsmith model`) still holds martsmith.lock after 1 s." in result.stderr
+    assert (
+        f"Error: Another martsmith run on this project (pid {held_lock}, `martsmith model`) still holds martsmith.lock after 1 s."
+        in result.stderr
+    )
     assert "MARTSMITH_LOCK_TIMEOUT" in result.stderr
     assert not (sample_project / "models" / "marts" / "orders_by_status.sql").exists()
 

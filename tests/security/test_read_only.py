@@ -17,8 +17,14 @@ def make_project(tmp_path) -> Project:
     con.execute("create table s.t as select range as a from range(5)")
     con.execute("create view s.v as select 2 as b")
     con.close()
-    return Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
-                   target={"type": "duckdb", "path": str(db), "schema": "s"})
+    return Project(
+        root=tmp_path,
+        name="p",
+        profile_name="p",
+        profiles_dir=tmp_path,
+        target_name="dev",
+        target={"type": "duckdb", "path": str(db), "schema": "s"},
+    )
 
 
 def test_read_only_discards_ddl_and_dml(tmp_path):

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.context.project import load_project
-from martsmith.write.journal import Journal
 from martsmith.write import FileTransaction
+from martsmith.write.journal import Journal
 
 
 def _interrupted_run(root) -> None:
@@ -45,8 +45,9 @@ def test_recover_text_lists_what_it_did(sample_project):
 @pytest.mark.integration
 def test_a_dry_run_recovers_too(sample_project):
     _interrupted_run(sample_project)
-    result = CliRunner().invoke(main, ["model", "number of orders per status", "--dry-run",
-                                       "--project-dir", str(sample_project)])
+    result = CliRunner().invoke(
+        main, ["model", "number of orders per status", "--dry-run", "--project-dir", str(sample_project)]
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("Recovered from an interrupted run of `martsmith model`")
     assert not (sample_project / "models/marts/half_done.sql").exists()

@@ -20,6 +20,11 @@ def test_erd_does_not_import_the_renderer():
 def test_no_function_level_imports_between_render_and_erd():
     for name in ("render.py", "erd.py"):
         tree = ast.parse((Path(star_pkg.__file__).parent / name).read_text())
-        nested = [n for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
-                  for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        nested = [
+            n
+            for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef)
+            for n in ast.walk(f)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+        ]
         assert nested == [], name

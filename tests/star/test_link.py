@@ -22,7 +22,9 @@ def _tables(shop):
 
 
 def test_pairs_tables_by_own_words_and_synonyms(shop):
-    mentions, unplaced, area = link_description("sales star: order lines, order_items and customers by day", _tables(shop))
+    mentions, unplaced, area = link_description(
+        "sales star: order lines, order_items and customers by day", _tables(shop)
+    )
     assert _names(mentions) == ["order_items", "order_items", "customers", "date"]
     assert (unplaced, area) == ([], "sales")
 
@@ -34,8 +36,10 @@ def test_one_synonym_table_lives_in_the_lexicon():
 
 
 def test_a_word_read_through_a_synonym_is_noted():
-    tables = [source("clients", {"id": "INTEGER"}, src="s", rows=5),
-              source("sales", {"id": "INTEGER", "client_id": "INTEGER", "amount": "DOUBLE"}, src="s", rows=50)]
+    tables = [
+        source("clients", {"id": "INTEGER"}, src="s", rows=5),
+        source("sales", {"id": "INTEGER", "client_id": "INTEGER", "amount": "DOUBLE"}, src="s", rows=50),
+    ]
     links = link_words(words_of("sales with customers"), star_index(tables), {t.label: t for t in tables})
     assert _names(links.mentions) == ["sales", "clients"]
     assert links.readings == ["'customers' in the description is read as clients (a business synonym)"]
@@ -50,10 +54,16 @@ def test_the_area_word_beats_a_synonym():
 
 
 def test_an_exact_name_wins_a_tie_and_otherwise_it_is_asked():
-    tables = [source("customer", {"id": "INTEGER"}, src="s", rows=5), source("customers", {"id": "INTEGER"}, src="s", rows=5)]
+    tables = [
+        source("customer", {"id": "INTEGER"}, src="s", rows=5),
+        source("customers", {"id": "INTEGER"}, src="s", rows=5),
+    ]
     mentions, _, _ = link_description("customers", tables)
     assert _names(mentions) == ["customers"]
-    tables = [source("customers", {"id": "INTEGER"}, src="s", rows=5), source("raw_customers", {"id": "INTEGER"}, src="s", rows=5)]
+    tables = [
+        source("customers", {"id": "INTEGER"}, src="s", rows=5),
+        source("raw_customers", {"id": "INTEGER"}, src="s", rows=5),
+    ]
     with pytest.raises(PlanError, match="'customer' could name several tables: customers, raw_customers"):
         link_description("a customer", tables)
 

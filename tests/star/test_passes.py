@@ -63,7 +63,9 @@ def test_acyclic_leaves_out_hierarchies():
     cat = catalog(source("employees", {"id": "INTEGER", "salary": "DOUBLE"}, src="h", rows=10))
     cat.foreign_keys.append(ForeignKey("source:h.employees", "manager_id", "source:h.employees", "id", "declared"))
     plan = sp.acyclic(sp.foreign_keys(_plan(cat, "h")))
-    assert plan.fks == [] and plan.notes == ["employees.manager_id points at its own table (a hierarchy): not used as a key"]
+    assert plan.fks == [] and plan.notes == [
+        "employees.manager_id points at its own table (a hierarchy): not used as a key"
+    ]
 
 
 def test_fact_candidates_says_why_the_others_are_not(shop):
@@ -92,12 +94,22 @@ def test_fold_headers_carries_the_header_keys_down(shop):
 def test_dimension_keys_name_keys_after_their_roles():
     cat = catalog(
         source("users", {"id": "INTEGER"}, src="m", rows=5),
-        source("trades", {"id": "INTEGER", "buyer_id": "INTEGER", "seller_id": "INTEGER", "price": "DOUBLE"}, src="m", rows=50),
+        source(
+            "trades",
+            {"id": "INTEGER", "buyer_id": "INTEGER", "seller_id": "INTEGER", "price": "DOUBLE"},
+            src="m",
+            rows=50,
+        ),
     )
-    cat.foreign_keys += [ForeignKey("source:m.trades", c, "source:m.users", "id", "declared") for c in ("buyer_id", "seller_id")]
+    cat.foreign_keys += [
+        ForeignKey("source:m.trades", c, "source:m.users", "id", "declared") for c in ("buyer_id", "seller_id")
+    ]
     plan = _run(_plan(cat, "m"), sp.draft_facts)
     draft = fp.dimension_keys(plan, fp.draft_fact(plan, plan.fact_tables[0]))
-    assert [(k.name, k.dimension) for k in draft.fact.foreign_keys] == [("buyer_key", "dim_user"), ("seller_key", "dim_user")]
+    assert [(k.name, k.dimension) for k in draft.fact.foreign_keys] == [
+        ("buyer_key", "dim_user"),
+        ("seller_key", "dim_user"),
+    ]
     assert list(plan.dims) == ["dim_user"]
 
 
@@ -105,7 +117,10 @@ def test_measures_get_their_additivity(shop):
     plan = _run(_plan(shop, "shop"), sp.draft_facts)
     draft = fp.measures(plan, fp.draft_fact(plan, plan.fact_tables[0]))
     assert {m.name: m.additivity for m in draft.fact.measures} == {
-        "quantity": "additive", "unit_price": "non_additive", "discount": "non_additive"}
+        "quantity": "additive",
+        "unit_price": "non_additive",
+        "discount": "non_additive",
+    }
 
 
 def test_date_dimension_without_a_probe_says_the_range_was_not_checked(billing):

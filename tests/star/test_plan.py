@@ -28,8 +28,10 @@ def test_sales_description_links_fact_header_and_dimensions(shop):
     assert measures["quantity"].additivity == "additive" and measures["quantity"].tests == []
     assert measures["unit_price"].additivity == "non_additive"
     assert [t.name for t in measures["unit_price"].tests] == ["martsmith.not_negative"]
-    assert "fct_order_items.quantity: 1 order_items row has a negative quantity (order_item_ids: 17): " \
+    assert (
+        "fct_order_items.quantity: 1 order_items row has a negative quantity (order_item_ids: 17): "
         "no martsmith.not_negative test (fix the data, then add it)" in star.notes
+    )
     stg = {s.name: s for s in star.staging}
     assert stg["stg_shop__customers"].dedupe and stg["stg_shop__customers"].dedupe_order_by == "updated_at"
     assert stg["stg_shop__customers"].column("country").transform == "trim_lower"
@@ -56,8 +58,10 @@ def test_unknown_entities_are_named_with_what_the_data_has(shop):
 
 
 def test_no_plausible_fact():
-    cat = catalog(source("countries", {"id": "INTEGER", "country_name": "VARCHAR"}, src="geo", rows=10),
-                  source("cities", {"id": "INTEGER", "city_name": "VARCHAR"}, src="geo", rows=90))
+    cat = catalog(
+        source("countries", {"id": "INTEGER", "country_name": "VARCHAR"}, src="geo", rows=10),
+        source("cities", {"id": "INTEGER", "city_name": "VARCHAR"}, src="geo", rows=90),
+    )
     with pytest.raises(PlanError, match="no plausible fact") as exc:
         plan_star(cat, None, source="geo")
     assert "countries: no foreign keys" in exc.value.hint
@@ -89,7 +93,8 @@ def test_fact_grain_contradicted_by_the_data_reports_examples(billing):
     assert exc.value.message == (
         "The data contradicts the grain of fct_subscriptions, one row per subscription, (subscriptions.id): "
         "subscriptions has several rows per id (e.g. id 17 (3 rows), id 42 (2 rows)) and no updated_at-like "
-        "column to keep the latest.")
+        "column to keep the latest."
+    )
     assert "Deduplicate subscriptions" in exc.value.hint
 
 
@@ -106,7 +111,9 @@ def test_ambiguous_foreign_key_names_the_choices():
 def test_declared_keys_to_several_tables_name_the_choices(billing):
     from martsmith.context.catalog import ForeignKey
 
-    billing.foreign_keys.append(ForeignKey("source:billing.subscriptions", "plan_id", "source:billing.accounts", "id", "declared"))
+    billing.foreign_keys.append(
+        ForeignKey("source:billing.subscriptions", "plan_id", "source:billing.accounts", "id", "declared")
+    )
     with pytest.raises(PlanError) as exc:
         plan_star(billing, None, source="billing")
     assert exc.value.message == "subscriptions.plan_id could point at several tables: accounts, plans."
@@ -134,12 +141,19 @@ def test_two_keys_to_one_dimension_ask_for_the_role():
     cat = catalog(
         source("customers", {"id": "INTEGER"}, src="s", rows=5),
         source("orders", {"id": "INTEGER", "customer_id": "INTEGER", "ordered_at": "TIMESTAMP"}, src="s", rows=20),
-        source("sales", {"id": "INTEGER", "order_id": "INTEGER", "customer_id": "INTEGER", "amount": "DOUBLE"}, src="s", rows=50),
+        source(
+            "sales",
+            {"id": "INTEGER", "order_id": "INTEGER", "customer_id": "INTEGER", "amount": "DOUBLE"},
+            src="s",
+            rows=50,
+        ),
     )
     with pytest.raises(PlanError) as exc:
         plan_star(cat, None, source="s")
-    assert exc.value.message == ("fct_sales reaches customers twice, by sales.customer_id and by "
-                                 "orders.customer_id: which customer does each one mean?")
+    assert exc.value.message == (
+        "fct_sales reaches customers twice, by sales.customer_id and by "
+        "orders.customer_id: which customer does each one mean?"
+    )
     assert "billing_customer_id" in exc.value.hint
 
 
@@ -148,11 +162,21 @@ def test_role_named_keys_get_role_named_columns():
 
     cat = catalog(
         source("users", {"id": "INTEGER"}, src="m", rows=5),
-        source("trades", {"id": "INTEGER", "buyer_id": "INTEGER", "seller_id": "INTEGER", "price": "DOUBLE"}, src="m", rows=50),
+        source(
+            "trades",
+            {"id": "INTEGER", "buyer_id": "INTEGER", "seller_id": "INTEGER", "price": "DOUBLE"},
+            src="m",
+            rows=50,
+        ),
     )
-    cat.foreign_keys += [ForeignKey("source:m.trades", c, "source:m.users", "id", "declared") for c in ("buyer_id", "seller_id")]
+    cat.foreign_keys += [
+        ForeignKey("source:m.trades", c, "source:m.users", "id", "declared") for c in ("buyer_id", "seller_id")
+    ]
     star = plan_star(cat, None, source="m")
-    assert [(k.name, k.dimension) for k in star.facts[0].foreign_keys] == [("buyer_key", "dim_user"), ("seller_key", "dim_user")]
+    assert [(k.name, k.dimension) for k in star.facts[0].foreign_keys] == [
+        ("buyer_key", "dim_user"),
+        ("seller_key", "dim_user"),
+    ]
 
 
 def test_snowflake_normalises_category(shop):

@@ -21,8 +21,12 @@ def _files(shop, **kw):
 def test_layout_and_determinism(shop):
     files = _files(shop)
     assert "staging/shop/stg_shop__orders.sql" in files
-    assert {"marts/sales/fct_order_items.sql", "marts/sales/dim_customer.yml", "marts/sales/dim_date.sql",
-            "marts/sales/_sales__erd.md"} <= set(files)
+    assert {
+        "marts/sales/fct_order_items.sql",
+        "marts/sales/dim_customer.yml",
+        "marts/sales/dim_date.sql",
+        "marts/sales/_sales__erd.md",
+    } <= set(files)
     assert files == _files(shop)
 
 
@@ -39,8 +43,11 @@ def test_dimension_has_surrogate_key_and_unknown_member(shop):
     assert "{{ martsmith.surrogate_key(['products.product_id']) }} as product_key" in sql
     assert "union all" in sql and "{{ martsmith.surrogate_key(['null']) }} as product_key" in sql
     props = yaml.safe_load(_files(shop)["marts/sales/dim_product.yml"])["models"][0]
-    assert props["columns"][0] == {"name": "product_key", "description": props["columns"][0]["description"],
-                                   "data_tests": ["unique", "not_null"]}
+    assert props["columns"][0] == {
+        "name": "product_key",
+        "description": props["columns"][0]["description"],
+        "data_tests": ["unique", "not_null"],
+    }
 
 
 def test_fact_coalesces_keys_and_tests_relationships(shop):
@@ -52,7 +59,8 @@ def test_fact_coalesces_keys_and_tests_relationships(shop):
     cols = {c["name"]: c for c in yaml.safe_load(files["marts/sales/fct_order_items.yml"])["models"][0]["columns"]}
     assert cols["order_item_key"]["data_tests"] == ["unique", "not_null"]
     assert cols["customer_key"]["data_tests"][1] == {
-        "relationships": {"arguments": {"to": "ref('dim_customer')", "field": "customer_key"}}}
+        "relationships": {"arguments": {"to": "ref('dim_customer')", "field": "customer_key"}}
+    }
     assert "{{ martsmith.date_spine('2024-01-01', '2026-01-01') }}" in files["marts/sales/dim_date.sql"]
 
 
@@ -93,6 +101,8 @@ def test_long_select_items_are_laid_out_as_sqlfluff_would(tmp_path):
 def test_long_select_items_are_wrapped_as_sqlfluff_would(billing):
     # One layout for models and stars (render/sql.py): no lint fix, so no second build.
     sql = render_star(plan_star(billing, None, source="billing", probe=FakeProbe()))["marts/core/fct_subscriptions.sql"]
-    assert ("        coalesce(cast(strftime(subscriptions.started_on, '%Y%m%d') as integer), -1)\n"
-            "            as start_date_key,\n") in sql
+    assert (
+        "        coalesce(cast(strftime(subscriptions.started_on, '%Y%m%d') as integer), -1)\n"
+        "            as start_date_key,\n"
+    ) in sql
     assert max(len(line) for line in sql.splitlines()) <= 100

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 from click.testing import CliRunner
-from martsmith import cli
 
+from martsmith import cli
 from tests.star.test_plan import SALES
 from tests.star.test_star_command import _tree
 
@@ -26,16 +26,21 @@ def test_scd2_customer_builds_history_and_facts_pick_the_version_of_their_order_
     assert "dim_customer: SCD type 2 from the versions in customers" in res.output
     assert "valid_from" in (sample_project / "models/marts/sales/_sales__erd.md").read_text()
     results = json.loads((sample_project / "target" / "run_results.json").read_text())["results"]
-    assert {r["status"] for r in results} <= {"success", "pass"}, [r for r in results if r["status"] not in ("success", "pass")]
+    assert {r["status"] for r in results} <= {"success", "pass"}, [
+        r for r in results if r["status"] not in ("success", "pass")
+    ]
     tests = {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test.")}
     assert any(t.startswith("unique_dim_customer_customer_id") for t in tests)  # where: is_current
     assert any(t.startswith("martsmith_unique_combination_of_columns_dim_customer") for t in tests)
 
     with duckdb.connect(str(sample_project / "shop.duckdb")) as con:
+
         def one(q: str):
             return con.execute(q).fetchall()[0]
 
-        rows, customers = one("select count(*), count(distinct customer_id) from main.dim_customer where customer_id is not null")
+        rows, customers = one(
+            "select count(*), count(distinct customer_id) from main.dim_customer where customer_id is not null"
+        )
         assert rows > customers  # history: some customers have several versions
         assert one("""select count(*) from (
             select customer_id from main.dim_customer where customer_id is not null

@@ -45,7 +45,9 @@ def test_snowflake_builds_the_category_outrigger(sample_project: Path):
     assert (marts / "dim_category.sql").is_file()
     props = yaml.safe_load((marts / "dim_product.yml").read_text())["models"][0]
     category_key = next(c for c in props["columns"] if c["name"] == "category_key")
-    assert {"relationships": {"arguments": {"to": "ref('dim_category')", "field": "category_key"}}} in category_key["data_tests"]
+    assert {"relationships": {"arguments": {"to": "ref('dim_category')", "field": "category_key"}}} in category_key[
+        "data_tests"
+    ]
     results = _results(sample_project)
     assert results["dim_category"] == "success"
     rel = [name for name in results if name.startswith("relationships_dim_product_category_key")]
@@ -83,7 +85,9 @@ def test_contradicted_grain_and_ambiguous_keys_stop_before_writing(sample_projec
     db = sample_project / "shop.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("insert into raw.order_items select * from raw.order_items where id in (5, 9)")
-        relations = con.execute("select table_schema, table_name from information_schema.tables order by all").fetchall()
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables order by all"
+        ).fetchall()
     before = _tree(sample_project)
 
     res = _run(sample_project, "--from-source", "shop", "--yes")
@@ -94,7 +98,9 @@ def test_contradicted_grain_and_ambiguous_keys_stop_before_writing(sample_projec
 
     # A second table for the same entity: orders.customer_id could mean either.
     with duckdb.connect(str(db)) as con:
-        con.execute("delete from raw.order_items where rowid in (select max(rowid) from raw.order_items group by id having count(*) > 1)")
+        con.execute(
+            "delete from raw.order_items where rowid in (select max(rowid) from raw.order_items group by id having count(*) > 1)"
+        )
         con.execute("create table raw.customer as select * from raw.customers")
         relations.append(("raw", "customer"))
     sources = sample_project / "models" / "staging" / "shop" / "_shop__sources.yml"

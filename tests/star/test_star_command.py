@@ -13,9 +13,14 @@ from tests.star.test_plan import SALES
 
 def _tree(root: Path) -> dict[str, str]:
     skip = ("target", "logs", "dbt_packages")
-    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).parts[0] in skip and p.suffix != ".duckdb"
-            and not p.name.endswith(".wal")}
+    return {
+        str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.relative_to(root).parts[0] not in skip
+        and p.suffix != ".duckdb"
+        and not p.name.endswith(".wal")
+    }
 
 
 def test_star_command(sample_project: Path, monkeypatch):
@@ -42,7 +47,11 @@ def test_star_command(sample_project: Path, monkeypatch):
     assert "erDiagram" in built.output and "tests: " in built.output
     marts = sample_project / "models" / "marts" / "sales"
     assert sorted(p.name for p in marts.glob("*.sql")) == [
-        "dim_customer.sql", "dim_date.sql", "dim_product.sql", "fct_order_items.sql"]
+        "dim_customer.sql",
+        "dim_date.sql",
+        "dim_product.sql",
+        "fct_order_items.sql",
+    ]
     assert (marts / "_sales__erd.md").read_text().count("}o--||") == 4
     assert (sample_project / "models/staging/shop/stg_shop__order_items.yml").is_file()
     passed = int(built.output.split("tests: ")[1].split(" passed")[0])

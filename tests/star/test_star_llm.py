@@ -14,9 +14,8 @@ from click.testing import CliRunner
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.prompt_data import data_of, tables_of  # noqa: E402  (tests/ is on sys.path: conftest)
-
-from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.errors import LLMError  # noqa: E402
+from martsmith.llm import client as llm_json  # noqa: E402
 from martsmith.star.plan_llm import plan_star_llm, star_problems  # noqa: E402
 from martsmith.star.spec import StarSpec  # noqa: E402
 
@@ -32,20 +31,52 @@ STAR = {
     "area": "sales",
     "source_name": "shop",
     "staging": [
-        {"name": "stg_shop__order_items", "source_name": "shop", "table": "order_items", "key": "order_item_id",
-         "columns": [_col("order_item_id", "id"), _col("order_id", "order_id"), _col("product_id", "product_id"),
-                     _col("quantity", "quantity"), _col("unit_price", "unit_price", "decimal(10,2)")]},
-        {"name": "stg_shop__products", "source_name": "shop", "table": "products", "key": "product_id",
-         "columns": [_col("product_id", "id"), _col("product_name", "name", "varchar"),
-                     _col("category", "category", "varchar")]},
+        {
+            "name": "stg_shop__order_items",
+            "source_name": "shop",
+            "table": "order_items",
+            "key": "order_item_id",
+            "columns": [
+                _col("order_item_id", "id"),
+                _col("order_id", "order_id"),
+                _col("product_id", "product_id"),
+                _col("quantity", "quantity"),
+                _col("unit_price", "unit_price", "decimal(10,2)"),
+            ],
+        },
+        {
+            "name": "stg_shop__products",
+            "source_name": "shop",
+            "table": "products",
+            "key": "product_id",
+            "columns": [
+                _col("product_id", "id"),
+                _col("product_name", "name", "varchar"),
+                _col("category", "category", "varchar"),
+            ],
+        },
     ],
-    "dimensions": [{"name": "dim_product", "entity": "product", "base": "stg_shop__products",
-                    "natural_key": "product_id", "attributes": ["product_name", "category"]}],
-    "facts": [{"name": "fct_order_items", "process": "order_items", "base": "stg_shop__order_items",
-               "grain": ["order_item_id"],
-               "foreign_keys": [{"name": "product_key", "dimension": "dim_product", "input": "fact",
-                                 "column": "product_id"}],
-               "measures": [{"name": "quantity", "column": "quantity"}]}],
+    "dimensions": [
+        {
+            "name": "dim_product",
+            "entity": "product",
+            "base": "stg_shop__products",
+            "natural_key": "product_id",
+            "attributes": ["product_name", "category"],
+        }
+    ],
+    "facts": [
+        {
+            "name": "fct_order_items",
+            "process": "order_items",
+            "base": "stg_shop__order_items",
+            "grain": ["order_item_id"],
+            "foreign_keys": [
+                {"name": "product_key", "dimension": "dim_product", "input": "fact", "column": "product_id"}
+            ],
+            "measures": [{"name": "quantity", "column": "quantity"}],
+        }
+    ],
     "reasons": ["order_items: fact at the order line grain", "products: dimension dim_product"],
 }
 
@@ -88,8 +119,9 @@ def test_valid_answer_becomes_a_star_spec(fake_llm, shop):
 
 
 def test_area_and_snowflake_flags_win(shop):
-    star = plan_star_llm(shop, DESCRIPTION, model="openai/gpt-4.1-mini", area="retail", snowflake=True,
-                         mock_response=answer())
+    star = plan_star_llm(
+        shop, DESCRIPTION, model="openai/gpt-4.1-mini", area="retail", snowflake=True, mock_response=answer()
+    )
     assert (star.area, star.snowflake) == ("retail", True)
 
 
@@ -109,11 +141,19 @@ def test_unknown_column_repaired_on_the_second_attempt(fake_llm, shop):
 def test_semantic_checks(shop):
     def broken(star):
         star["dimensions"][0]["natural_key"] = "category"
-        star["dimensions"].append({"name": "dim_order", "entity": "order", "base": "stg_shop__orders",
-                                   "natural_key": "order_id"})
+        star["dimensions"].append(
+            {"name": "dim_order", "entity": "order", "base": "stg_shop__orders", "natural_key": "order_id"}
+        )
         star["staging"][0]["table"] = "line_items"
-        star["facts"][0]["foreign_keys"].append({"name": "order_date_key", "dimension": "dim_product",
-                                                 "input": "fact", "column": "order_id", "role": "date"})
+        star["facts"][0]["foreign_keys"].append(
+            {
+                "name": "order_date_key",
+                "dimension": "dim_product",
+                "input": "fact",
+                "column": "order_id",
+                "role": "date",
+            }
+        )
 
     star = StarSpec.model_validate(json.loads(answer(broken)))
     problems = "\n".join(star_problems(star, shop, "shop"))
@@ -157,9 +197,14 @@ def test_missing_key_names_the_variable(monkeypatch, shop):
 
 def _tree(root: Path) -> dict[str, str]:
     skip = ("target", "logs", "dbt_packages")
-    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] not in skip and p.suffix != ".duckdb"
-            and not p.name.endswith(".wal")}
+    return {
+        str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.relative_to(root).parts[0] not in skip
+        and p.suffix != ".duckdb"
+        and not p.name.endswith(".wal")
+    }
 
 
 def test_star_cli_with_llm_dry_run(sample_project: Path, fake_llm, monkeypatch):

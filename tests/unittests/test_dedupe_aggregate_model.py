@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from unittests.duck import raw_schema
+
 from martsmith.unittests import (
     FixtureTable,
     PickInput,
@@ -16,7 +18,6 @@ from martsmith.unittests import (
     model_shape,
     pick_rows,
 )
-from unittests.duck import raw_schema
 
 # As dbt compiles a `martsmith model` mart (martsmith.surrogate_key inlined).
 MODEL_SQL = """
@@ -97,8 +98,10 @@ def _pick(con, max_rows=5):
 
 def _expected(con, picked):
     schema = raw_schema(con)
-    tables = [FixtureTable("raw", t, list(schema[("raw", t)].items()), picked.rows[("raw", t)])
-              for t in ("orders", "customers")]
+    tables = [
+        FixtureTable("raw", t, list(schema[("raw", t)].items()), picked.rows[("raw", t)])
+        for t in ("orders", "customers")
+    ]
     return expected_rows(MODEL_SQL, tables)
 
 
@@ -170,6 +173,8 @@ def test_a_window_column_is_not_traced_as_a_row_value(con):
     select * from ranked where n = 1 and customer_id > 10
     """
     shape = model_shape(sql, raw_schema(con))
-    assert [c.reason for c in shape.conditions] == ["WHERE ranked.customer_id > 10: passes",
-                                                    "WHERE ranked.customer_id > 10: filtered out"]
+    assert [c.reason for c in shape.conditions] == [
+        "WHERE ranked.customer_id > 10: passes",
+        "WHERE ranked.customer_id > 10: filtered out",
+    ]
     assert shape.used[("raw", "orders")] == ["customer_id", "ordered_at"]

@@ -34,22 +34,32 @@ unit_tests:
 
 
 def entry(amount: int):
-    return unit_test_entry("m__real_rows", "m", [("source('shop', 'orders')", [{"id": 1, "amount": amount}])],
-                           [{"id": 1, "amount": amount}], description="d")
+    return unit_test_entry(
+        "m__real_rows",
+        "m",
+        [("source('shop', 'orders')", [{"id": 1, "amount": amount}])],
+        [{"id": 1, "amount": amount}],
+        description="d",
+    )
 
 
 def changed(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
     a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    return [(tag, a[i1:i2], b[j1:j2])
-            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if tag != "equal"]
+    return [
+        (tag, a[i1:i2], b[j1:j2])
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+        if tag != "equal"
+    ]
 
 
 def test_replacing_our_test_touches_only_its_lines(tmp_path):
     path = tmp_path / "m.yml"
     path.write_text(STYLED)
     out = merge_unit_test(path, entry(5))
-    old = ("    - name: m__real_rows   # ours, from an earlier run\n      model: m\n      given: []\n"
-           "      expect:\n          rows: []\n")
+    old = (
+        "    - name: m__real_rows   # ours, from an earlier run\n      model: m\n      given: []\n"
+        "      expect:\n          rows: []\n"
+    )
     start, end = out.index("    - name: m__real_rows\n"), out.index("\n    - name: hand_written")
     assert out[:start] + old + out[end:] == STYLED  # the old test's lines are all that changed
     assert all(line.startswith("      ") for line in out[start:end].splitlines()[1:])
@@ -75,4 +85,4 @@ def test_a_file_without_unit_tests_gets_the_key(tmp_path):
     head = STYLED.split("unit_tests:")[0]
     path.write_text(head)
     out = merge_unit_test(path, unit_test_entry("t", "m", [], [{"at": dt.date(2025, 1, 2)}], description="d"))
-    assert out.startswith(head) and out[len(head):].startswith("unit_tests:\n    - name: t\n")
+    assert out.startswith(head) and out[len(head) :].startswith("unit_tests:\n    - name: t\n")

@@ -6,17 +6,32 @@ import datetime as dt
 from decimal import Decimal
 
 import yaml
+
 from martsmith.unittests import merge_unit_test, render_value, unit_test_entry
 
 
 def _entry(name="m__real_rows"):
     return unit_test_entry(
-        name, "m",
-        [("source('shop', 'orders')", [{"id": 1, "at": dt.datetime(2025, 1, 2, 3, 4, 5), "amount": Decimal("2.50"),
-                                        "status": "yes", "note": None}]),
-         ("ref('stg_customers')", [])],
+        name,
+        "m",
+        [
+            (
+                "source('shop', 'orders')",
+                [
+                    {
+                        "id": 1,
+                        "at": dt.datetime(2025, 1, 2, 3, 4, 5),
+                        "amount": Decimal("2.50"),
+                        "status": "yes",
+                        "note": None,
+                    }
+                ],
+            ),
+            ("ref('stg_customers')", []),
+        ],
         [{"id": 1, "day": dt.date(2025, 1, 2), "amount": Decimal("2.5"), "ok": True}],
-        description="d", meta={"covers": ["a"]},
+        description="d",
+        meta={"covers": ["a"]},
     )
 
 
@@ -38,8 +53,10 @@ def test_new_file_has_the_dbt_unit_test_shape(tmp_path):
     assert test["model"] == "m"
     assert test["config"] == {"meta": {"martsmith": {"covers": ["a"]}}}
     assert test["given"] == [
-        {"input": "source('shop', 'orders')",
-         "rows": [{"id": 1, "at": "2025-01-02 03:04:05", "amount": 2.5, "status": "yes", "note": None}]},
+        {
+            "input": "source('shop', 'orders')",
+            "rows": [{"id": 1, "at": "2025-01-02 03:04:05", "amount": 2.5, "status": "yes", "note": None}],
+        },
         {"input": "ref('stg_customers')", "rows": []},
     ]
     assert test["expect"] == {"rows": [{"id": 1, "day": "2025-01-02", "amount": 2.5, "ok": True}]}
@@ -54,7 +71,7 @@ def test_merge_keeps_what_the_user_wrote_and_replaces_only_our_test(tmp_path):
         "# the model\n"
         "models:\n"
         "  - name: m\n"
-        "    description: \"One row per order.\"  # grain\n"
+        '    description: "One row per order."  # grain\n'
         "unit_tests:\n"
         "  - name: hand_written\n"
         "    model: m\n"

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from unittests.duck import raw_schema
+
 from martsmith.unittests import (
     FixtureTable,
     PickInput,
@@ -14,7 +16,6 @@ from martsmith.unittests import (
     model_shape,
     pick_rows,
 )
-from unittests.duck import raw_schema
 
 MODEL_SQL = """
 with orders as (select * from "raw"."orders"),
@@ -107,7 +108,9 @@ def test_picked_rows_cover_joins_case_branches_filters_and_nulls(con):
     assert set(orders[0]) == {"id", "customer_id", "status", "shipped_at", "amount"}
     assert set(customers[0]) == {"id", "country"}
     # and the report says so
-    assert all(c.covered for c in picked.coverage if c.available), [c for c in picked.coverage if c.available and not c.covered]
+    assert all(c.covered for c in picked.coverage if c.available), [
+        c for c in picked.coverage if c.available and not c.covered
+    ]
     assert not any(c.available for c in picked.coverage if c.reason == "id is null")
 
 
@@ -128,11 +131,22 @@ def test_rows_cap_is_respected(con):
 def test_expected_rows_run_the_model_on_exactly_the_given_rows(con):
     schema = raw_schema(con)
     tables = [
-        FixtureTable("raw", "orders", list(schema[("raw", "orders")].items()), [
-            {"id": 1, "customer_id": 10, "status": "completed", "shipped_at": None, "amount": Decimal("2.50")},
-            {"id": 2, "customer_id": 77, "status": "placed", "shipped_at": None, "amount": Decimal("1")},
-            {"id": 3, "customer_id": 10, "status": "placed", "shipped_at": dt.datetime(2025, 1, 1), "amount": Decimal("0")},
-        ]),
+        FixtureTable(
+            "raw",
+            "orders",
+            list(schema[("raw", "orders")].items()),
+            [
+                {"id": 1, "customer_id": 10, "status": "completed", "shipped_at": None, "amount": Decimal("2.50")},
+                {"id": 2, "customer_id": 77, "status": "placed", "shipped_at": None, "amount": Decimal("1")},
+                {
+                    "id": 3,
+                    "customer_id": 10,
+                    "status": "placed",
+                    "shipped_at": dt.datetime(2025, 1, 1),
+                    "amount": Decimal("0"),
+                },
+            ],
+        ),
         FixtureTable("raw", "customers", list(schema[("raw", "customers")].items()), [{"id": 10, "country": "France"}]),
     ]
     result = expected_rows(MODEL_SQL, tables)
@@ -145,6 +159,11 @@ def test_expected_rows_run_the_model_on_exactly_the_given_rows(con):
 
 def test_expected_rows_with_a_catalog_name_like_compiled_dbt_sql(con):
     sql = 'select count(*) as n from "shop"."raw"."customers" where country is not null'
-    t = FixtureTable("raw", "customers", [("id", "INTEGER"), ("country", "VARCHAR")],
-                     [{"id": 1, "country": "x"}, {"id": 2}], database="shop")
+    t = FixtureTable(
+        "raw",
+        "customers",
+        [("id", "INTEGER"), ("country", "VARCHAR")],
+        [{"id": 1, "country": "x"}, {"id": 2}],
+        database="shop",
+    )
     assert expected_rows(sql, [t]).rows == [{"n": 1}]

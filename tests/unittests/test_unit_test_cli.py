@@ -9,9 +9,10 @@ import duckdb
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from martsmith.cli import main
-from martsmith.context.project import load_project
 from martsmith.context.dbt import Dbt
+from martsmith.context.project import load_project
 
 MODEL = """\
 with orders as (
@@ -38,7 +39,9 @@ where orders.amount > 0
 
 pytestmark = pytest.mark.integration
 
-USER_YAML = 'version: 2\n# written by hand\nmodels:\n  - name: order_stages\n    description: "One row per order."  # grain\n'
+USER_YAML = (
+    'version: 2\n# written by hand\nmodels:\n  - name: order_stages\n    description: "One row per order."  # grain\n'
+)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -117,7 +120,9 @@ def test_unbuilt_model_and_empty_inputs_are_refused(sample_project: Path):
     data = yaml.safe_load(sources.read_text())
     data["sources"][0]["tables"].append({"name": "returns"})
     sources.write_text(yaml.safe_dump(data, sort_keys=False))
-    _add_model(root, "returns_by_status", "select status, count(*) as n from {{ source('shop', 'returns') }} group by 1")
+    _add_model(
+        root, "returns_by_status", "select status, count(*) as n from {{ source('shop', 'returns') }} group by 1"
+    )
     _add_model(root, "not_built_yet", "select id from {{ source('shop', 'orders') }}", build=False)
     before = _tree(root)
 
@@ -154,8 +159,9 @@ def test_a_mart_from_martsmith_model_gets_a_unit_test_with_expected_rows(sample_
     """Regression: QUALIFY-dedupe import CTEs, a left join, GROUP BY, date_trunc and an md5 key
     used to give no orders and an empty `expect`."""
     root = sample_project
-    made = CliRunner().invoke(main, ["model", "total revenue by customer country per month", "--yes",
-                                     "--project-dir", str(root)])
+    made = CliRunner().invoke(
+        main, ["model", "total revenue by customer country per month", "--yes", "--project-dir", str(root)]
+    )
     assert made.exit_code == 0, made.output
     name = "total_revenue_by_customer_country_order_month"
     assert "qualify row_number()" in (root / f"models/marts/{name}.sql").read_text()

@@ -9,9 +9,18 @@ from martsmith.validate.static import check_columns, check_safety, check_sql
 @pytest.fixture
 def catalog():
     orders = Table(
-        kind="source", name="orders", schema="raw", identifier="orders", source_name="shop",
-        columns=[Column("id", "INTEGER"), Column("status", "VARCHAR"), Column("amount", "DECIMAL(12,2)"),
-                 Column("note", "VARCHAR"), Column("ordered_at", "TIMESTAMP")],
+        kind="source",
+        name="orders",
+        schema="raw",
+        identifier="orders",
+        source_name="shop",
+        columns=[
+            Column("id", "INTEGER"),
+            Column("status", "VARCHAR"),
+            Column("amount", "DECIMAL(12,2)"),
+            Column("note", "VARCHAR"),
+            Column("ordered_at", "TIMESTAMP"),
+        ],
     )
     return Catalog(tables=[orders])
 
@@ -64,7 +73,10 @@ def test_check_sql_renders_jinja(catalog):
 
 def _spec(**kw):
     base = dict(
-        name="m", description="d", request="r", planner="t",
+        name="m",
+        description="d",
+        request="r",
+        planner="t",
         inputs=[InputSpec(alias="orders", kind="source", source_name="shop", table="orders")],
         measures=[MeasureSpec(name="n", agg="count", input="orders")],
     )
@@ -103,10 +115,26 @@ def test_model_name_rejects_paths_and_bad_identifiers(name):
 def test_planners_skip_generated_aggregates_but_not_other_generated_models():
     from martsmith.context.catalog import ForeignKey
 
-    fct = Table(kind="model", name="fct_orders", schema="m", identifier="fct_orders", columns=[Column("customer_key", "VARCHAR")])
-    dim = Table(kind="model", name="dim_customer", schema="m", identifier="dim_customer", columns=[Column("customer_key", "VARCHAR")])
-    agg = Table(kind="model", name="revenue_by_month", schema="m", identifier="revenue_by_month", generated_aggregate=True)
-    catalog = Catalog(tables=[fct, dim, agg], foreign_keys=[ForeignKey("fct_orders", "customer_key", "dim_customer", "customer_key")])
+    fct = Table(
+        kind="model",
+        name="fct_orders",
+        schema="m",
+        identifier="fct_orders",
+        columns=[Column("customer_key", "VARCHAR")],
+    )
+    dim = Table(
+        kind="model",
+        name="dim_customer",
+        schema="m",
+        identifier="dim_customer",
+        columns=[Column("customer_key", "VARCHAR")],
+    )
+    agg = Table(
+        kind="model", name="revenue_by_month", schema="m", identifier="revenue_by_month", generated_aggregate=True
+    )
+    catalog = Catalog(
+        tables=[fct, dim, agg], foreign_keys=[ForeignKey("fct_orders", "customer_key", "dim_customer", "customer_key")]
+    )
     kept = catalog.without_generated_aggregates()
     assert [t.name for t in kept.tables] == ["fct_orders", "dim_customer"]
     assert len(kept.foreign_keys) == 1

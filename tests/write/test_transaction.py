@@ -49,8 +49,14 @@ def test_relation_guard_restores_replaced_relations_and_drops_new_ones(tmp_path)
     con.execute("create table s.t as select 1 as a")
     con.execute("create view s.v as select 2 as b")
     con.close()
-    project = Project(root=tmp_path, name="p", profile_name="p", profiles_dir=tmp_path, target_name="dev",
-                      target={"type": "duckdb", "path": str(db), "schema": "s"})
+    project = Project(
+        root=tmp_path,
+        name="p",
+        profile_name="p",
+        profiles_dir=tmp_path,
+        target_name="dev",
+        target={"type": "duckdb", "path": str(db), "schema": "s"},
+    )
     guard = RelationGuard(Warehouse(project), [("s", "t"), ("s", "v"), ("s", "new")])
     con = duckdb.connect(str(db))
     con.execute("create or replace table s.t as select 99 as a")
@@ -62,7 +68,10 @@ def test_relation_guard_restores_replaced_relations_and_drops_new_ones(tmp_path)
     try:
         assert con.execute("select a from s.t").fetchall() == [(1,)]
         assert con.execute("select b from s.v").fetchall() == [(2,)]
-        names = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 's'").fetchall()}
+        names = {
+            r[0]
+            for r in con.execute("select table_name from information_schema.tables where table_schema = 's'").fetchall()
+        }
         assert names == {"t", "v"}  # the new table and the backup are gone
     finally:
         con.close()

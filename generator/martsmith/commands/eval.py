@@ -17,7 +17,9 @@ from martsmith.commands.output import emit_json, line, progress
 @click.option("--verbose", is_flag=True, help="Show the plan and a row diff for every case that is not a pass.")
 @format_option
 @project_options
-def eval_(cases: Path, llm_model: str | None, only: tuple[str, ...], verbose: bool, output_format: str, project) -> None:
+def eval_(
+    cases: Path, llm_model: str | None, only: tuple[str, ...], verbose: bool, output_format: str, project
+) -> None:
     """Measure the planner on CASES, a YAML file of requests with the answer each should give.
 
     Every case is planned, built and tested in a scratch copy of the project (nothing of yours
@@ -40,9 +42,9 @@ def eval_(cases: Path, llm_model: str | None, only: tuple[str, ...], verbose: bo
       martsmith eval cases.yml --case orders_per_status --verbose
     """
     # Imported when the command runs: the runner loads the whole model pipeline.
+    from martsmith.errors import UsageError
     from martsmith.eval.cases import load_suite
     from martsmith.eval.runner import run_suite
-    from martsmith.errors import UsageError
 
     suite = load_suite(cases)
     if only:
@@ -51,16 +53,23 @@ def eval_(cases: Path, llm_model: str | None, only: tuple[str, ...], verbose: bo
             raise UsageError(f"No case {', '.join(missing)} in {cases}.")
         suite.cases = [c for c in suite.cases if c.id in only]
     quiet = output_format == "json"
-    report = run_suite(suite, project(), name=cases.name, llm_model=llm_model,
-                       progress=lambda m: progress(m, quiet=quiet))
+    report = run_suite(
+        suite, project(), name=cases.name, llm_model=llm_model, progress=lambda m: progress(m, quiet=quiet)
+    )
     if quiet:
         emit_json(report.as_dict())
         return
-    marks = {"pass": click.style("pass   ", fg="green"), "wrong": click.style("WRONG  ", fg="red", bold=True),
-             "refused": click.style("refused", fg="yellow"), "error": click.style("error  ", fg="red")}
+    marks = {
+        "pass": click.style("pass   ", fg="green"),
+        "wrong": click.style("WRONG  ", fg="red", bold=True),
+        "refused": click.style("refused", fg="yellow"),
+        "error": click.style("error  ", fg="red"),
+    }
     for r in report.results:
-        click.echo(f"{marks[r.status]} {line(r.id, 80)}  ({r.seconds:.1f} s)"
-                   + ("" if r.status == "pass" else f": {line(r.message, 300)}"))
+        click.echo(
+            f"{marks[r.status]} {line(r.id, 80)}  ({r.seconds:.1f} s)"
+            + ("" if r.status == "pass" else f": {line(r.message, 300)}")
+        )
         if verbose and r.status != "pass":
             click.echo(f"          request: {line(r.request, 300)}")
             for step in r.plan:
@@ -70,6 +79,8 @@ def eval_(cases: Path, llm_model: str | None, only: tuple[str, ...], verbose: bo
                     click.echo(f"          {side.replace('_', ' ')}: {line(row, 300)}")
     counts = report.counts
     n = len(report.results)
-    click.echo(click.style(f"accuracy {counts['pass']}/{n} ({report.accuracy:.0%})", bold=True)
-               + f": wrong {counts['wrong']} ({counts['wrong'] / n:.0%}), refused {counts['refused']}, "
-               f"errors {counts['error']}; {report.planner} planner, {report.seconds:.0f} s")
+    click.echo(
+        click.style(f"accuracy {counts['pass']}/{n} ({report.accuracy:.0%})", bold=True)
+        + f": wrong {counts['wrong']} ({counts['wrong'] / n:.0%}), refused {counts['refused']}, "
+        f"errors {counts['error']}; {report.planner} planner, {report.seconds:.0f} s"
+    )

@@ -29,11 +29,18 @@ def _summary(result) -> str:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--sample/--no-sample", default=False, show_default=True,
-              help="Load the sample shop dataset into schema raw and declare it as source 'shop'.")
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Sample size with --sample: 1.0 (the default) is about 10,000 order items, "
-              "1000 about 10 million.")
+@click.option(
+    "--sample/--no-sample",
+    default=False,
+    show_default=True,
+    help="Load the sample shop dataset into schema raw and declare it as source 'shop'.",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Sample size with --sample: 1.0 (the default) is about 10,000 order items, 1000 about 10 million.",
+)
 @click.option("--name", default=None, help="dbt project and profile name (default: from the folder name).")
 @format_option
 def init(directory: Path, sample: bool, scale: float | None, name: str | None, output_format: str) -> None:
@@ -56,11 +63,14 @@ def init(directory: Path, sample: bool, scale: float | None, name: str | None, o
     from martsmith.scaffold.init import init_project
 
     if scale is not None and not sample:
-        raise UsageError("--scale sizes the sample data: use it with --sample.",
-                         hint=f"martsmith init {directory} --sample --scale {scale:g}")
+        raise UsageError(
+            "--scale sizes the sample data: use it with --sample.",
+            hint=f"martsmith init {directory} --sample --scale {scale:g}",
+        )
     quiet = output_format == "json"
-    result = init_project(directory, sample=sample, scale=scale or 1.0, name=name,
-                          progress=lambda m: progress(m, quiet=quiet))
+    result = init_project(
+        directory, sample=sample, scale=scale or 1.0, name=name, progress=lambda m: progress(m, quiet=quiet)
+    )
     if output_format == "json":
         emit_json(result.to_dict())
     else:

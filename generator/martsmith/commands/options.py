@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -92,7 +93,9 @@ def confirm_options(dry_run_help: str) -> Callable[[Callable], Callable]:
     confirmed (pipelines/run.py, Run.approve)."""
 
     def decorate(func: Callable) -> Callable:
-        func = click.option("--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal).")(func)
+        func = click.option(
+            "--yes", "-y", is_flag=True, help="Write without asking (required when not in a terminal)."
+        )(func)
         return click.option("--dry-run", is_flag=True, help=dry_run_help)(func)
 
     return decorate

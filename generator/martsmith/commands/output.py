@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import click
 
@@ -91,8 +92,15 @@ def line(text: Any, limit: int = MAX_TEXT) -> str:
     return "" if text is None else safe(text, limit).replace("\n", " ").replace("\t", " ")
 
 
-def items(values: Iterable[Any], *, limit: int = MAX_ITEMS, what: str = "values", sep: str = ", ",
-          render: Callable[[Any], str] = str, each: int = 80) -> str:
+def items(
+    values: Iterable[Any],
+    *,
+    limit: int = MAX_ITEMS,
+    what: str = "values",
+    sep: str = ", ",
+    render: Callable[[Any], str] = str,
+    each: int = 80,
+) -> str:
     """Up to `limit` values, each made safe (at most `each` characters), then how many more."""
     seq = values if isinstance(values, (list, tuple, range)) else list(values)
     shown = [line(render(v), each) for v in seq[:limit]]
@@ -124,5 +132,18 @@ def progress(message: str, *, quiet: bool = False) -> None:
         click.echo(click.style("· ", fg="cyan") + line(message), err=True)
 
 
-__all__ = ["MAX_FILE", "MAX_ITEMS", "MAX_MESSAGE", "MAX_TEXT", "clean", "emit_json", "for_json", "items", "line",
-           "preview", "progress", "safe", "shorten"]
+__all__ = [
+    "MAX_FILE",
+    "MAX_ITEMS",
+    "MAX_MESSAGE",
+    "MAX_TEXT",
+    "clean",
+    "emit_json",
+    "for_json",
+    "items",
+    "line",
+    "preview",
+    "progress",
+    "safe",
+    "shorten",
+]

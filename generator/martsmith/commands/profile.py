@@ -58,16 +58,20 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
 def render_text(p) -> str:
     """A readable profile: a header, one aligned line per column, then details and keys."""
     plural = "query" if p.queries == 1 else "queries"
-    lines = [click.style(line(p.label, 200), bold=True) + f"  {line(p.relation, 200)}",
-             f"{p.row_count:,} rows · {p.queries} {plural}", ""]
+    lines = [
+        click.style(line(p.label, 200), bold=True) + f"  {line(p.relation, 200)}",
+        f"{p.row_count:,} rows · {p.queries} {plural}",
+        "",
+    ]
     rows = [["column", "type", "nulls", "distinct", "min", "max", "top values"]]
     for c in p.columns:
         nulls = f"{c.null_count:,}"
         if c.null_count and p.row_count:
             nulls += f" ({100 * c.null_count / p.row_count:.1f}%)"
         distinct = ("~" if c.distinct_approximate else "") + f"{c.distinct_count:,}"
-        rows.append([_cell(c.name, 64), _cell(c.data_type, 40), nulls, distinct, _cell(c.min), _cell(c.max),
-                     _top(c.top_values)])
+        rows.append(
+            [_cell(c.name, 64), _cell(c.data_type, 40), nulls, distinct, _cell(c.min), _cell(c.max), _top(c.top_values)]
+        )
     lines += _table(rows, right={2, 3})
     details = []
     for c in p.columns:
@@ -88,8 +92,9 @@ def render_text(p) -> str:
         lines += ["", "details:", *details]
     lines.append("")
     if p.key_candidates:
-        keys = ", ".join("(" + ", ".join(_cell(c, 64) for c in k) + ")" if len(k) > 1 else _cell(k[0], 64)
-                         for k in p.key_candidates)
+        keys = ", ".join(
+            "(" + ", ".join(_cell(c, 64) for c in k) + ")" if len(k) > 1 else _cell(k[0], 64) for k in p.key_candidates
+        )
         lines.append(f"key candidates: {keys}")
         if p.row_count < 1000:
             lines.append(f"  (unique in {p.row_count:,} rows: that may be a coincidence)")

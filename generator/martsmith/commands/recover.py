@@ -38,7 +38,11 @@ def recover(output_format, project) -> None:
         click.echo("Nothing to recover: no interrupted martsmith run in this project.")
         return
     click.echo(recovery.summary())
-    for label, items in (("files", recovery.files), ("folders removed", recovery.dirs),
-                         ("relations dropped", recovery.dropped), ("relations put back", recovery.restored)):
+    for label, items in (
+        ("files", recovery.files),
+        ("folders removed", recovery.dirs),
+        ("relations dropped", recovery.dropped),
+        ("relations put back", recovery.restored),
+    ):
         if items:
             click.echo(f"  {label}: " + ", ".join(items))

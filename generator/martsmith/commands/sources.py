@@ -15,8 +15,10 @@ def _summary(summary: dict, root) -> str:
     rel = path.relative_to(root) if path.is_relative_to(root) else path
     tables = summary["tables"]
     # Schema and table names are the warehouse's: quoted identifiers may hold anything.
-    lines = [click.style(f"Wrote {safe(rel)}", bold=True)
-             + f": source '{line(summary['source'], 200)}' (schema {line(summary['schema'], 200)}), {len(tables)} tables"]
+    lines = [
+        click.style(f"Wrote {safe(rel)}", bold=True)
+        + f": source '{line(summary['source'], 200)}' (schema {line(summary['schema'], 200)}), {len(tables)} tables"
+    ]
     names = [line(t["name"], 80) for t in tables]
     width = max((len(n) for n in names), default=0)
     lines += [f"  {n:<{width}} {t['columns']:>3} columns {t['rows']:>12,} rows" for n, t in zip(names, tables)]
@@ -26,13 +28,19 @@ def _summary(summary: dict, root) -> str:
 @click.command()
 @click.option("--schema", required=True, help="Warehouse schema whose tables to declare.")
 @click.option("--name", "source_name", default=None, help="dbt source name (default: the schema name).")
-@click.option("--table", "tables", multiple=True, metavar="TABLE",
-              help="Declare only this table (repeatable; default: every table of the schema).")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="TABLE",
+    help="Declare only this table (repeatable; default: every table of the schema).",
+)
 @click.option("--force", is_flag=True, help="Replace the sources file if it exists.")
 @format_option
 @project_options
-def sources(schema: str, source_name: str | None, tables: tuple[str, ...], force: bool,
-            output_format: str, project) -> None:
+def sources(
+    schema: str, source_name: str | None, tables: tuple[str, ...], force: bool, output_format: str, project
+) -> None:
     """Declare the tables of warehouse schema SCHEMA as a dbt source.
 
     Writes models/staging/<source>/_<source>__sources.yml with every table and column of the

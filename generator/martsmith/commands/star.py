@@ -11,14 +11,28 @@ from martsmith.errors import UsageError
 
 @click.command()
 @click.argument("description", required=False)
-@click.option("--from-source", "source", default=None, metavar="SOURCE",
-              help="The dbt source to model (default: the project's only source).")
-@click.option("--snowflake", is_flag=True, help="Normalise hierarchies (product -> category) into their own dimensions.")
-@click.option("--area", default=None, help="Marts sub-folder (default: from the description, e.g. 'sales', else 'core').")
-@click.option("--scd2", "scd2", multiple=True, metavar="ENTITY",
-              help="Make dimension ENTITY (e.g. customer) SCD type 2: one row per version, from the versions "
-              "in the data (several rows per key, dated by an updated_at-like column); facts get the version "
-              "valid at their event time. Refused where the data carries no history. Repeatable.")
+@click.option(
+    "--from-source",
+    "source",
+    default=None,
+    metavar="SOURCE",
+    help="The dbt source to model (default: the project's only source).",
+)
+@click.option(
+    "--snowflake", is_flag=True, help="Normalise hierarchies (product -> category) into their own dimensions."
+)
+@click.option(
+    "--area", default=None, help="Marts sub-folder (default: from the description, e.g. 'sales', else 'core')."
+)
+@click.option(
+    "--scd2",
+    "scd2",
+    multiple=True,
+    metavar="ENTITY",
+    help="Make dimension ENTITY (e.g. customer) SCD type 2: one row per version, from the versions "
+    "in the data (several rows per key, dated by an updated_at-like column); facts get the version "
+    "valid at their event time. Refused where the data carries no history. Repeatable.",
+)
 @llm_option
 @confirm_options("Show the layout, reasons and files; write and build nothing.")
 @format_option
@@ -46,8 +60,9 @@ def star(description, source, snowflake, area, scd2, llm_model, dry_run, yes, ou
       martsmith star "order lines as the fact, with customers and dates" --scd2 customer --yes
     """
     if not description and not source:
-        raise UsageError("Give a DESCRIPTION or --from-source SOURCE.",
-                         hint='e.g. martsmith star --from-source shop --dry-run')
+        raise UsageError(
+            "Give a DESCRIPTION or --from-source SOURCE.", hint="e.g. martsmith star --from-source shop --dry-run"
+        )
     # The pipeline is imported when the command runs: it keeps --help fast.
     from martsmith.pipelines.run import Run
     from martsmith.pipelines.star import generate_star

@@ -10,8 +10,12 @@ from martsmith.commands.options import confirm_options, format_option, llm_optio
 
 @click.command()
 @click.argument("nodes", nargs=-1, required=True)
-@click.option("--rules", default=None, metavar="TEXT", help='Rules in plain words, separated by ";" '
-              '(e.g. "amount is never negative; every order has a customer").')
+@click.option(
+    "--rules",
+    default=None,
+    metavar="TEXT",
+    help='Rules in plain words, separated by ";" (e.g. "amount is never negative; every order has a customer").',
+)
 @llm_option
 @click.option("--explain", is_flag=True, help="Print each test with the evidence behind it.")
 @confirm_options("Show the tests, the findings and the YAML diff; write nothing.")
@@ -37,5 +41,6 @@ def tests(nodes, rules, llm_model, explain, dry_run, yes, include_failing, outpu
     from martsmith.pipelines.tests import generate_tests
 
     with Run.start(project, dry_run=dry_run, yes=yes, output_format=output_format) as run:
-        generate_tests(run, list(nodes), rules=rules, llm_model=llm_model, explain=explain,
-                       include_failing=include_failing)
+        generate_tests(
+            run, list(nodes), rules=rules, llm_model=llm_model, explain=explain, include_failing=include_failing
+        )

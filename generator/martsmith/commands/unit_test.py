@@ -9,8 +9,14 @@ from martsmith.commands.options import confirm_options, format_option, project_o
 
 @click.command("unit-test")
 @click.argument("model")
-@click.option("--rows", "max_rows", type=click.IntRange(min=1), default=5, show_default=True,
-              help="At most this many rows per input.")
+@click.option(
+    "--rows",
+    "max_rows",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="At most this many rows per input.",
+)
 @confirm_options("Show the unit test; write and run nothing.")
 @format_option
 @project_options

@@ -12,14 +12,27 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from martsmith.context.warehouse import Warehouse, quote, relation_sql
-from martsmith.render.jinja_safe import data_problem
 from martsmith.context.suggest import suggest
+from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.context.words import singular
+from martsmith.render.jinja_safe import data_problem
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
 TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "CHAR")
-NUMERIC_TYPES = ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "UBIGINT", "UINTEGER")
+NUMERIC_TYPES = (
+    "INT",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "DOUBLE",
+    "FLOAT",
+    "REAL",
+    "DECIMAL",
+    "NUMERIC",
+    "UBIGINT",
+    "UINTEGER",
+)
 TIME_TYPES = ("DATE", "TIMESTAMP", "TIME")
 
 
@@ -109,7 +122,7 @@ class Catalog:
         """True when `other` is built (directly or not) from `label`."""
         return label in self.ancestors.get(other, set())
 
-    def without_generated_aggregates(self) -> "Catalog":
+    def without_generated_aggregates(self) -> Catalog:
         """The catalog minus the aggregates martsmith generated: re-aggregating them would
         average averages and count counts, so planners build from sources and staging."""
         keep = [t for t in self.tables if not t.generated_aggregate]
@@ -123,7 +136,11 @@ class Catalog:
 
     def by_relation(self, schema: str, identifier: str) -> Table | None:
         return next(
-            (t for t in self.tables if t.schema.lower() == schema.lower() and t.identifier.lower() == identifier.lower()),
+            (
+                t
+                for t in self.tables
+                if t.schema.lower() == schema.lower() and t.identifier.lower() == identifier.lower()
+            ),
             None,
         )
 
@@ -142,7 +159,7 @@ def entity_of(table_name: str) -> str:
         name = name.split("__", 1)[1]
     for prefix in ("stg_", "int_", "dim_", "fct_", "raw_", "src_", "base_"):
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     return singular(name)
 
 
@@ -150,8 +167,13 @@ def _node_table(node, kind: Literal["source", "model"], identifier: str, descrip
     """A catalog table for a dbt source or model node, its columns as the project declares them
     (the warehouse's replace them in build_catalog)."""
     return Table(
-        kind=kind, name=node.name, schema=node.schema, identifier=identifier, database=node.database,
-        unique_id=node.unique_id, description=description or "",
+        kind=kind,
+        name=node.name,
+        schema=node.schema,
+        identifier=identifier,
+        database=node.database,
+        unique_id=node.unique_id,
+        description=description or "",
         columns=[Column(c.name, c.data_type or "", c.description or "") for c in node.columns.values()],
         **extra,
     )
@@ -159,15 +181,23 @@ def _node_table(node, kind: Literal["source", "model"], identifier: str, descrip
 
 def _nodes_from_manifest(manifest) -> list[Table]:
     tables = [
-        _node_table(src, "source", src.identifier or src.name, src.description or src.source_description,
-                    source_name=src.source_name)
+        _node_table(
+            src,
+            "source",
+            src.identifier or src.name,
+            src.description or src.source_description,
+            source_name=src.source_name,
+        )
         for src in manifest.sources.values()
     ]
     for node in manifest.nodes.values():
         if node.resource_type != "model" or not node.config.enabled:
             continue
-        tables.append(_node_table(node, "model", node.alias or node.name, node.description,
-                                  generated_aggregate=_generated_aggregate(node)))
+        tables.append(
+            _node_table(
+                node, "model", node.alias or node.name, node.description, generated_aggregate=_generated_aggregate(node)
+            )
+        )
     return tables
 
 
@@ -239,7 +269,11 @@ def _profile(wh: Warehouse, table: Table) -> None:
         non_null, distinct = row[1 + 2 * i], row[2 + 2 * i]
         c.null_count = table.row_count - int(non_null)
         c.distinct_count = int(distinct)
-    low = [c for c in table.columns if c.family == "text" and (c.distinct_count or 0) <= LOW_CARDINALITY and c.distinct_count]
+    low = [
+        c
+        for c in table.columns
+        if c.family == "text" and (c.distinct_count or 0) <= LOW_CARDINALITY and c.distinct_count
+    ]
     if low:
         aggs = ", ".join(f"list(distinct {quote(c.name)} order by {quote(c.name)})" for c in low)
         row = wh.query(f"select {aggs} from {table.relation}")[0]
@@ -296,7 +330,8 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                     ent = singular(name[: -len(suffix)])
                     targets = [x for x in by_entity.get(ent, []) if x is not t]
                     exact = [
-                        (x, col) for x in targets
+                        (x, col)
+                        for x in targets
                         if (col := _unique_column(x, c.name)) is not None and type_family(col.data_type) == c.family
                     ]
                     if exact:
@@ -319,7 +354,14 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
     physical = wh.columns()
     present: list[Table] = []
     for t in tables:
-        cols = next((v for (s, n), v in physical.items() if s.lower() == t.schema.lower() and n.lower() == t.identifier.lower()), None)
+        cols = next(
+            (
+                v
+                for (s, n), v in physical.items()
+                if s.lower() == t.schema.lower() and n.lower() == t.identifier.lower()
+            ),
+            None,
+        )
         if cols is None:
             continue  # declared but not built (yet): it cannot be queried
         described = {c.name.lower(): c for c in t.columns}
@@ -367,10 +409,7 @@ def resolve_node(catalog: Catalog, name: str) -> Table:
     if exact is not None:
         return exact
     bare = name.removeprefix("source:")
-    matches = [
-        t for t in catalog.tables
-        if bare in (t.name, f"{t.source_name}.{t.name}" if t.source_name else t.name)
-    ]
+    matches = [t for t in catalog.tables if bare in (t.name, f"{t.source_name}.{t.name}" if t.source_name else t.name)]
     if len(matches) == 1:
         return matches[0]
     labels = [t.label for t in catalog.tables]

@@ -5,10 +5,11 @@ the first call. dbt is imported here, lazily, and nowhere at module level elsewh
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from martsmith.context.project import Project
 from martsmith.errors import ProjectError, WarehouseError
@@ -102,9 +103,12 @@ class Dbt:
         self.messages = []
         full = [
             *args,
-            "--project-dir", str(self.project.root),
-            "--profiles-dir", str(self.project.profiles_dir),
-            "--target", self.project.target_name,
+            "--project-dir",
+            str(self.project.root),
+            "--profiles-dir",
+            str(self.project.profiles_dir),
+            "--target",
+            self.project.target_name,
         ]
         flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
         _release_duckdb_if_project_changed(self.project.root)

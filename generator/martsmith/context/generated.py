@@ -46,9 +46,15 @@ def generated_models(ctx) -> list[GeneratedModel]:
             rows = None
             if (node.schema.lower(), name.lower()) in present:
                 rows = int(wh.query(f"select count(*) from {quote(node.schema)}.{quote(name)}")[0][0])
-            out.append(GeneratedModel(
-                name=node.name, path=node.original_file_path, planner=str(meta.get("planner", "")),
-                request=str(meta.get("request", "")), rows=rows,
-                data_tests=tests_of.get(node.unique_id, 0), unit_tests=units_of.get(node.name, 0),
-            ))
+            out.append(
+                GeneratedModel(
+                    name=node.name,
+                    path=node.original_file_path,
+                    planner=str(meta.get("planner", "")),
+                    request=str(meta.get("request", "")),
+                    rows=rows,
+                    data_tests=tests_of.get(node.unique_id, 0),
+                    unit_tests=units_of.get(node.name, 0),
+                )
+            )
     return sorted(out, key=lambda m: m.path)

@@ -4,8 +4,9 @@ catalog of what is built in the warehouse, with the checks every generating comm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from martsmith.context.catalog import Catalog, build_catalog
 from martsmith.context.dbt import Dbt

@@ -117,7 +117,8 @@ def load_project(
     if profiles_path is None:
         raise ProjectError(
             f"No profiles.yml found for profile '{profile_name}' (looked in "
-            + ", ".join(str(d) for d in candidates) + ").",
+            + ", ".join(str(d) for d in candidates)
+            + ").",
             hint="Create one (see profiles.example.yml) or pass --profiles-dir.",
         )
     profiles = _load_yaml(profiles_path)
@@ -130,9 +131,7 @@ def load_project(
     target_name = target or os.environ.get("DBT_TARGET") or profile.get("target", "dev")
     outputs = profile["outputs"] or {}
     if target_name not in outputs:
-        raise ProjectError(
-            f"Profile '{profile_name}' has no target '{target_name}' (has: {', '.join(outputs)})."
-        )
+        raise ProjectError(f"Profile '{profile_name}' has no target '{target_name}' (has: {', '.join(outputs)}).")
     return Project(
         root=root,
         name=str(name),

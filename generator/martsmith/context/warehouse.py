@@ -8,9 +8,10 @@ keeps open in the same process; another *process* holding the file is reported a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from martsmith.context.project import Project
 from martsmith.errors import ProjectError, WarehouseError
@@ -33,8 +34,7 @@ class Warehouse:
             raise ProjectError(
                 f"Target '{project.target_name}' uses the '{project.adapter_type}' adapter; "
                 "martsmith reads catalogs from DuckDB targets only so far.",
-                hint="Point --target at a DuckDB target, or generate with --no-build and "
-                "review the SQL by hand.",
+                hint="Point --target at a DuckDB target, or generate with --no-build and review the SQL by hand.",
             )
         path = project.duckdb_path
         if path is None:
@@ -123,7 +123,7 @@ class Warehouse:
         return out
 
     @contextmanager
-    def read_only(self) -> Iterator["Warehouse"]:
+    def read_only(self) -> Iterator[Warehouse]:
         """Run the enclosed queries in a transaction that is always rolled back: nothing they do
         persists (DuckDB's DDL is transactional too). Nested uses share the outer transaction.
         A query that ended the transaction itself (COMMIT) is reported as a WarehouseError, as
@@ -158,7 +158,7 @@ class Warehouse:
             self._con.close()
             self._con = None
 
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -48,7 +48,7 @@ class EvalCase(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _one_answer(self) -> "EvalCase":
+    def _one_answer(self) -> EvalCase:
         if (self.gold is None) == (self.gold_rows is None):
             raise ValueError(f"case {self.id!r}: give exactly one of gold (SQL) or gold_rows")
         return self
@@ -61,7 +61,7 @@ class EvalSuite(BaseModel):
     cases: list[EvalCase]
 
     @model_validator(mode="after")
-    def _unique(self) -> "EvalSuite":
+    def _unique(self) -> EvalSuite:
         ids = [c.id for c in self.cases]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -83,8 +83,9 @@ def load_suite_text(text: str, where: str = "the cases file") -> EvalSuite:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
-        raise UsageError(f"{where}: {loc}: {first['msg']}",
-                         hint="Each case needs id, request and one of gold (SQL) or gold_rows.") from None
+        raise UsageError(
+            f"{where}: {loc}: {first['msg']}", hint="Each case needs id, request and one of gold (SQL) or gold_rows."
+        ) from None
 
 
 def load_suite(path: Path) -> EvalSuite:

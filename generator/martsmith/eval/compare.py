@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 ABS_TOL = 0.01
 REL_TOL = 1e-6
@@ -58,6 +59,7 @@ def _close(a: Any, b: Any) -> bool:
 
 def _same_column(gold: Sequence[Any], model: Sequence[Any]) -> bool:
     """The same multiset of values (numbers within the tolerance)."""
+
     def split(col: Sequence[Any]) -> tuple[list[float], list[str], int]:
         nums = sorted(v for v in col if isinstance(v, float))
         others = sorted(str(v) for v in col if v is not None and not isinstance(v, float))
@@ -88,8 +90,9 @@ def compare(gold_rows: Sequence[Sequence[Any]], model_rows: Sequence[Sequence[An
             example = next((v for v in gc if v is not None), None)
             alike = [v for mc in model_cols for v in mc if v is not None and type(v) is type(example)]
             seen = alike[0] if alike else None
-            return Comparison(False, f"gold column {j + 1} matches no column of the model "
-                                     f"(e.g. gold {example!r}, model has {seen!r})")
+            return Comparison(
+                False, f"gold column {j + 1} matches no column of the model (e.g. gold {example!r}, model has {seen!r})"
+            )
         candidates.append(options)
     want = Counter(tuple(_rounded(v) for v in r) for r in gold)
 

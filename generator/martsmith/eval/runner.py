@@ -16,10 +16,11 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 
@@ -75,10 +76,16 @@ class EvalReport:
     def as_dict(self) -> dict:
         counts = self.counts
         return {
-            "suite": self.suite, "planner": self.planner, "cases": len(self.results),
+            "suite": self.suite,
+            "planner": self.planner,
+            "cases": len(self.results),
             "accuracy": round(self.accuracy, 4),
-            "passed": counts["pass"], "wrong": counts["wrong"], "refused": counts["refused"], "errors": counts["error"],
-            "by_shape": self.by_shape(), "seconds": round(self.seconds, 1),
+            "passed": counts["pass"],
+            "wrong": counts["wrong"],
+            "refused": counts["refused"],
+            "errors": counts["error"],
+            "by_shape": self.by_shape(),
+            "seconds": round(self.seconds, 1),
             "results": [asdict(r) for r in self.results],
         }
 
@@ -87,21 +94,30 @@ class EvalReport:
 def scratch_project(project: Project) -> Iterator[Project]:
     """A throwaway copy of `project` and its DuckDB warehouse (removed afterwards)."""
     if project.duckdb_path is None:
-        raise UsageError("martsmith eval works on a DuckDB target with a database file so far.",
-                         hint="Point --target at a DuckDB target.")
+        raise UsageError(
+            "martsmith eval works on a DuckDB target with a database file so far.",
+            hint="Point --target at a DuckDB target.",
+        )
     tmp = Path(tempfile.mkdtemp(prefix="martsmith-eval-"))
     try:
         root = tmp / project.root.name
-        shutil.copytree(project.root, root, symlinks=True,
-                        ignore=lambda d, names: [n for n in names if n in SKIP or n.endswith((".duckdb", ".duckdb.wal"))])
+        shutil.copytree(
+            project.root,
+            root,
+            symlinks=True,
+            ignore=lambda d, names: [n for n in names if n in SKIP or n.endswith((".duckdb", ".duckdb.wal"))],
+        )
         db = tmp / "warehouse.duckdb"
         if project.duckdb_path.exists():
             shutil.copy2(project.duckdb_path, db)
         profiles = tmp / "profiles"
         profiles.mkdir()
         target = {**project.target, "path": str(db)}
-        (profiles / "profiles.yml").write_text(yaml.safe_dump(
-            {project.profile_name: {"target": project.target_name, "outputs": {project.target_name: target}}}))
+        (profiles / "profiles.yml").write_text(
+            yaml.safe_dump(
+                {project.profile_name: {"target": project.target_name, "outputs": {project.target_name: target}}}
+            )
+        )
         yield load_project(root, profiles, project.target_name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -164,8 +180,14 @@ def run_case(case: EvalCase, number: int, project: Project, *, llm_model: str | 
     return out
 
 
-def run_suite(suite: EvalSuite, project: Project, *, name: str = "cases", llm_model: str | None = None,
-              progress: Progress = lambda _m: None) -> EvalReport:
+def run_suite(
+    suite: EvalSuite,
+    project: Project,
+    *,
+    name: str = "cases",
+    llm_model: str | None = None,
+    progress: Progress = lambda _m: None,
+) -> EvalReport:
     """Every case of `suite` against a scratch copy of `project`."""
     t0 = time.perf_counter()
     results = []

@@ -10,5 +10,12 @@ from martsmith.inference.merge import YamlMergeError, merge_tests
 from martsmith.inference.rules import RulesError, assign_rules, parse_rules
 
 __all__ = [
-    "CheckResult", "check_tests", "infer_tests", "merge_tests", "YamlMergeError", "parse_rules", "assign_rules", "RulesError",
+    "CheckResult",
+    "check_tests",
+    "infer_tests",
+    "merge_tests",
+    "YamlMergeError",
+    "parse_rules",
+    "assign_rules",
+    "RulesError",
 ]

@@ -148,8 +148,10 @@ def describe(result: CheckResult, table: Table, key: str | None, catalog: Catalo
     t, n = result.test, result.failures
     rows = ev.count_of(n, table.name)
     have = "has" if n == 1 else "have"
-    ids = f" ({key}s: {_fmt(result.examples)})" if key and result.examples else (
-        f" (e.g. {_fmt(result.examples)})" if result.examples else ""
+    ids = (
+        f" ({key}s: {_fmt(result.examples)})"
+        if key and result.examples
+        else (f" (e.g. {_fmt(result.examples)})" if result.examples else "")
     )
     name = t.name.split(".")[-1]
     if name == "unique":
@@ -180,7 +182,11 @@ def describe(result: CheckResult, table: Table, key: str | None, catalog: Catalo
         else:
             bound = f"outside {'(' if strict else '['}{lo}, {hi}{')' if strict else ']'}"
         return f"{rows} {have} {_a(t.column)} {bound}{ids}"
-    if name == "expression_is_true" and t.column and str(t.arguments.get("expression", "")).replace(" ", "") == f"=trim({t.column})":
+    if (
+        name == "expression_is_true"
+        and t.column
+        and str(t.arguments.get("expression", "")).replace(" ", "") == f"=trim({t.column})"
+    ):
         return f"{rows} {have} spaces around {t.column}{ids}"
     if name == "expression_is_true":
         expr = f"{t.column} {t.arguments.get('expression')}" if t.column else t.arguments.get("expression")
@@ -193,7 +199,9 @@ def describe(result: CheckResult, table: Table, key: str | None, catalog: Catalo
     return f"{t.name} fails on {rows}{ids}"
 
 
-def _run_one(wh: Warehouse, test: TestSpec, table: Table, key: str | None, catalog: Catalog) -> tuple[int, list[Any]] | None:
+def _run_one(
+    wh: Warehouse, test: TestSpec, table: Table, key: str | None, catalog: Catalog
+) -> tuple[int, list[Any]] | None:
     relation = table.relation
     name = test.name.split(".")[-1]
     if name == "unique" and test.column:

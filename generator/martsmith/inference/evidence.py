@@ -176,4 +176,3 @@ def entity_words(table_name: str, n: int = 2) -> str:
 def count_of(n: int, table_name: str) -> str:
     """'3 orders', '1 order item'."""
     return f"{n:,} {entity_words(table_name, n)}"
-

@@ -19,10 +19,10 @@ check stage runs each one against the data before anything is written.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
+from decimal import Decimal
 
 from martsmith.context.catalog import Catalog, ForeignKey, Table
 from martsmith.inference import evidence as ev
@@ -99,7 +99,10 @@ def other_unique_columns(f: Facts) -> list[TestSpec]:
         if col is None or col.family not in ("text", "number") or not ev.is_identifier_name(col.name):
             continue
         reason = f"{f.numbers(col)}: an identifier, unique in the data"
-        out += [TestSpec(name="unique", column=col.name, reason=reason), TestSpec(name="not_null", column=col.name, reason=reason)]
+        out += [
+            TestSpec(name="unique", column=col.name, reason=reason),
+            TestSpec(name="not_null", column=col.name, reason=reason),
+        ]
     return out
 
 
@@ -224,7 +227,11 @@ def canonical_values(top_values: list[tuple]) -> tuple[list[str], list[str]]:
 
 def _family_number(col: ColumnProfile) -> bool:
     # DECIMAL columns come back as decimal.Decimal: as much a number as int and float.
-    return col.family == "number" and isinstance(col.min, (int, float, Decimal)) and isinstance(col.max, (int, float, Decimal))
+    return (
+        col.family == "number"
+        and isinstance(col.min, (int, float, Decimal))
+        and isinstance(col.max, (int, float, Decimal))
+    )
 
 
 def measures(f: Facts) -> list[TestSpec]:
@@ -252,7 +259,13 @@ def measures(f: Facts) -> list[TestSpec]:
             if negatives and negatives > ev.MAX_NEGATIVE_SHARE * non_null:
                 continue  # the name misleads: signed values are normal here
             seen = f"min {col.min:g}" if not negatives else f"{negatives:,} negative of {non_null:,}"
-            out.append(TestSpec(name="martsmith.not_negative", column=col.name, reason=f"{seen}: the name says a {col.name.split('_')[-1]} cannot be negative"))
+            out.append(
+                TestSpec(
+                    name="martsmith.not_negative",
+                    column=col.name,
+                    reason=f"{seen}: the name says a {col.name.split('_')[-1]} cannot be negative",
+                )
+            )
         elif ev.is_measure_name(col.name) and f.rows >= ev.MIN_ROWS_RANGE and col.distinct_count > 2:
             lo, hi = ev.widened_range(float(col.min), float(col.max))
             out.append(
@@ -308,8 +321,15 @@ def not_empty(f: Facts) -> list[TestSpec]:
 
 Rule = Callable[[Facts], list[TestSpec]]
 RULES: tuple[Rule, ...] = (
-    primary_key, other_unique_columns, composite_key, foreign_keys, required_columns,
-    categories, measures, recency, not_empty,
+    primary_key,
+    other_unique_columns,
+    composite_key,
+    foreign_keys,
+    required_columns,
+    categories,
+    measures,
+    recency,
+    not_empty,
 )
 
 

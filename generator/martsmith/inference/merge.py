@@ -44,9 +44,26 @@ from martsmith.spec import TestSpec
 
 # Keys of a test entry that configure it rather than say what it tests.
 CONFIG_KEYS = {
-    "arguments", "config", "name", "description", "tags", "meta", "severity", "where", "limit",
-    "warn_if", "error_if", "store_failures", "store_failures_as", "enabled", "column_name",
-    "test_name", "fail_calc", "alias", "database", "schema",
+    "arguments",
+    "config",
+    "name",
+    "description",
+    "tags",
+    "meta",
+    "severity",
+    "where",
+    "limit",
+    "warn_if",
+    "error_if",
+    "store_failures",
+    "store_failures_as",
+    "enabled",
+    "column_name",
+    "test_name",
+    "fail_calc",
+    "alias",
+    "database",
+    "schema",
 }
 UNORDERED_ARGUMENTS = {"values", "combination_of_columns"}
 FLOW_LIST_MAX = 12  # short scalar lists are written inline: values: [a, b, c]
@@ -186,7 +203,9 @@ def _load(path: Path, text: str):
         data = y.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlMergeError(path, f"not valid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from exc
+        raise YamlMergeError(
+            path, f"not valid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None
+        ) from exc
     except YAMLError as exc:
         raise YamlMergeError(path, f"not valid YAML: {exc}") from exc
     if data is None:

@@ -78,7 +78,10 @@ def infer_from_preview(spec: ModelSpec, catalog: Catalog, wh: Warehouse) -> Infe
             [PREVIEW],
         )
         table = Table(
-            kind="model", name=spec.name, schema="temp", identifier=PREVIEW,
+            kind="model",
+            name=spec.name,
+            schema="temp",
+            identifier=PREVIEW,
             columns=[Column(name, dtype) for name, dtype in columns],
             primary_key=spec.surrogate_key,
         )
@@ -110,7 +113,13 @@ def model_tests(spec: ModelSpec, catalog: Catalog | None = None, wh: Warehouse |
     tests = merge(spec.tests, keys, inferred.tests)
     findings = list(inferred.findings)
     if not inferred.tests:
-        tests.append(TestSpec(name="martsmith.not_empty", severity="warn", reason="an empty result usually means a filter matched nothing"))
+        tests.append(
+            TestSpec(
+                name="martsmith.not_empty",
+                severity="warn",
+                reason="an empty result usually means a filter matched nothing",
+            )
+        )
         if inferred.rows == 0:
             findings.append("the model's result is empty: no tests could be inferred from its data")
     return ModelTests(tests, findings, inferred.columns)

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pydantic import ValidationError
 
@@ -95,7 +95,9 @@ def link_column(phrase: str, table: Table, rule: str) -> str:
     # 'customer' -> customer_id; 'ship' -> shipped_at: the words plus an id/time suffix.
     loose = [n for n in names if set(want) <= set(_tokens(n)) and len(_tokens(n)) <= len(want) + 1]
     if len(same) > 1 or len(loose) > 1:
-        raise RulesError(rule, f"'{phrase}' could be {', '.join(same or loose)} in {table.label}: name the column", forms=FORMS)
+        raise RulesError(
+            rule, f"'{phrase}' could be {', '.join(same or loose)} in {table.label}: name the column", forms=FORMS
+        )
     if loose:
         return loose[0]
     close = difflib.get_close_matches(words.replace(" ", "_"), names, n=3, cutoff=0.4)
@@ -140,7 +142,14 @@ def _not_negative(m, t, c, rule):
 
 def _positive(m, t, c, rule):
     col = link_column(m["x"], t, rule)
-    return [TestSpec(name="martsmith.accepted_range", column=col, arguments={"min_value": 0, "inclusive": False}, reason=_why(rule))]
+    return [
+        TestSpec(
+            name="martsmith.accepted_range",
+            column=col,
+            arguments={"min_value": 0, "inclusive": False},
+            reason=_why(rule),
+        )
+    ]
 
 
 def _one_of(m, t, c, rule):
@@ -163,13 +172,19 @@ def _unique(m, t, c, rule):
 def _between(m, t, c, rule):
     col = link_column(m["x"], t, rule)
     lo, hi = _bound(m["a"], rule), _bound(m["b"], rule)
-    return [TestSpec(name="martsmith.accepted_range", column=col, arguments={"min_value": lo, "max_value": hi}, reason=_why(rule))]
+    return [
+        TestSpec(
+            name="martsmith.accepted_range", column=col, arguments={"min_value": lo, "max_value": hi}, reason=_why(rule)
+        )
+    ]
 
 
 def _at_least(m, t, c, rule):
     col = link_column(m["x"], t, rule)
     key = "min_value" if m["dir"] == "least" else "max_value"
-    return [TestSpec(name="martsmith.accepted_range", column=col, arguments={key: _bound(m["a"], rule)}, reason=_why(rule))]
+    return [
+        TestSpec(name="martsmith.accepted_range", column=col, arguments={key: _bound(m["a"], rule)}, reason=_why(rule))
+    ]
 
 
 def _order(m, t, c, rule):
@@ -198,7 +213,9 @@ def _every(m, t, c, rule):
                 TestSpec(name="relationships", column=fk.column, arguments=args, reason=_why(rule)),
             ]
     col = link_column(f"{parent_ent} id", t, rule)
-    raise RulesError(rule, f"{t.label}.{col} points to no known {parent_ent} table (no foreign key in the catalog)", forms=FORMS)
+    raise RulesError(
+        rule, f"{t.label}.{col} points to no known {parent_ent} table (no foreign key in the catalog)", forms=FORMS
+    )
 
 
 class _NotThisTable(Exception):
@@ -207,15 +224,36 @@ class _NotThisTable(Exception):
 
 X = r"(?:the\s+)?(?P<x>[a-z][\w ]*?)"
 RULES: tuple[Rule, ...] = (
-    Rule(re.compile(r"^(?:every|each|all)\s+(?P<a>[a-z][\w ]*?)\s+(?:has|have|belongs to|belong to)\s+(?:an?|one|the)\s+(?P<b>[a-z][\w ]*)$"), _every),
-    Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:never negative|not negative|non-?negative|never below zero|never less than zero)$"), _not_negative),
+    Rule(
+        re.compile(
+            r"^(?:every|each|all)\s+(?P<a>[a-z][\w ]*?)\s+(?:has|have|belongs to|belong to)\s+(?:an?|one|the)\s+(?P<b>[a-z][\w ]*)$"
+        ),
+        _every,
+    ),
+    Rule(
+        re.compile(
+            rf"^{X}\s+(?:is|are)\s+(?:never negative|not negative|non-?negative|never below zero|never less than zero)$"
+        ),
+        _not_negative,
+    ),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+|strictly\s+)?positive$"), _positive),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+)?(?:one of|in)\s*:?\s*(?P<values>.+)$"), _one_of),
-    Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:never null|not null|never empty|never missing|required|always present|always set|always filled)$"), _not_null),
+    Rule(
+        re.compile(
+            rf"^{X}\s+(?:is|are)\s+(?:never null|not null|never empty|never missing|required|always present|always set|always filled)$"
+        ),
+        _not_null,
+    ),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+)?(?:unique|never duplicated|distinct)$"), _unique),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+)?between\s+(?P<a>\S+)\s+and\s+(?P<b>\S+)$"), _between),
     Rule(re.compile(rf"^{X}\s+(?:is|are)\s+(?:always\s+)?at (?P<dir>least|most)\s+(?P<a>\S+)$"), _at_least),
-    Rule(re.compile(r"^(?:the\s+)?(?P<a>[a-z][\w ]*?)\s+(?:is|are|comes?)\s+(?:always\s+)?(?:on or\s+|not\s+)?(?P<dir>after|before|later than|earlier than)\s+(?:the\s+)?(?P<b>.+)$"), _order),
+    Rule(
+        re.compile(
+            r"^(?:the\s+)?(?P<a>[a-z][\w ]*?)\s+(?:is|are|comes?)\s+(?:always\s+)?(?:on or\s+|not\s+)?"
+            r"(?P<dir>after|before|later than|earlier than)\s+(?:the\s+)?(?P<b>.+)$"
+        ),
+        _order,
+    ),
 )
 
 

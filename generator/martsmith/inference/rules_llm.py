@@ -27,7 +27,9 @@ from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block,
 from martsmith.spec import TestSpec, argument_problems
 from martsmith.validate.expressions import expression_problems
 
-RELATION = re.compile(r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$""")
+RELATION = re.compile(
+    r"""^\s*(?:\{\{\s*)?(?:source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)|ref\(\s*['"](\w+)['"]\s*\))(?:\s*\}\})?\s*$"""
+)
 DATEPARTS = ("minute", "hour", "day", "week", "month", "year")
 
 
@@ -45,21 +47,41 @@ ALLOWED: dict[str, Allowed] = {
     "unique": Allowed("column", doc="no two rows share the value"),
     "not_null": Allowed("column", doc="the value is always present"),
     "accepted_values": Allowed("column", ("values",), ("values",), "the value is one of a list"),
-    "relationships": Allowed("column", ("to", "field"), ("to", "field"),
-                             "every value exists in `field` of `to` (\"source('s', 't')\" or \"ref('m')\")"),
-    "martsmith.accepted_range": Allowed("column", ("min_value", "max_value", "inclusive"), (),
-                                        "min_value and/or max_value (numbers, or 'YYYY-MM-DD' dates in quotes); "
-                                        "inclusive defaults to true"),
+    "relationships": Allowed(
+        "column",
+        ("to", "field"),
+        ("to", "field"),
+        "every value exists in `field` of `to` (\"source('s', 't')\" or \"ref('m')\")",
+    ),
+    "martsmith.accepted_range": Allowed(
+        "column",
+        ("min_value", "max_value", "inclusive"),
+        (),
+        "min_value and/or max_value (numbers, or 'YYYY-MM-DD' dates in quotes); inclusive defaults to true",
+    ),
     "martsmith.not_negative": Allowed("column", doc="the value is >= 0"),
-    "martsmith.expression_is_true": Allowed("either", ("expression",), ("expression",),
-                                            "a SQL boolean expression over the table's columns holds on every row"),
-    "martsmith.unique_combination_of_columns": Allowed("model", ("combination_of_columns",), ("combination_of_columns",),
-                                                       "no two rows share these columns together"),
-    "martsmith.recency": Allowed("model", ("field", "datepart", "interval"), ("field", "datepart", "interval"),
-                                 f"the newest `field` is within `interval` `datepart`s ({', '.join(DATEPARTS)}) of now"),
+    "martsmith.expression_is_true": Allowed(
+        "either",
+        ("expression",),
+        ("expression",),
+        "a SQL boolean expression over the table's columns holds on every row",
+    ),
+    "martsmith.unique_combination_of_columns": Allowed(
+        "model", ("combination_of_columns",), ("combination_of_columns",), "no two rows share these columns together"
+    ),
+    "martsmith.recency": Allowed(
+        "model",
+        ("field", "datepart", "interval"),
+        ("field", "datepart", "interval"),
+        f"the newest `field` is within `interval` `datepart`s ({', '.join(DATEPARTS)}) of now",
+    ),
     "martsmith.not_empty": Allowed("model", doc="the table has rows"),
-    "martsmith.relationships_where": Allowed("column", ("to", "field", "from_condition", "to_condition"), ("to", "field"),
-                                             "relationships, only for rows matching the SQL conditions"),
+    "martsmith.relationships_where": Allowed(
+        "column",
+        ("to", "field", "from_condition", "to_condition"),
+        ("to", "field"),
+        "relationships, only for rows matching the SQL conditions",
+    ),
 }
 
 SYSTEM_PROMPT = """\
@@ -159,9 +181,16 @@ def assign_rules_llm(
         return answer_problems(answer, rules, tables, catalog)
 
     answer = complete_structured(
-        build_messages(rules, tables, catalog), model=model, parse=parse, check=check,
-        max_attempts=max_attempts, timeout=timeout, api_base=api_base, api_key=api_key,
-        mock_response=mock_response, what="tests for the rules",
+        build_messages(rules, tables, catalog),
+        model=model,
+        parse=parse,
+        check=check,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        api_base=api_base,
+        api_key=api_key,
+        mock_response=mock_response,
+        what="tests for the rules",
         repair=lambda errors: REPAIR_PROMPT.format(errors="\n".join(f"- {e}" for e in errors)),
         hint="Name the columns in the rules, split long rules with ';', or use a stronger model.",
     )
@@ -226,8 +255,9 @@ def _item_problems(i: int, item: RuleTest, rules: list[str], tables: list[Table]
     if allowed is None:
         return out + [f"{where}.name: unknown test {item.name!r}; use one of: {', '.join(ALLOWED)}"]
     if item.column is not None and table.column(item.column) is None:
-        out.append(f"{where}.column: column '{item.column}' does not exist in {table.label}; "
-                   f"columns are: {_columns(table)}")
+        out.append(
+            f"{where}.column: column '{item.column}' does not exist in {table.label}; columns are: {_columns(table)}"
+        )
     if allowed.level == "column" and item.column is None:
         out.append(f"{where}: {name} is a column test: set `column`")
     if allowed.level == "model" and item.column is not None:
@@ -275,8 +305,10 @@ def _argument_problems(where: str, name: str, args: dict, table: Table, catalog:
         if target is None:
             out.append(f"{where}.arguments.to: {args['to']!r} is not a known source('s', 't') or ref('m')")
         elif args.get("field") and target.column(str(args["field"])) is None:
-            out.append(f"{where}.arguments.field: column '{args['field']}' does not exist in {target.label}; "
-                       f"columns are: {_columns(target)}")
+            out.append(
+                f"{where}.arguments.field: column '{args['field']}' does not exist in {target.label}; "
+                f"columns are: {_columns(target)}"
+            )
     if name == "martsmith.expression_is_true" and args.get("expression"):
         expression = str(args["expression"])
         used = _expression_columns(expression) if not re.search(r"[;{}]", expression) else None
@@ -285,19 +317,27 @@ def _argument_problems(where: str, name: str, args: dict, table: Table, catalog:
         else:
             for col in dict.fromkeys(used):
                 if table.column(col) is None:
-                    out.append(f"{where}.arguments.expression: column '{col}' does not exist in {table.label}; "
-                               f"columns are: {_columns(table)}")
+                    out.append(
+                        f"{where}.arguments.expression: column '{col}' does not exist in {table.label}; "
+                        f"columns are: {_columns(table)}"
+                    )
     if name == "martsmith.unique_combination_of_columns" and args.get("combination_of_columns"):
         cols = args["combination_of_columns"]
         if not isinstance(cols, list) or len(cols) < 2:
             out.append(f"{where}.arguments.combination_of_columns: a list of at least two columns")
         else:
-            out += [f"{where}.arguments.combination_of_columns: column '{c}' does not exist in {table.label}; "
-                    f"columns are: {_columns(table)}" for c in cols if table.column(str(c)) is None]
+            out += [
+                f"{where}.arguments.combination_of_columns: column '{c}' does not exist in {table.label}; "
+                f"columns are: {_columns(table)}"
+                for c in cols
+                if table.column(str(c)) is None
+            ]
     if name == "martsmith.recency":
         if args.get("field") and table.column(str(args["field"])) is None:
-            out.append(f"{where}.arguments.field: column '{args['field']}' does not exist in {table.label}; "
-                       f"columns are: {_columns(table)}")
+            out.append(
+                f"{where}.arguments.field: column '{args['field']}' does not exist in {table.label}; "
+                f"columns are: {_columns(table)}"
+            )
         if args.get("datepart") and args["datepart"] not in DATEPARTS:
             out.append(f"{where}.arguments.datepart: one of {', '.join(DATEPARTS)}")
         if args.get("interval") is not None and not (isinstance(args["interval"], int) and args["interval"] > 0):
@@ -311,12 +351,17 @@ def answer_problems(answer: RulesAnswer, rules: list[str], tables: list[Table], 
     for i, item in enumerate(answer.tests):
         out += _item_problems(i, item, rules, tables, catalog)
     covered = {item.rule for item in answer.tests}
-    out += [f"rule {n} ({rule!r}) has no test: express it with the tests listed"
-            for n, rule in enumerate(rules, 1) if n not in covered]
+    out += [
+        f"rule {n} ({rule!r}) has no test: express it with the tests listed"
+        for n, rule in enumerate(rules, 1)
+        if n not in covered
+    ]
     return out
 
 
-def to_test_specs(answer: RulesAnswer, rules: list[str], tables: list[Table], catalog: Catalog) -> dict[str, list[TestSpec]]:
+def to_test_specs(
+    answer: RulesAnswer, rules: list[str], tables: list[Table], catalog: Catalog
+) -> dict[str, list[TestSpec]]:
     """A checked answer as {label: [TestSpec]}: names qualified, columns and targets spelled as in
     the catalog, duplicates dropped."""
     out: dict[str, list[TestSpec]] = {t.label: [] for t in tables}
@@ -328,8 +373,13 @@ def to_test_specs(answer: RulesAnswer, rules: list[str], tables: list[Table], ca
         args = dict(item.arguments)
         if "to" in args:
             args["to"] = _target(args["to"], catalog)[1]
-        spec = TestSpec(name=_qualified(item.name), column=column, arguments=args, severity=item.severity,
-                        reason=f"rule (llm): {rules[item.rule - 1]}")
+        spec = TestSpec(
+            name=_qualified(item.name),
+            column=column,
+            arguments=args,
+            severity=item.severity,
+            reason=f"rule (llm): {rules[item.rule - 1]}",
+        )
         key = json.dumps([table.label, spec.name, spec.column, spec.arguments], sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)

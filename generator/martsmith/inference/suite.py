@@ -6,9 +6,9 @@ shows); pipelines/tests.py writes the result and runs `dbt test`.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from martsmith.context.catalog import Table, resolve_node
 from martsmith.context.warehouse import Warehouse
@@ -48,7 +48,11 @@ class NodeTests:
             if c.passed:
                 out.append(c.test)
             elif include_failing:
-                out.append(c.test.model_copy(update={"severity": "warn", "reason": f"{c.test.reason}; FAILS today: {c.message}"}))
+                out.append(
+                    c.test.model_copy(
+                        update={"severity": "warn", "reason": f"{c.test.reason}; FAILS today: {c.message}"}
+                    )
+                )
         return out
 
 
@@ -73,8 +77,10 @@ class TestsPlan:
         for path, (before, after) in self.changed.items():
             rel = str(path.relative_to(self.root))
             out += difflib.unified_diff(
-                (before or "").splitlines(keepends=True), after.splitlines(keepends=True),
-                fromfile=f"a/{rel}" if before is not None else "/dev/null", tofile=f"b/{rel}",
+                (before or "").splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"a/{rel}" if before is not None else "/dev/null",
+                tofile=f"b/{rel}",
             )
         return "".join(out)
 
@@ -87,12 +93,14 @@ class TestsPlan:
                     continue
                 ident = spec_identity(c.test)
                 status = "failing" if c.failures else "passing"
-                tests.append({
-                    "node": n.table.label,
-                    **c.test.model_dump(mode="json"),
-                    "status": status,
-                    "written": ident in written,
-                })
+                tests.append(
+                    {
+                        "node": n.table.label,
+                        **c.test.model_dump(mode="json"),
+                        "status": status,
+                        "written": ident in written,
+                    }
+                )
             findings += [{"node": n.table.label, **c.as_dict()} for c in n.findings]
             notes += [{"node": n.table.label, "note": x} for x in n.notes + [c.dropped for c in n.checks if c.dropped]]
         return {
@@ -113,11 +121,16 @@ def yaml_path(table: Table, ctx) -> Path:
     if table.kind == "source":
         src = ctx.manifest.sources.get(table.unique_id)
         if src is None or src.package_name != ctx.project.name:
-            raise UsageError(f"{table.label} is declared by package '{getattr(src, 'package_name', '?')}', not this project: its YAML is not ours to edit.")
+            raise UsageError(
+                f"{table.label} is declared by package '{getattr(src, 'package_name', '?')}', not this project: "
+                "its YAML is not ours to edit."
+            )
         return root / src.original_file_path
     node = ctx.manifest.nodes.get(table.unique_id)
     if node is None or node.package_name != ctx.project.name:
-        raise UsageError(f"{table.label} belongs to package '{getattr(node, 'package_name', '?')}', not this project: its YAML is not ours to edit.")
+        raise UsageError(
+            f"{table.label} belongs to package '{getattr(node, 'package_name', '?')}', not this project: its YAML is not ours to edit."
+        )
     if getattr(node, "patch_path", None):
         return root / node.patch_path.split("://", 1)[-1]
     return (root / node.original_file_path).with_suffix(".yml")
@@ -169,7 +182,9 @@ def plan_tests(
         if path not in texts:
             texts[path] = read_properties(path)  # as on disk: CRLF and all
         current = plan.files[path][1] if path in plan.files else (texts[path] or "")
-        new_text, added = merge_into(path, node.table.kind, node.table.name, node.table.source_name, wanted, text=current)
+        new_text, added = merge_into(
+            path, node.table.kind, node.table.name, node.table.source_name, wanted, text=current
+        )
         node.written = added
         added_ids = {spec_identity(a) for a in added}
         node.present = [w for w in wanted if spec_identity(w) not in added_ids]

@@ -97,7 +97,7 @@ def splice(text: str, data: Any, edits: Edits) -> str | None:
     from ruamel.yaml import YAML
 
     bom = "\ufeff" if text.startswith("\ufeff") else ""
-    body = text[len(bom):]
+    body = text[len(bom) :]
     nl = "\r\n" if "\r\n" in body else "\n"
     root = YAML().compose(body) if body.strip() else None
     if root is None:  # nothing but comments (or nothing): the whole document is new
@@ -117,7 +117,7 @@ def splice(text: str, data: Any, edits: Edits) -> str | None:
         insert = "".join(op.text for op in here)
         if insert.endswith(nl) and index == len(out) and not out.endswith("\n"):
             insert = nl + insert  # lines after a last line that had no newline
-        out = out[:index] + insert + out[index + removed:]
+        out = out[:index] + insert + out[index + removed :]
     return bom + out
 
 
@@ -223,15 +223,20 @@ class _Splicer:
             out.append(_Op(self.after_line(self.end_line(node)), depth, self._need(block)))
         for mapping, key in edits.fills:
             node, depth = self.node(mapping)
-            pair = next(((k, v) for k, v in node.value if str(k.value) == str(key)), None) \
-                if isinstance(node, MappingNode) else None
+            pair = (
+                next(((k, v) for k, v in node.value if str(k.value) == str(key)), None)
+                if isinstance(node, MappingNode)
+                else None
+            )
             if pair is None or not isinstance(pair[1], ScalarNode) or not _tag(pair[1]).endswith(":null"):
                 raise _CannotPlace()
             k, v = pair
             if node.flow_style:
                 if v.end_mark.index <= v.start_mark.index:
                     raise _CannotPlace()
-                out.append(_Op(v.start_mark.index, depth + 1, _flow(mapping[key]), v.end_mark.index - v.start_mark.index))
+                out.append(
+                    _Op(v.start_mark.index, depth + 1, _flow(mapping[key]), v.end_mark.index - v.start_mark.index)
+                )
                 continue
             block = self._need(_block(_map(mapping, [key]), self.style, k.start_mark.column, self.nl))
             head, _, rest = block.partition(self.nl)
@@ -239,7 +244,7 @@ class _Splicer:
                 raise _CannotPlace()  # a value that goes on the key's line: not a list or mapping
             if v.end_mark.index > v.start_mark.index:  # `key: ~` or `key: null`: the null goes
                 colon = self.text.find(":", k.end_mark.index, v.start_mark.index)
-                if colon < 0 or self.text[colon + 1:v.start_mark.index].strip():
+                if colon < 0 or self.text[colon + 1 : v.start_mark.index].strip():
                     raise _CannotPlace()
                 out.append(_Op(colon + 1, depth + 1, "", v.end_mark.index - colon - 1))
             out.append(_Op(self.after_line(self.line_of(k.start_mark.index)), depth + 1, rest))
@@ -250,7 +255,7 @@ class _Splicer:
             dash, content = node.start_mark.column, node.value[0].start_mark.column
             old = node.value[i]
             first = self.line_of(old.start_mark.index)  # the item starts on its dash's line
-            if self.text[self.starts[first] + dash:self.starts[first] + dash + 1] != "-":
+            if self.text[self.starts[first] + dash : self.starts[first] + dash + 1] != "-":
                 raise _CannotPlace()
             start, end = self.starts[first], self.after_line(self.end_line(old))
             block = self._need(_block(_seq([seq[i]]), (m, o + content - dash, o), dash - o, self.nl))
@@ -265,7 +270,7 @@ class _Splicer:
         return out
 
     def _after(self, index: int, bracket: str) -> int:
-        if self.text[index:index + 1] != bracket:
+        if self.text[index : index + 1] != bracket:
             raise _CannotPlace()
         return index + 1
 

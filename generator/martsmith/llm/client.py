@@ -22,7 +22,8 @@ import logging
 import os
 import re
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -89,8 +90,9 @@ def complete_structured(
     litellm = import_litellm()
     if mock_response is None:
         check_credentials(litellm, model, api_base=api_base, api_key=api_key)
-    kwargs = _call_kwargs(litellm, model, timeout=timeout, api_base=api_base, api_key=api_key,
-                          mock_response=mock_response)
+    kwargs = _call_kwargs(
+        litellm, model, timeout=timeout, api_base=api_base, api_key=api_key, mock_response=mock_response
+    )
 
     errors: list[str] = []
     calls = rate_limited = 0
@@ -121,8 +123,11 @@ def complete_structured(
         ]
 
     shown = "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
-    raise LLMError(f"{model} gave no valid {what} in {max_attempts} attempt(s); last errors: {shown}", hint=hint,
-                   findings=[Finding("llm", e) for e in errors[:MAX_FINDINGS]])
+    raise LLMError(
+        f"{model} gave no valid {what} in {max_attempts} attempt(s); last errors: {shown}",
+        hint=hint,
+        findings=[Finding("llm", e) for e in errors[:MAX_FINDINGS]],
+    )
 
 
 class _Rejected(Exception):
@@ -190,8 +195,10 @@ def parse_json_object(text: str, *, max_chars: int = MAX_ANSWER_CHARS, max_depth
     if not text or not text.strip():
         raise ValueError("the answer was empty: reply with one JSON object")
     if len(text) > max_chars:
-        raise ValueError(f"the answer is {len(text):,} characters long, more than the {max_chars:,} allowed: "
-                         "reply with one concise JSON object")
+        raise ValueError(
+            f"the answer is {len(text):,} characters long, more than the {max_chars:,} allowed: "
+            "reply with one concise JSON object"
+        )
     fenced = re.search(r"```(?:json|JSON)?\s*\n?(.*?)```", text, re.DOTALL)
     body = fenced.group(1) if fenced and "{" in fenced.group(1) else text
     start = body.find("{")
@@ -270,8 +277,9 @@ def import_litellm():
     return litellm
 
 
-def _call_kwargs(litellm, model: str, *, timeout: float, api_base: str | None, api_key: str | None,
-                 mock_response: str | None) -> dict[str, Any]:
+def _call_kwargs(
+    litellm, model: str, *, timeout: float, api_base: str | None, api_key: str | None, mock_response: str | None
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "model": model,
         "temperature": 0,

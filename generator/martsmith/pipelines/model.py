@@ -67,8 +67,15 @@ class ModelResult:
         }
 
 
-def generate_model(run: Run, request: str, *, name: str | None = None, llm_model: str | None = None,
-                   no_build: bool = False, force: bool = False) -> ModelResult:
+def generate_model(
+    run: Run,
+    request: str,
+    *,
+    name: str | None = None,
+    llm_model: str | None = None,
+    no_build: bool = False,
+    force: bool = False,
+) -> ModelResult:
     """The whole pipeline for one request, then its summary: planned, checked, its tests inferred
     from a preview of its data, linted; then (unless --dry-run, once approved) written and built."""
     ctx = run.context()
@@ -98,9 +105,14 @@ def generate_model(run: Run, request: str, *, name: str | None = None, llm_model
     data = result.as_dict(root)
     if run.dry_run:
         data["sql"], data["yml"] = result.sql, result.yml
-    run.report(data, summary(result, root) if result.written else describe(result),
-               previews={str(path.relative_to(root)): text
-                         for path, text in ((result.sql_path, result.sql), (result.yml_path, result.yml))})
+    run.report(
+        data,
+        summary(result, root) if result.written else describe(result),
+        previews={
+            str(path.relative_to(root)): text
+            for path, text in ((result.sql_path, result.sql), (result.yml_path, result.yml))
+        },
+    )
     return result
 
 
@@ -193,8 +205,13 @@ def build(run: Run, result: ModelResult, *, no_build: bool) -> None:
                     result.rows = int(wh.query(f"select count(*) from {relation}")[0][0])
 
         # One model: look its relations up on demand instead of caching whole schemas.
-        run.write(files, ["build", "--select", name, "--no-populate-cache"], what="dbt build",
-                  guard=[(run.project.schema, name)], before_commit=count_rows)
+        run.write(
+            files,
+            ["build", "--select", name, "--no-populate-cache"],
+            what="dbt build",
+            guard=[(run.project.schema, name)],
+            before_commit=count_rows,
+        )
         result.built = True
     result.written = True
 
@@ -203,22 +220,34 @@ def describe(result: ModelResult) -> str:
     """The plan as shown before writing (and with --dry-run)."""
     # Everything here may come from the request, the LLM or the data: made safe piece by piece.
     spec = result.spec
-    lines = [click.style(line(spec.name, 200), bold=True) + f"  ({line(spec.planner, 200)} planner)",
-             f"  {line(spec.description)}"]
+    lines = [
+        click.style(line(spec.name, 200), bold=True) + f"  ({line(spec.planner, 200)} planner)",
+        f"  {line(spec.description)}",
+    ]
     if spec.grain:
         lines.append("  grain: " + items(spec.grain, what="columns"))
     if spec.inputs:
-        lines.append("  reads: " + items(
-            [f"source('{i.source_name}', '{i.table}')" if i.kind == "source" else f"ref('{i.table}')" for i in spec.inputs],
-            what="inputs",
-        ))
+        lines.append(
+            "  reads: "
+            + items(
+                [
+                    f"source('{i.source_name}', '{i.table}')" if i.kind == "source" else f"ref('{i.table}')"
+                    for i in spec.inputs
+                ],
+                what="inputs",
+            )
+        )
     for note in spec.notes[:MAX_NOTES]:
         lines.append(click.style("  note: ", fg="yellow") + line(note))
     if len(spec.notes) > MAX_NOTES:
         lines.append(f"  … and {len(spec.notes) - MAX_NOTES:,} more notes")
     if spec.tests:
-        lines.append("  tests: " + items([f"{t.name}({t.column})" if t.column else t.name for t in spec.tests],
-                                         what="tests", limit=MAX_ITEMS * 2))
+        lines.append(
+            "  tests: "
+            + items(
+                [f"{t.name}({t.column})" if t.column else t.name for t in spec.tests], what="tests", limit=MAX_ITEMS * 2
+            )
+        )
     for finding in result.findings[:MAX_NOTES]:
         lines.append(click.style("  data finding: ", fg="magenta") + line(finding))
     if len(result.findings) > MAX_NOTES:

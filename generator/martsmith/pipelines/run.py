@@ -55,8 +55,15 @@ class Run:
 
     @classmethod
     @contextmanager
-    def start(cls, project: ProjectGetter, *, dry_run: bool = False, yes: bool = False, output_format: str = "text",
-              checks: bool = False) -> Iterator[Run]:
+    def start(
+        cls,
+        project: ProjectGetter,
+        *,
+        dry_run: bool = False,
+        yes: bool = False,
+        output_format: str = "text",
+        checks: bool = False,
+    ) -> Iterator[Run]:
         """A run on the project `project()` returns (commands.options.project_options), which
         holds the project lock unless --dry-run; with `checks`, the check worker starts now,
         before anything else is read."""
@@ -101,8 +108,14 @@ class Run:
         final, e.g. linted."""
         return not self.dry_run and not self.yes
 
-    def approve(self, question: str, *, shown: str | None = None, action: str = "write",
-                show: Literal["asking", "always"] = "asking") -> bool:
+    def approve(
+        self,
+        question: str,
+        *,
+        shown: str | None = None,
+        action: str = "write",
+        show: Literal["asking", "always"] = "asking",
+    ) -> bool:
         """Whether to write: False with --dry-run (nothing is), True with --yes; in a terminal,
         `shown` then `question` (a no raises WriteRefused: nothing is written); off a terminal,
         WriteRefused (a script must say --yes). `show="always"` prints `shown` in any case

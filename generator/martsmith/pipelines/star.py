@@ -42,10 +42,16 @@ class StarResult:
 
     def as_dict(self, with_text: bool = False) -> dict:
         out = {
-            "area": self.spec.area, "written": self.written, "built": self.built,
-            "models": self.spec.new_models, "files": list(self.files), "rows": self.rows,
-            "tests_passed": self.tests_passed, "tests_warned": self.tests_warned,
-            "reasons": self.spec.reasons, "notes": self.spec.notes,
+            "area": self.spec.area,
+            "written": self.written,
+            "built": self.built,
+            "models": self.spec.new_models,
+            "files": list(self.files),
+            "rows": self.rows,
+            "tests_passed": self.tests_passed,
+            "tests_warned": self.tests_warned,
+            "reasons": self.spec.reasons,
+            "notes": self.spec.notes,
             "spec": self.spec.model_dump(mode="json", exclude_defaults=True),
         }
         if with_text:
@@ -53,14 +59,23 @@ class StarResult:
         return out
 
 
-def generate_star(run: Run, description: str | None, *, source: str | None = None, snowflake: bool = False,
-                  area: str | None = None, llm_model: str | None = None, scd2: tuple[str, ...] = ()) -> StarResult:
+def generate_star(
+    run: Run,
+    description: str | None,
+    *,
+    source: str | None = None,
+    snowflake: bool = False,
+    area: str | None = None,
+    llm_model: str | None = None,
+    scd2: tuple[str, ...] = (),
+) -> StarResult:
     """Plan, render and check a star schema; then (unless --dry-run, once approved) write it and
     build it in one dbt invocation; then its summary."""
     ctx = run.context()
     with run.timed("plan"):
-        star = plan(run, ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model,
-                    scd2=scd2)
+        star = plan(
+            run, ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, scd2=scd2
+        )
     project = run.project
     models_dir = project.models_dir.relative_to(project.root)
     files = {str(models_dir / p): text for p, text in render_star(star).items()}
@@ -78,13 +93,25 @@ def generate_star(run: Run, description: str | None, *, source: str | None = Non
     result = StarResult(star, files)
     if run.approve("Write and build these models?", shown=describe(result), action="write and build"):
         build_star(run, result, pending)
-    run.report(result.as_dict(with_text=run.dry_run), summary(result) if result.written else describe(result),
-               previews=result.files)
+    run.report(
+        result.as_dict(with_text=run.dry_run),
+        summary(result) if result.written else describe(result),
+        previews=result.files,
+    )
     return result
 
 
-def plan(run: Run, ctx: Context, description: str | None, *, source: str | None, snowflake: bool, area: str | None,
-         llm_model: str | None, scd2: tuple[str, ...] = ()) -> StarSpec:
+def plan(
+    run: Run,
+    ctx: Context,
+    description: str | None,
+    *,
+    source: str | None,
+    snowflake: bool,
+    area: str | None,
+    llm_model: str | None,
+    scd2: tuple[str, ...] = (),
+) -> StarSpec:
     """The offline planner, or the llm planner followed by the same data-checked measure tests;
     then the dimensions `scd2` names made type 2 (where the data carries history)."""
     with Warehouse(ctx.project) as wh:
@@ -94,8 +121,15 @@ def plan(run: Run, ctx: Context, description: str | None, *, source: str | None,
             star = plan_star(ctx.catalog, description, source=source, snowflake=snowflake, area=area, probe=probe)
         else:
             run.progress(f"planning the star schema with {llm_model}")
-            star = plan_star_llm(ctx.catalog, description, model=llm_model, source=source, snowflake=snowflake,
-                                 area=area, schema=ctx.project.schema)
+            star = plan_star_llm(
+                ctx.catalog,
+                description,
+                model=llm_model,
+                source=source,
+                snowflake=snowflake,
+                area=area,
+                schema=ctx.project.schema,
+            )
             star = infer_measure_tests(star, ctx.catalog, probe)
     return make_type2(star, list(scd2)) if scd2 else star
 
@@ -107,8 +141,10 @@ def refuse_existing(star: StarSpec, files: dict[str, str], ctx: Context) -> None
     names = {n.name for n in ctx.manifest.nodes.values() if n.resource_type == "model"}
     clashes += [f"model {m}" for m in star.new_models if m in names]
     if clashes:
-        raise WriteRefused("These already exist: " + ", ".join(sorted(set(clashes))) + ".",
-                           hint="Move them away, or pass --area to put the star schema elsewhere.")
+        raise WriteRefused(
+            "These already exist: " + ", ".join(sorted(set(clashes))) + ".",
+            hint="Move them away, or pass --area to put the star schema elsewhere.",
+        )
 
 
 class _LintFixes(Exception):
@@ -141,8 +177,13 @@ def build_star(run: Run, result: StarResult, pending_lint: Future[dict[str, Lint
     while True:
         run.progress(f"building and testing {len(models)} models with dbt")
         try:
-            run.write(result.files, ["build", "--select", *models], what="dbt build",
-                      guard=[(run.project.schema, m) for m in models], before_commit=keep)
+            run.write(
+                result.files,
+                ["build", "--select", *models],
+                what="dbt build",
+                guard=[(run.project.schema, m) for m in models],
+                before_commit=keep,
+            )
         except _LintFixes as fixes:  # the first build was undone: build the fixed files
             result.files, pending_lint = fixes.files, None
             continue
@@ -154,8 +195,10 @@ def describe(result: StarResult) -> str:
     """The layout and why, as shown before writing (and with --dry-run)."""
     # The area, names, reasons and notes may come from the LLM: made safe piece by piece.
     spec = result.spec
-    lines = [click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{line(spec.area, 200)}'", bold=True)
-             + f"  ({line(spec.planner, 200)} planner, source '{line(spec.source_name, 200)}')"]
+    lines = [
+        click.style(f"{'snowflake' if spec.snowflake else 'star'} schema '{line(spec.area, 200)}'", bold=True)
+        + f"  ({line(spec.planner, 200)} planner, source '{line(spec.source_name, 200)}')"
+    ]
     lines += ["  models: " + items(spec.new_models, what="models", limit=50)]
     lines += ["  why:"] + [f"    - {line(r)}" for r in spec.reasons[:MAX_NOTES]]
     if len(spec.reasons) > MAX_NOTES:
@@ -170,12 +213,18 @@ def summary(result: StarResult) -> str:
     """What was written and built, then the ERD."""
     erd = next((text for path, text in result.files.items() if path.endswith("__erd.md")), "")
     warned = f", {result.tests_warned} warned" if result.tests_warned else ""
-    return "\n".join([
-        describe(result),
-        "  files: " + items(result.files, what="files", limit=100, each=200),
-        f"  built: {sum(result.rows.values())} rows in {len(result.rows)} models; tests: {result.tests_passed} passed"
-        + warned,
-    ]) + "\n\n" + preview(erd)
+    return (
+        "\n".join(
+            [
+                describe(result),
+                "  files: " + items(result.files, what="files", limit=100, each=200),
+                f"  built: {sum(result.rows.values())} rows in {len(result.rows)} models; tests: {result.tests_passed} passed"
+                + warned,
+            ]
+        )
+        + "\n\n"
+        + preview(erd)
+    )
 
 
 __all__ = ["StarResult", "build_star", "generate_star", "plan", "refuse_existing"]

@@ -17,16 +17,25 @@ from martsmith.pipelines.run import Run
 MAX_SHOWN = 50  # tests, findings and notes shown per node
 
 
-def generate_tests(run: Run, nodes: list[str], *, rules: str | None = None, llm_model: str | None = None,
-                   explain: bool = False, include_failing: bool = False) -> TestsPlan:
+def generate_tests(
+    run: Run,
+    nodes: list[str],
+    *,
+    rules: str | None = None,
+    llm_model: str | None = None,
+    explain: bool = False,
+    include_failing: bool = False,
+) -> TestsPlan:
     """Plan the tests of `nodes`; then (unless --dry-run, once approved, if any file changes)
     write them and run them; then the summary."""
     ctx = run.context()
-    plan = plan_tests(ctx, nodes, rules=rules, llm_model=llm_model, include_failing=include_failing,
-                      progress=run.progress)
+    plan = plan_tests(
+        ctx, nodes, rules=rules, llm_model=llm_model, include_failing=include_failing, progress=run.progress
+    )
     described = describe_plan(plan, explain=explain)
-    if plan.changed and run.approve("Write these tests and run dbt test?", shown=described,
-                                    action="write the tests", show="always"):
+    if plan.changed and run.approve(
+        "Write these tests and run dbt test?", shown=described, action="write the tests", show="always"
+    ):
         apply_tests(plan, run)
     data = plan.as_dict()
     if run.dry_run:
@@ -45,7 +54,8 @@ def generate_tests(run: Run, nodes: list[str], *, rules: str | None = None, llm_
 def _existing_test_ids(manifest, tables: list[Table]) -> set[str]:
     ids = {t.unique_id for t in tables}
     return {
-        uid for uid, n in manifest.nodes.items()
+        uid
+        for uid, n in manifest.nodes.items()
         if n.resource_type == "test" and (set(n.depends_on.nodes) & ids or getattr(n, "attached_node", None) in ids)
     }
 
@@ -62,13 +72,22 @@ def apply_tests(plan: TestsPlan, run: Run) -> TestsPlan:
 
     def new_failures(res) -> list:
         if res.raw is None and not res.success:
-            raise ProjectError("dbt could not run the tests: " + (res.error or "unknown error"), hint="Nothing was kept.")
+            raise ProjectError(
+                "dbt could not run the tests: " + (res.error or "unknown error"), hint="Nothing was kept."
+            )
         # Tests that failed before this run are the user's business, not a reason to undo ours.
-        return [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before and n.status in ("error", "fail", "runtime error")]
+        return [
+            n
+            for n in res.nodes
+            if n.resource_type == "test"
+            and n.unique_id not in before
+            and n.status in ("error", "fail", "runtime error")
+        ]
 
     files = {path.relative_to(ctx.project.root): after for path, (_, after) in plan.changed.items()}
-    res = run.write(files, ["test", "--select", *[t.label for t in tables]], what="dbt test of the new tests",
-                    failures=new_failures)
+    res = run.write(
+        files, ["test", "--select", *[t.label for t in tables]], what="dbt test of the new tests", failures=new_failures
+    )
     ours = [n for n in res.nodes if n.resource_type == "test" and n.unique_id not in before]
     plan.tests_passed = sum(n.status == "pass" for n in ours)
     plan.tests_warned = sum(n.status == "warn" for n in ours)
@@ -115,8 +134,10 @@ def describe_plan(plan: TestsPlan, *, explain: bool) -> str:
                 lines.append(f"      {line(t.reason)}")
         lines += [more] if more else []
         if node.present:
-            lines.append(f"  = {len(node.present)} already declared: "
-                         + items(node.present, what="tests", render=_test_label, limit=MAX_SHOWN, each=400))
+            lines.append(
+                f"  = {len(node.present)} already declared: "
+                + items(node.present, what="tests", render=_test_label, limit=MAX_SHOWN, each=400)
+            )
         shown, more = _capped(node.findings, "findings")
         for c in shown:
             kept = " (written as warn)" if spec_identity(c.test) in written else ""

@@ -42,12 +42,18 @@ def write_and_test(run: Run, result: UnitTestResult) -> None:
     def ours_failed(res) -> list:
         ours = [n for n in res.nodes if n.name == result.name]
         if not ours:  # it did not even run: report dbt's own error
-            return [NodeResult(result.name, result.name, "unit_test", "error", res.error or "the unit test did not run")]
+            return [
+                NodeResult(result.name, result.name, "unit_test", "error", res.error or "the unit test did not run")
+            ]
         return [n for n in ours if n.status != "pass"]
 
-    run.write({result.yml_path.relative_to(run.project.root): result.yml}, ["test", "--select", selector],
-              what="dbt test of the generated unit test", failures=ours_failed,
-              hint="Run with --dry-run to see the fixture, or with --format json for the coverage.")
+    run.write(
+        {result.yml_path.relative_to(run.project.root): result.yml},
+        ["test", "--select", selector],
+        what="dbt test of the generated unit test",
+        failures=ours_failed,
+        hint="Run with --dry-run to see the fixture, or with --format json for the coverage.",
+    )
     result.written = result.passed = True
 
 

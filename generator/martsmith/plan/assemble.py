@@ -14,7 +14,16 @@ from martsmith.errors import PlanError, UsageError
 from martsmith.plan import lexicon as lx
 from martsmith.plan.intent import DimensionIntent, FilterIntent, Intent, MeasureIntent
 from martsmith.plan.joins import Path, distance, shortest_paths
-from martsmith.spec import DimensionSpec, FilterSpec, InputSpec, JoinSpec, MeasureSpec, ModelSpec, OrderSpec, check_identifier
+from martsmith.spec import (
+    DimensionSpec,
+    FilterSpec,
+    InputSpec,
+    JoinSpec,
+    MeasureSpec,
+    ModelSpec,
+    OrderSpec,
+    check_identifier,
+)
 
 _UNSAFE = ("sum", "avg", "count")
 _PREFIX = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "count": "count", "count_distinct": "distinct"}
@@ -75,13 +84,16 @@ class _Assembler:
                 i.measures.append(MeasureIntent("count", t, None, lx.name_words(entity_of(self.tables[t].name))))
                 self.notes.append(f"No measure named: counting {self.tables[t].name} rows.")
             elif not i.dimensions:
-                raise PlanError("Nothing to model: the request names no measure and no dimension.",
-                                hint="Say what to compute and by what, e.g. 'number of orders by status'.")
+                raise PlanError(
+                    "Nothing to model: the request names no measure and no dimension.",
+                    hint="Say what to compute and by what, e.g. 'number of orders by status'.",
+                )
         unsafe = {m.table for m in i.measures if m.table and m.column and m.agg in _UNSAFE}
         needed = self._needed()
         if len(unsafe) > 1:
             raise PlanError(
-                "The measures come from tables of different grains (" + ", ".join(sorted(self.tables[t].name for t in unsafe))
+                "The measures come from tables of different grains ("
+                + ", ".join(sorted(self.tables[t].name for t in unsafe))
                 + "): one model would double count one of them.",
                 hint="Ask for them in two models, or aggregate one in an intermediate model first.",
             )
@@ -102,8 +114,11 @@ class _Assembler:
                     feasible.append((sum(len(paths[n][0]) for n in needed), t))
             if feasible:
                 base = min(feasible)[1]
-                self.notes.append(f"Base table {self.tables[base].name}: the one table that reaches "
-                                  + ", ".join(sorted(self.tables[n].name for n in needed)) + " without fan-out.")
+                self.notes.append(
+                    f"Base table {self.tables[base].name}: the one table that reaches "
+                    + ", ".join(sorted(self.tables[n].name for n in needed))
+                    + " without fan-out."
+                )
                 return base
         if not order:
             raise PlanError("Nothing to model.", hint="Name a measure, e.g. 'number of orders'.")
@@ -111,11 +126,18 @@ class _Assembler:
         missing = sorted(needed - set(shortest_paths(self.catalog, b)))
         names = ", ".join(self.tables[m].name for m in missing)
         linked = [m for m in missing if distance(self.catalog, b, m) < 99]
-        why = (f"{names} can only be joined to {self.tables[b].name} one-to-many: every {self.tables[b].name} row would "
-               "repeat once per matching row and the measures would be double counted") if linked else (
-               f"no foreign key connects {names} to {self.tables[b].name}")
-        raise PlanError(f"Cannot build this without fan-out: {why}.",
-                        hint="Ask for a measure of the more detailed table, or build an intermediate model first.")
+        why = (
+            (
+                f"{names} can only be joined to {self.tables[b].name} one-to-many: every {self.tables[b].name} row would "
+                "repeat once per matching row and the measures would be double counted"
+            )
+            if linked
+            else (f"no foreign key connects {names} to {self.tables[b].name}")
+        )
+        raise PlanError(
+            f"Cannot build this without fan-out: {why}.",
+            hint="Ask for a measure of the more detailed table, or build an intermediate model first.",
+        )
 
     # ---- paths and inputs ----------------------------------------------------------------
     def path_to(self, table: str) -> Path:
@@ -126,15 +148,23 @@ class _Assembler:
             return paths[0]
 
         def score(p: Path) -> int:
-            return sum(1 for e in p for w in lx.name_words(e.column) if w not in lx.KEY_WORDS and lx.stem(w) in self.words
-                       and lx.stem(w) not in lx.name_words(entity_of(self.tables[e.ref_table].name)))
+            return sum(
+                1
+                for e in p
+                for w in lx.name_words(e.column)
+                if w not in lx.KEY_WORDS
+                and lx.stem(w) in self.words
+                and lx.stem(w) not in lx.name_words(entity_of(self.tables[e.ref_table].name))
+            )
 
         best = max(score(p) for p in paths)
         top = [p for p in paths if score(p) == best]
         if len(top) > 1:
             cols = " or ".join(f"'{p[-1].column}'" for p in top)
-            raise PlanError(f"{self.tables[table].name} joins {self.tables[self.base].name} in several roles ({cols}).",
-                            hint="Say which one, e.g. with the words of that key column.")
+            raise PlanError(
+                f"{self.tables[table].name} joins {self.tables[self.base].name} in several roles ({cols}).",
+                hint="Say which one, e.g. with the words of that key column.",
+            )
         return top[0]
 
     def alias(self, path: Path) -> str:
@@ -151,7 +181,9 @@ class _Assembler:
         self.aliases[path] = name
         if path:
             e = path[-1]
-            self.joins.append(JoinSpec(left=self.aliases[path[:-1]], left_column=e.column, right=name, right_column=e.ref_column))
+            self.joins.append(
+                JoinSpec(left=self.aliases[path[:-1]], left_column=e.column, right=name, right_column=e.ref_column)
+            )
         return name
 
     def input_of(self, table: str | None) -> tuple[str, Table]:
@@ -177,16 +209,34 @@ class _Assembler:
         inputs = self._inputs()
         model_name = self._name(name, dims, measures)
         key = f"{model_name[:59]}_key" if dims else None
-        return ModelSpec(
-            name=model_name, layer="marts", materialized="table",
-            description=self._description(dims, measures, filters),
-            inputs=inputs, joins=self.joins, dimensions=dims, measures=measures, filters=filters,
-            order_by=order_by, limit=self.i.limit, surrogate_key=key, grain=[d.name for d in dims],
-            tests=[], request=self.request, planner="offline", notes=list(dict.fromkeys(self.notes)),
-        ) if len(set(outputs)) == len(outputs) else self._duplicate(outputs)
+        return (
+            ModelSpec(
+                name=model_name,
+                layer="marts",
+                materialized="table",
+                description=self._description(dims, measures, filters),
+                inputs=inputs,
+                joins=self.joins,
+                dimensions=dims,
+                measures=measures,
+                filters=filters,
+                order_by=order_by,
+                limit=self.i.limit,
+                surrogate_key=key,
+                grain=[d.name for d in dims],
+                tests=[],
+                request=self.request,
+                planner="offline",
+                notes=list(dict.fromkeys(self.notes)),
+            )
+            if len(set(outputs)) == len(outputs)
+            else self._duplicate(outputs)
+        )
 
     def _duplicate(self, outputs: list[str]) -> ModelSpec:
-        raise PlanError(f"The request asks for the same output twice: {outputs}.", hint="Name each measure and dimension once.")
+        raise PlanError(
+            f"The request asks for the same output twice: {outputs}.", hint="Name each measure and dimension once."
+        )
 
     def _time_column(self, table: str | None, words: list[str]) -> tuple[str, Column]:
         t = self.tables[table or self.base]
@@ -195,7 +245,8 @@ class _Assembler:
             # A line table dates its rows through its header: the nearest table reachable
             # many-to-one that has an event timestamp (order_items -> orders.ordered_at).
             reachable = sorted(
-                (min(len(p) for p in paths), label) for label, paths in self.paths.items()
+                (min(len(p) for p in paths), label)
+                for label, paths in self.paths.items()
                 if paths and label != self.base and main_time_column(self.tables[label]) is not None
             )
             if reachable:
@@ -203,10 +254,14 @@ class _Assembler:
                 self.notes.append(f"{t.name} has no date of its own: its rows are dated by {near.name}.")
                 t, col = near, main_time_column(near)
         if col is None:
-            raise PlanError(f"{t.name} has no date or timestamp column to apply a time grain or date to.",
-                            hint="Name the date column, e.g. 'by created_at month'.")
+            raise PlanError(
+                f"{t.name} has no date or timestamp column to apply a time grain or date to.",
+                hint="Name the date column, e.g. 'by created_at month'.",
+            )
         if table is None or not words:
-            self.notes.append(f"Time taken from {t.name}.{col.name} (its event timestamp; name another date column to change it).")
+            self.notes.append(
+                f"Time taken from {t.name}.{col.name} (its event timestamp; name another date column to change it)."
+            )
         return t.label, col
 
     def _dim_name(self, t: Table, column: str, grain: str | None) -> str:
@@ -231,7 +286,15 @@ class _Assembler:
             if (alias, column, grain) in seen:
                 return
             seen.add((alias, column, grain))
-            out.append(DimensionSpec(name=self._dim_name(t, column, grain), input=alias, column=column, time_grain=grain, description=desc))
+            out.append(
+                DimensionSpec(
+                    name=self._dim_name(t, column, grain),
+                    input=alias,
+                    column=column,
+                    time_grain=grain,
+                    description=desc,
+                )
+            )
 
         for d in self.i.dimensions:
             if d.column is None and d.grain is None and d.table:
@@ -239,7 +302,9 @@ class _Assembler:
                 continue
             if d.column is None:
                 if d.grain is None:
-                    raise PlanError(f"'{' '.join(d.words)}' names nothing to group by.", hint="Name a column, e.g. 'by status'.")
+                    raise PlanError(
+                        f"'{' '.join(d.words)}' names nothing to group by.", hint="Name a column, e.g. 'by status'."
+                    )
                 label, col = self._time_column(d.table, d.words)
                 alias, t = self.input_of(label)
                 add(alias, t, col.name, d.grain, f"{d.grain.capitalize()} of {t.name}.{col.name}.")
@@ -251,13 +316,21 @@ class _Assembler:
 
     def _entity_dimension(self, d: DimensionIntent, add) -> None:
         if d.table is None:
-            raise PlanError(f"'{' '.join(d.words)}' names no table to group by.", hint="Name a column, e.g. 'by status'.")
+            raise PlanError(
+                f"'{' '.join(d.words)}' names no table to group by.", hint="Name a column, e.g. 'by status'."
+            )
         path = self.path_to(d.table)
         t = self.tables[d.table]
         if path:
             holder = self.alias(path[:-1])
             holder_t = self.tables[path[-1].table]
-            add(holder, holder_t, path[-1].column, None, f"Key of the {entity_of(t.name)} ({holder_t.name}.{path[-1].column}).")
+            add(
+                holder,
+                holder_t,
+                path[-1].column,
+                None,
+                f"Key of the {entity_of(t.name)} ({holder_t.name}.{path[-1].column}).",
+            )
         elif t.primary_key:
             add(self.alias(()), t, t.primary_key, None, f"Key of the {entity_of(t.name)}.")
         label = next((t.column(n) for n in (*lx.LABEL_NAMES, f"{entity_of(t.name)}_name") if t.column(n)), None)
@@ -286,10 +359,19 @@ class _Assembler:
             if prefix in words:
                 prefix = ""
             name = snake(f"{prefix}_{stem_words}" + ("_count" if m.agg == "count_distinct" else ""))
-            what = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum", "count": "Count",
-                    "count_distinct": "Number of distinct"}[m.agg]
-            out.append(MeasureSpec(name=name, agg=m.agg, input=alias, column=m.column,
-                                   description=f"{what} of {t.name}.{m.column}."))
+            what = {
+                "sum": "Sum",
+                "avg": "Average",
+                "min": "Minimum",
+                "max": "Maximum",
+                "count": "Count",
+                "count_distinct": "Number of distinct",
+            }[m.agg]
+            out.append(
+                MeasureSpec(
+                    name=name, agg=m.agg, input=alias, column=m.column, description=f"{what} of {t.name}.{m.column}."
+                )
+            )
         return out
 
     def _count_measure(self, m: MeasureIntent) -> MeasureSpec:
@@ -298,14 +380,22 @@ class _Assembler:
         ent = entity_of(t.name)
         path = self.path_to(table)
         if not path:
-            return MeasureSpec(name=snake(f"{ent}_count"), agg="count", input=self.alias(()),
-                               description=f"Number of {t.name} rows.")
+            return MeasureSpec(
+                name=snake(f"{ent}_count"), agg="count", input=self.alias(()), description=f"Number of {t.name} rows."
+            )
         holder = self.alias(path[:-1])
         col = path[-1].column
-        self.notes.append(f"Counting {t.name} as distinct {self.tables[path[-1].table].name}.{col} "
-                          f"(the rows are {self.tables[self.base].name}).")
-        return MeasureSpec(name=snake(f"{ent}_count"), agg="count_distinct", input=holder, column=col,
-                           description=f"Number of distinct {t.name} ({self.tables[path[-1].table].name}.{col}).")
+        self.notes.append(
+            f"Counting {t.name} as distinct {self.tables[path[-1].table].name}.{col} "
+            f"(the rows are {self.tables[self.base].name})."
+        )
+        return MeasureSpec(
+            name=snake(f"{ent}_count"),
+            agg="count_distinct",
+            input=holder,
+            column=col,
+            description=f"Number of distinct {t.name} ({self.tables[path[-1].table].name}.{col}).",
+        )
 
     def _filters(self, dims: list[DimensionSpec]) -> list[FilterSpec]:
         intents: list[FilterIntent] = list(self.i.filters)
@@ -331,14 +421,21 @@ class _Assembler:
         out = []
         for path, alias in self.aliases.items():
             t = self.tables[path[-1].ref_table if path else self.base]
-            spec = InputSpec(alias=alias, kind="source" if t.kind == "source" else "ref",
-                             source_name=t.source_name if t.kind == "source" else None, table=t.name)
+            spec = InputSpec(
+                alias=alias,
+                kind="source" if t.kind == "source" else "ref",
+                source_name=t.source_name if t.kind == "source" else None,
+                table=t.name,
+            )
             if t.primary_key and t.primary_key_unique is False:
                 latest = latest_column(t)
                 spec.dedupe_key = [t.primary_key]
                 spec.dedupe_order_by = latest.name if latest else None
-                self.notes.append(f"{t.name}.{t.primary_key} is not unique in the data: keeping one row per "
-                                  f"{t.primary_key}" + (f", the latest by {latest.name}." if latest else " (no timestamp to pick the latest)."))
+                self.notes.append(
+                    f"{t.name}.{t.primary_key} is not unique in the data: keeping one row per "
+                    f"{t.primary_key}"
+                    + (f", the latest by {latest.name}." if latest else " (no timestamp to pick the latest).")
+                )
             out.append(spec)
         return out
 
@@ -363,9 +460,19 @@ class _Assembler:
         body = "; ".join(f"{m.name.replace('_', ' ')} ({m.description.rstrip('.').lower()})" for m in measures)
         text = f"{head}: {body}." if body else f"{head}."
         if filters:
-            text += " Only rows where " + " and ".join(
-                f"{f.input}.{f.column} {f.op} " + (", ".join(repr(v) for v in f.values) if f.op not in ("in", "not in") else "(" + ", ".join(repr(v) for v in f.values) + ")")
-                for f in filters) + "."
+            text += (
+                " Only rows where "
+                + " and ".join(
+                    f"{f.input}.{f.column} {f.op} "
+                    + (
+                        ", ".join(repr(v) for v in f.values)
+                        if f.op not in ("in", "not in")
+                        else "(" + ", ".join(repr(v) for v in f.values) + ")"
+                    )
+                    for f in filters
+                )
+                + "."
+            )
         if self.i.limit:
             text += f" The {'top' if self.i.direction == 'desc' else 'bottom'} {self.i.limit} by {measures[0].name}."
         return text

@@ -105,7 +105,7 @@ def parse_date(tokens: list[Token], i: int) -> tuple[date, date, int] | None:
                 return d, date.fromordinal(d.toordinal() + 1), 1
             d = date(parts[0], parts[1], 1)
         except ValueError:
-            raise PlanError(f"'{t.text}' is not a valid date", hint="Write dates as YYYY-MM-DD.")
+            raise PlanError(f"'{t.text}' is not a valid date", hint="Write dates as YYYY-MM-DD.") from None
         return d, _add_months(d, 1), 1
     if t.kind == "number" and isinstance(t.number, int) and 1900 <= t.number <= 2100:
         return date(t.number, 1, 1), date(t.number + 1, 1, 1), 1
@@ -154,7 +154,9 @@ def _date_cues(c: Cues) -> None:
         w = t.text
         if w in ("between", "from") and (d1 := parse_date(toks, i + 1)):
             j = i + 1 + d1[2]
-            if j < len(toks) and toks[j].text in (("and",) if w == "between" else ("to", "until", "through", "till", "and")):
+            if j < len(toks) and toks[j].text in (
+                ("and",) if w == "between" else ("to", "until", "through", "till", "and")
+            ):
                 d2 = parse_date(toks, j + 1)
                 if d2:
                     c.dates.append(DateCue(i, "range", d1[0], d2[1], " ".join(x.text for x in toks[i : j + 1 + d2[2]])))
@@ -191,15 +193,39 @@ def _comparisons(c: Cues) -> None:
     for i in range(len(toks)):
         if not c.free(i):
             continue
-        if _words(toks, i, ("between",)) and i + 3 < len(toks) and toks[i + 1].kind == "number" \
-                and toks[i + 2].text == "and" and toks[i + 3].kind == "number":
-            c.comparisons.append(Comparison(i, "between", [toks[i + 1].number, toks[i + 3].number], " ".join(x.text for x in toks[i : i + 4])))  # type: ignore[list-item]
+        if (
+            _words(toks, i, ("between",))
+            and i + 3 < len(toks)
+            and toks[i + 1].kind == "number"
+            and toks[i + 2].text == "and"
+            and toks[i + 3].kind == "number"
+        ):
+            c.comparisons.append(
+                Comparison(
+                    i,
+                    "between",
+                    [toks[i + 1].number, toks[i + 3].number],  # type: ignore[list-item]
+                    " ".join(x.text for x in toks[i : i + 4]),
+                )
+            )
             c.mark(i, i + 4, "cmp")
             continue
         for p in phrases:
             j = i + len(p)
-            if _words(toks, i, p) and j < len(toks) and toks[j].kind == "number" and all(c.free(k) for k in range(i, j + 1)):
-                c.comparisons.append(Comparison(i, lx.COMPARISONS[p], [toks[j].number], " ".join(x.text for x in toks[i : j + 1])))  # type: ignore[list-item]
+            if (
+                _words(toks, i, p)
+                and j < len(toks)
+                and toks[j].kind == "number"
+                and all(c.free(k) for k in range(i, j + 1))
+            ):
+                c.comparisons.append(
+                    Comparison(
+                        i,
+                        lx.COMPARISONS[p],
+                        [toks[j].number],  # type: ignore[list-item]
+                        " ".join(x.text for x in toks[i : j + 1]),
+                    )
+                )
                 end = j + 1
                 if end < len(toks) and toks[end].text in lx.UNITS:
                     end += 1

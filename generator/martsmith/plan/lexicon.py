@@ -88,49 +88,108 @@ UNSUPPORTED = frozenset(
 
 # Time grains: adjectives stand alone ("monthly"); nouns need a cue or a preceding column.
 GRAIN_ADJECTIVES = {
-    "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
-    "yearly": "year", "annual": "year", "annually": "year",
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
 }
 _GRAIN_NOUN_WORDS: dict[str, str | None] = {
-    "day": "day", "days": "day", "date": None, "week": "week", "weeks": "week",
-    "month": "month", "months": "month", "quarter": "quarter", "quarters": "quarter",
-    "year": "year", "years": "year",
+    "day": "day",
+    "days": "day",
+    "date": None,
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "quarter": "quarter",
+    "quarters": "quarter",
+    "year": "year",
+    "years": "year",
 }
 GRAIN_NOUNS: dict[str, str] = {k: v for k, v in _GRAIN_NOUN_WORDS.items() if v}
 
 # Phrases that introduce a group-by ("by country", "for each month").
 GROUP_CUES: tuple[tuple[str, ...], ...] = (
-    ("grouped", "by"), ("group", "by"), ("broken", "down", "by"), ("split", "by"),
-    ("for", "each"), ("for", "every"), ("by",), ("per",), ("each",), ("every",), ("across",),
+    ("grouped", "by"),
+    ("group", "by"),
+    ("broken", "down", "by"),
+    ("split", "by"),
+    ("for", "each"),
+    ("for", "every"),
+    ("by",),
+    ("per",),
+    ("each",),
+    ("every",),
+    ("across",),
 )
 
 # Comparison phrases followed by a number.
 COMPARISONS: dict[tuple[str, ...], str] = {
-    ("no", "more", "than"): "<=", ("no", "less", "than"): ">=",
-    ("more", "than"): ">", ("greater", "than"): ">", ("larger", "than"): ">",
-    ("bigger", "than"): ">", ("higher", "than"): ">", ("over",): ">", ("above",): ">",
-    ("exceeding",): ">", ("exceeds",): ">",
-    ("at", "least"): ">=", ("minimum", "of"): ">=",
-    ("less", "than"): "<", ("fewer", "than"): "<", ("lower", "than"): "<",
-    ("smaller", "than"): "<", ("under",): "<", ("below",): "<",
-    ("at", "most"): "<=", ("maximum", "of"): "<=", ("up", "to"): "<=",
-    ("equal", "to"): "=", ("equals",): "=", ("exactly",): "=",
-    (">",): ">", (">=",): ">=", ("<",): "<", ("<=",): "<=", ("=",): "=",
-    ("!=",): "!=", ("<>",): "!=",
+    ("no", "more", "than"): "<=",
+    ("no", "less", "than"): ">=",
+    ("more", "than"): ">",
+    ("greater", "than"): ">",
+    ("larger", "than"): ">",
+    ("bigger", "than"): ">",
+    ("higher", "than"): ">",
+    ("over",): ">",
+    ("above",): ">",
+    ("exceeding",): ">",
+    ("exceeds",): ">",
+    ("at", "least"): ">=",
+    ("minimum", "of"): ">=",
+    ("less", "than"): "<",
+    ("fewer", "than"): "<",
+    ("lower", "than"): "<",
+    ("smaller", "than"): "<",
+    ("under",): "<",
+    ("below",): "<",
+    ("at", "most"): "<=",
+    ("maximum", "of"): "<=",
+    ("up", "to"): "<=",
+    ("equal", "to"): "=",
+    ("equals",): "=",
+    ("exactly",): "=",
+    (">",): ">",
+    (">=",): ">=",
+    ("<",): "<",
+    ("<=",): "<=",
+    ("=",): "=",
+    ("!=",): "!=",
+    ("<>",): "!=",
 }
 # Units after a compared number that say nothing about the column.
 UNITS = frozenset({"dollars", "dollar", "usd", "eur", "euros", "euro", "gbp", "pounds", "units", "items"})
 
 NEGATIONS: tuple[tuple[str, ...], ...] = (
-    ("other", "than"), ("excluding",), ("exclude",), ("excludes",), ("except",),
-    ("without",), ("not",), ("non",), ("no",),
+    ("other", "than"),
+    ("excluding",),
+    ("exclude",),
+    ("excludes",),
+    ("except",),
+    ("without",),
+    ("not",),
+    ("non",),
+    ("no",),
 )
 
 # Top/bottom N.
 TOP_WORDS = {"top": "desc", "bottom": "asc"}
-ORDER_WORDS = {"highest": "desc", "most": "desc", "largest": "desc", "biggest": "desc",
-               "best": "desc", "lowest": "asc", "least": "asc", "smallest": "asc",
-               "fewest": "asc", "worst": "asc"}
+ORDER_WORDS = {
+    "highest": "desc",
+    "most": "desc",
+    "largest": "desc",
+    "biggest": "desc",
+    "best": "desc",
+    "lowest": "asc",
+    "least": "asc",
+    "smallest": "asc",
+    "fewest": "asc",
+    "worst": "asc",
+}
 
 # Date cues followed by a date expression (see cues.parse_date).
 DATE_RANGE_CUES = frozenset({"in", "during", "for", "on", "of", "within"})
@@ -142,17 +201,39 @@ RELATIVE_WORDS = frozenset({"last", "past", "previous", "prior", "next", "traili
 RELATIVE_ALONE = frozenset({"yesterday", "today", "tomorrow", "ytd", "mtd", "qtd", "recently", "now"})
 
 MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 
 # Column-name words that mark a point in time; a request says "date", "time" or "when".
 TIME_MARKERS = frozenset({"at", "on", "date", "time", "ts", "timestamp", "dt", "datetime"})
 TIME_WORDS = frozenset({"date", "dates", "time", "when", "timestamp"})
 # Column-name words of bookkeeping timestamps: never the "main event" of a table.
-BOOKKEEPING_TIME = frozenset({"updated", "modified", "loaded", "synced", "ingested", "etl", "deleted", "changed", "extracted", "inserted"})
+BOOKKEEPING_TIME = frozenset(
+    {"updated", "modified", "loaded", "synced", "ingested", "etl", "deleted", "changed", "extracted", "inserted"}
+)
 # Column-name words of key columns: never summed, never a "head word".
 KEY_WORDS = frozenset({"id", "key", "sk", "pk", "fk", "uuid", "code"})
 # Column-name words that make a good label for an entity ("product name").
@@ -219,8 +300,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-_IRREGULAR = {"paid": "pay", "sold": "sell", "bought": "buy", "spent": "spend", "made": "make",
-              "people": "person", "children": "child", "men": "man", "women": "woman"}
+_IRREGULAR = {
+    "paid": "pay",
+    "sold": "sell",
+    "bought": "buy",
+    "spent": "spend",
+    "made": "make",
+    "people": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+}
 
 
 def stem(word: str) -> str:
@@ -245,9 +335,7 @@ def stem(word: str) -> str:
     return w
 
 
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    stem(k): tuple(dict.fromkeys(stem(x) for x in v)) for k, v in _SYNONYMS.items()
-}
+SYNONYMS: dict[str, tuple[str, ...]] = {stem(k): tuple(dict.fromkeys(stem(x) for x in v)) for k, v in _SYNONYMS.items()}
 
 
 def alternatives(word: str) -> dict[str, int]:

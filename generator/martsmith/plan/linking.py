@@ -129,7 +129,7 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
     keys: list[tuple[tuple[str, ...], int]] = [(full, EXACT)]
     for q in qualifiers:
         if full[: len(q)] == q and len(full) > len(q):
-            keys.append((full[len(q):], STRIPPED))
+            keys.append((full[len(q) :], STRIPPED))
     if c.family == "time":
         core = tuple(s for w, s in zip(words, full) if w not in lx.TIME_MARKERS)
         if core:
@@ -185,14 +185,19 @@ def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[C
     if not best:
         return []
     top = max(c.tier for c in best.values())
-    return sorted((c for c in best.values() if c.tier == top), key=lambda c: (c.rank, c.item.table, c.item.column or "", c.item.values))
+    return sorted(
+        (c for c in best.values() if c.tier == top),
+        key=lambda c: (c.rank, c.item.table, c.item.column or "", c.item.values),
+    )
 
 
 def _soft(cues: Cues, i: int) -> bool:
     """A one-word cue that may also be part of a name ('invoice total' -> invoice_total)."""
     role = cues.role[i]
     if role == "agg":
-        return i in cues.aggs and not (i + 1 < len(cues.tokens) and cues.role[i + 1] == "agg" and i + 1 not in cues.aggs)
+        return i in cues.aggs and not (
+            i + 1 < len(cues.tokens) and cues.role[i + 1] == "agg" and i + 1 not in cues.aggs
+        )
     return role == "grain"
 
 

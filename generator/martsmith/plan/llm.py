@@ -13,7 +13,7 @@ and the repair loop are `martsmith.llm.client.complete_structured`, shared with 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from martsmith.context.catalog import Catalog
 from martsmith.errors import UsageError
@@ -77,11 +77,18 @@ def plan_with_llm(
 
     spec = complete_structured(
         build_messages(request, catalog, name=name),
-        model=model, parse=parse, check=accept, max_attempts=max_attempts, timeout=timeout,
-        api_base=api_base, api_key=api_key, mock_response=mock_response,
-        what="model spec", repair=repair_message, backoff=RATE_LIMIT_BACKOFF,  # read now: tests shorten it
-        hint="Rephrase the request with table or column names, use a stronger model, "
-        "or raise the number of attempts.",
+        model=model,
+        parse=parse,
+        check=accept,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        api_base=api_base,
+        api_key=api_key,
+        mock_response=mock_response,
+        what="model spec",
+        repair=repair_message,
+        backoff=RATE_LIMIT_BACKOFF,  # read now: tests shorten it
+        hint="Rephrase the request with table or column names, use a stronger model, or raise the number of attempts.",
     )
     if answers > 1:
         spec.notes.append(f"llm answer accepted after {answers} calls")
@@ -106,8 +113,10 @@ def sql_body_findings(spec: ModelSpec) -> list[Finding]:
     for m in _JINJA.finditer(body):
         if m.group(1) is None or not _REF_OR_SOURCE.match(m.group(1).replace('"', "'")):
             found.append(
-                Finding("spec", f"sql_body may use Jinja only as {{{{ ref('x') }}}} or "
-                        f"{{{{ source('s', 't') }}}}; found {m.group(0)[:60]!r}")
+                Finding(
+                    "spec",
+                    f"sql_body may use Jinja only as {{{{ ref('x') }}}} or "
+                    f"{{{{ source('s', 't') }}}}; found {m.group(0)[:60]!r}",
+                )
             )
     return found
-

@@ -32,7 +32,9 @@ def plan_offline(request: str, catalog: Catalog, *, name: str | None = None) -> 
     Raises UsageError for an empty request, UnplacedWordsError when a content word links to
     nothing, PlanError when the request is ambiguous or cannot be built without fan-out."""
     if not request or not request.strip():
-        raise UsageError("The request is empty.", hint="Describe the model, e.g. 'total revenue by customer country per month'.")
+        raise UsageError(
+            "The request is empty.", hint="Describe the model, e.g. 'total revenue by customer country per month'."
+        )
     cues = find_cues(tokenize(request))
     ix = build_index(catalog)
     links = _place_all(cues, link(cues, ix), ix, request)
@@ -43,8 +45,10 @@ def plan_offline(request: str, catalog: Catalog, *, name: str | None = None) -> 
         # A reading the spec cannot carry, e.g. a column whose name generated SQL cannot write
         # unquoted ('Official_ratings_(millions)'): refused, never written half-checked.
         problems = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()[:3])
-        raise PlanError(f"The offline planner cannot write this model: {problems}.",
-                        hint="Rename the column in a staging model, or use --llm MODEL with a SQL body.") from None
+        raise PlanError(
+            f"The offline planner cannot write this model: {problems}.",
+            hint="Rename the column in a staging model, or use --llm MODEL with a SQL body.",
+        ) from None
 
 
 def _place_all(cues: Cues, links: list[Link], ix: Index, request: str) -> list[Link]:
@@ -110,8 +114,11 @@ class _Reader:
     def _is_key(self, item: Item) -> bool:
         t = self.tables[item.table]
         words = lx.name_words(item.column or "")
-        return item.column == t.primary_key or (bool(words) and words[-1] in lx.KEY_WORDS) or any(
-            f.table == item.table and f.column == item.column for f in self.catalog.foreign_keys)
+        return (
+            item.column == t.primary_key
+            or (bool(words) and words[-1] in lx.KEY_WORDS)
+            or any(f.table == item.table and f.column == item.column for f in self.catalog.foreign_keys)
+        )
 
     def _choose(self, l: Link, cands: list[Candidate], *, measure: bool = False, qualifier: str | None = None) -> Item:
         if not cands:
@@ -119,19 +126,28 @@ class _Reader:
         if qualifier and any(c.item.table == qualifier for c in cands):
             cands = [c for c in cands if c.item.table == qualifier]
         if measure:
-            numeric = [c for c in cands if c.item.kind == "table" or (c.item.kind == "column" and self._column(c.item).family == "number" and not self._is_key(c.item))]
+            numeric = [
+                c
+                for c in cands
+                if c.item.kind == "table"
+                or (c.item.kind == "column" and self._column(c.item).family == "number" and not self._is_key(c.item))
+            ]
             dropped = [c for c in cands if c not in numeric and c.item.kind == "column"]
             if numeric and dropped:
                 self.intent.notes.append(
-                    f"'{l.text}': not summing " + ", ".join(
-                        f"{c.item.describe()} ({self._column(c.item).data_type})" for c in dropped) + " (not a numeric measure)."
+                    f"'{l.text}': not summing "
+                    + ", ".join(f"{c.item.describe()} ({self._column(c.item).data_type})" for c in dropped)
+                    + " (not a numeric measure)."
                 )
                 cands = numeric
 
         # A model built from a source (or from another model) is its cleaned version: dbt
         # projects build marts on staging, not on raw sources. Prefer the most downstream node.
-        downstream = [c for c in cands if not any(
-            self.catalog.is_upstream_of(c.item.table, d.item.table) for d in cands if d is not c)]
+        downstream = [
+            c
+            for c in cands
+            if not any(self.catalog.is_upstream_of(c.item.table, d.item.table) for d in cands if d is not c)
+        ]
         if len(downstream) < len(cands):
             skipped = {c.item.table for c in cands if c not in downstream}
             parts = []
@@ -178,14 +194,23 @@ class _Reader:
         used_cmps: set[int] = set()
         for k, l in enumerate(self.links):
             gap = self._gap(self._prev_end(k), l.start)
-            continuation = k > 0 and all(r in _CONNECTORS for r in gap) and any(
-                self.cues.tokens[i].text in ("and", "or") for i in range(self._prev_end(k), l.start))
-            grouped = any(i in self.cues.groups for i in range(self._prev_end(k), l.start)) or (continuation and grouped_prev)
-            negated = any(i in self.cues.negations for i in range(self._prev_end(k), l.start)) or (continuation and negated_prev)
+            continuation = (
+                k > 0
+                and all(r in _CONNECTORS for r in gap)
+                and any(self.cues.tokens[i].text in ("and", "or") for i in range(self._prev_end(k), l.start))
+            )
+            grouped = any(i in self.cues.groups for i in range(self._prev_end(k), l.start)) or (
+                continuation and grouped_prev
+            )
+            negated = any(i in self.cues.negations for i in range(self._prev_end(k), l.start)) or (
+                continuation and negated_prev
+            )
             in_top = self.cues.top is not None and self.cues.top.index < l.start
             nxt = self._next_content(l.end)
             grain_at = self._next_content(l.end, skip=("stop", "group"))
-            grain = next((g for g in self.cues.grains if g.noun and g.index == grain_at and g.index not in used_grains), None)
+            grain = next(
+                (g for g in self.cues.grains if g.noun and g.index == grain_at and g.index not in used_grains), None
+            )
             date = next((d for d in self.cues.dates if d.first == nxt and id(d) not in used_dates), None)
             cmp_ = next((c for c in self.cues.comparisons if c.first == nxt and id(c) not in used_cmps), None)
             grouped_prev, negated_prev = grouped, False
@@ -230,20 +255,32 @@ class _Reader:
             while j < len(self.cues.tokens) and self.cues.role[j] in ("agg", "stop", "rows"):
                 rows = rows or self.cues.role[j] == "rows"
                 j += 1
-            after = [k for k, l in enumerate(self.links) if l.start >= j and {c.item.kind for c in l.candidates} - {"value", "flag"}]
-            between_ok = after and all(r in (None, "stop", "neg", "and") for r in self._gap(j, self.links[after[0]].start))
+            after = [
+                k
+                for k, l in enumerate(self.links)
+                if l.start >= j and {c.item.kind for c in l.candidates} - {"value", "flag"}
+            ]
+            between_ok = after and all(
+                r in (None, "stop", "neg", "and") for r in self._gap(j, self.links[after[0]].start)
+            )
             if rows:
                 self.intent.measures.append(MeasureIntent("count", None, None, ["row"]))
             elif between_ok:
                 prev = out.get(after[0])
                 if prev is None or agg == "count_distinct":
-                    out[after[0]] = (agg if not (prev and prev[0] == "count" and agg == "count_distinct") else "count_distinct", False)
+                    out[after[0]] = (
+                        agg if not (prev and prev[0] == "count" and agg == "count_distinct") else "count_distinct",
+                        False,
+                    )
             else:
                 before = [k for k, l in enumerate(self.links) if l.end <= pos]
                 if before and before[-1] not in out:
                     out[before[-1]] = (agg, False)
                 elif not before:
-                    raise PlanError(f"'{self.cues.tokens[pos].text}' of what?", hint="Name the column or table to aggregate, e.g. 'total amount'.")
+                    raise PlanError(
+                        f"'{self.cues.tokens[pos].text}' of what?",
+                        hint="Name the column or table to aggregate, e.g. 'total amount'.",
+                    )
         return out
 
     def _qualifiers(self) -> dict[int, str]:
@@ -263,9 +300,11 @@ class _Reader:
                 words = {self.cues.tokens[i].text for i in range(lo, hi)}
                 if n < k and "of" not in words:
                     continue
-                if all(r == "stop" for r in gap) and any(
-                    c.item.table == label and c.item.kind == "column" for c in other.candidates
-                ) and (len({c.item.table for c in other.candidates}) > 1 or (n > k and lo == hi)):
+                if (
+                    all(r == "stop" for r in gap)
+                    and any(c.item.table == label and c.item.kind == "column" for c in other.candidates)
+                    and (len({c.item.table for c in other.candidates}) > 1 or (n > k and lo == hi))
+                ):
                     out[k] = label
                     break
         return out
@@ -282,7 +321,9 @@ class _Reader:
                 )
             if agg == "sum":
                 self.intent.notes.append(f"'total {l.text}' read as the number of {l.text}.")
-            self.intent.measures.append(MeasureIntent("count_distinct" if agg == "count_distinct" else "count", item.table, None, l.words))
+            self.intent.measures.append(
+                MeasureIntent("count_distinct" if agg == "count_distinct" else "count", item.table, None, l.words)
+            )
             return
         if item.kind != "column":
             raise PlanError(f"'{l.text}' is a value, not something to aggregate.", hint="Name a column to aggregate.")
@@ -301,8 +342,10 @@ class _Reader:
         tables = [c.item for c in l.candidates if c.item.kind == "table"]
         if not items and not tables:
             key = _stems(l.words)
-            items = sorted((i for i in self.ix.keys.get(key, {}) if i.kind == "column" and self._column(i).family == "time"),
-                           key=lambda i: (i.table, i.column or ""))
+            items = sorted(
+                (i for i in self.ix.keys.get(key, {}) if i.kind == "column" and self._column(i).family == "time"),
+                key=lambda i: (i.table, i.column or ""),
+            )
         if items:
             chosen = self._choose(l, [Candidate(i, 100, 0) for i in items])
             table, column = chosen.table, chosen.column
@@ -334,8 +377,12 @@ class _Reader:
                 self.intent.subjects.append(t.label)
             self.intent.notes.append(f"'{l.text} {cmp_.text}' compares {item.describe()}.")
         elif item.kind != "column" or self._column(item).family != "number":
-            raise PlanError(f"'{l.text} {cmp_.text}': {item.describe()} is not a number.", hint="Compare a numeric column.")
-        self.intent.filters.append(FilterIntent(item.table, item.column, cmp_.op, list(cmp_.values), text=f"{l.text} {cmp_.text}"))
+            raise PlanError(
+                f"'{l.text} {cmp_.text}': {item.describe()} is not a number.", hint="Compare a numeric column."
+            )
+        self.intent.filters.append(
+            FilterIntent(item.table, item.column, cmp_.op, list(cmp_.values), text=f"{l.text} {cmp_.text}")
+        )
 
     def _filter(self, l: Link, negated: bool, qual: str | None) -> None:
         item = self._choose(l, [c for c in l.candidates if c.item.kind in ("value", "flag")], qualifier=qual)
@@ -359,11 +406,15 @@ class _Reader:
     def _column_role(self, l: Link, grouped: bool, in_top: bool, qual: str | None) -> None:
         cands = [c for c in l.candidates if c.item.kind in ("column", "table")]
         numeric_first = not grouped or (in_top and not self.intent.measures)
-        item = self._choose(l, cands or l.candidates, measure=numeric_first and self._mostly_numeric(cands), qualifier=qual)
+        item = self._choose(
+            l, cands or l.candidates, measure=numeric_first and self._mostly_numeric(cands), qualifier=qual
+        )
         if item.kind == "table":
             return self._table(l, grouped)
         col = self._column(item)
-        measure = col.family == "number" and not self._is_key(item) and (not grouped or (in_top and not self.intent.measures))
+        measure = (
+            col.family == "number" and not self._is_key(item) and (not grouped or (in_top and not self.intent.measures))
+        )
         if measure:
             self.intent.measures.append(MeasureIntent("sum", item.table, item.column, l.words))
             self.intent.notes.append(f"'{l.text}' is numeric: summed (say 'average {l.text}' etc. otherwise).")
@@ -382,17 +433,24 @@ class _Reader:
             if t.kind != "quoted":
                 continue
             want = t.text.strip().lower()
-            hits = [c for c in self.ix.names.values() if c.kind == "value" and want in {v.strip().lower() for v in c.values}]
+            hits = [
+                c for c in self.ix.names.values() if c.kind == "value" and want in {v.strip().lower() for v in c.values}
+            ]
             prev = [l for l in self.links if l.end <= t.index]
             if not hits and prev:
                 cols = [c.item for c in prev[-1].candidates if c.item.kind == "column"]
                 if cols:
                     item = self._choose(prev[-1], [Candidate(i, 100, 0) for i in cols])
                     self.intent.filters.append(FilterIntent(item.table, item.column, "=", [t.text], text=t.text))
-                    self.intent.dimensions = [d for d in self.intent.dimensions if not (d.table == item.table and d.column == item.column)]
+                    self.intent.dimensions = [
+                        d for d in self.intent.dimensions if not (d.table == item.table and d.column == item.column)
+                    ]
                     continue
             if not hits:
-                raise PlanError(f"No column has the value '{t.text}'.", hint="Put the column name before it, e.g. \"country 'France'\".")
+                raise PlanError(
+                    f"No column has the value '{t.text}'.",
+                    hint="Put the column name before it, e.g. \"country 'France'\".",
+                )
             item = self._choose(Link(t.index, t.index + 1, [t.text]), [Candidate(h, 100, 0) for h in hits])
             values = [v for v in item.values if v.strip().lower() == want]
             self.intent.filters.append(FilterIntent(item.table, item.column, "in", values, text=t.text))

@@ -256,8 +256,10 @@ def _without_titles(node):
 def build_messages(request: str, catalog: Catalog, *, name: str | None = None) -> list[dict]:
     """The first conversation: contract as the system message, schema and request as the user's."""
     system = SYSTEM_PROMPT.format(schema=json.dumps(answer_schema(), separators=(",", ":")), data_rule=DATA_RULE)
-    user = ("Schema context (dbt sources and models you may read), one JSON object per table:\n"
-            f"{schema_context(request, catalog)}\n\n")
+    user = (
+        "Schema context (dbt sources and models you may read), one JSON object per table:\n"
+        f"{schema_context(request, catalog)}\n\n"
+    )
     user += f"The request, the model to design:\n{request_block(request)}\n\n"
     if name:
         user += f'Use "name": {json.dumps(name)}.\n'

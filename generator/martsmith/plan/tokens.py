@@ -1,7 +1,9 @@
 """Tokenizing a request: words, numbers, ISO dates, quoted literals and comparison symbols.
 
 >>> [(t.kind, t.text) for t in tokenize("Customers' revenue over $1,000 since 2024-01-01, status 'Completed'")]
-[('word', 'customers'), ('word', 'revenue'), ('word', 'over'), ('number', '1000'), ('word', 'since'), ('date', '2024-01-01'), ('word', 'status'), ('quoted', 'Completed')]
+... # doctest: +NORMALIZE_WHITESPACE
+[('word', 'customers'), ('word', 'revenue'), ('word', 'over'), ('number', '1000'), ('word', 'since'),
+ ('date', '2024-01-01'), ('word', 'status'), ('quoted', 'Completed')]
 """
 
 from __future__ import annotations

@@ -73,7 +73,18 @@ KEY_NAME = re.compile(
 )
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 NESTED_TYPES = ("STRUCT", "MAP", "UNION", "LIST")
-INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 NARROW_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}  # squares fit a HUGEINT sum
 DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*\d+\)$", re.IGNORECASE)
 
@@ -105,7 +116,9 @@ class Dialect:
     negatives = _of_column("count_if({col} < 0)")
     min_length = _of_column("min(length({col}))")
     max_length = _of_column("max(length({col}))")
-    values = _of_column("histogram({col})", "Every non-null value with its count (a map, or a list of (value, count) pairs).")
+    values = _of_column(
+        "histogram({col})", "Every non-null value with its count (a map, or a list of (value, count) pairs)."
+    )
 
     def count_rows(self) -> str:
         return "count(*)"
@@ -197,7 +210,13 @@ def _exact_moments(col: ColumnProfile, row_count: int) -> bool | None:
 
 
 def column_stats(
-    i: int, col: ColumnProfile, *, exact: bool, sample: str | None, with_values: bool, row_count: int = 0,
+    i: int,
+    col: ColumnProfile,
+    *,
+    exact: bool,
+    sample: str | None,
+    with_values: bool,
+    row_count: int = 0,
     dialect: Dialect = DUCKDB,
 ) -> list[_Stat]:
     """The statistics of one column in the profile pass; quantiles on the `sample` rows if given."""
@@ -347,7 +366,13 @@ def composite_candidates(profile: TableProfile, singles: set[str], low_card_limi
             if bound < need:
                 continue
             in_table_order = sorted(combo, key=lambda s: s[1])
-            ranked.append((sum(s[0] for s in combo), tuple(s[1] for s in in_table_order), tuple(c.name for _, _, c in in_table_order)))
+            ranked.append(
+                (
+                    sum(s[0] for s in combo),
+                    tuple(s[1] for s in in_table_order),
+                    tuple(c.name for _, _, c in in_table_order),
+                )
+            )
         ranked.sort(key=lambda r: (r[0], r[1]))
         combos += [(width, r[2]) for r in ranked]
     return [c for _, c in combos[:MAX_KEY_COMBOS]]
@@ -370,7 +395,9 @@ def _bitmap_range(col: ColumnProfile, row_count: int) -> tuple[int, int] | None:
     return (int(col.min), int(col.max)) if row_count <= width <= BITMAP_MAX_BITS else None
 
 
-def _key_checks(profile: TableProfile, exact: bool, low_card_limit: int, dialect: Dialect) -> tuple[list[str], list[_Stat]]:
+def _key_checks(
+    profile: TableProfile, exact: bool, low_card_limit: int, dialect: Dialect
+) -> tuple[list[str], list[_Stat]]:
     """Single-column keys already proven, and the checks of the other candidates."""
     rows, singles, checks = profile.row_count, [], []
     slices = max(1, math.ceil(rows / SLICE_ROWS))
@@ -390,7 +417,9 @@ def _key_checks(profile: TableProfile, exact: bool, low_card_limit: int, dialect
         if span is not None:
             checks.append(_Stat(i, "exact_distinct", dialect.distinct_bitmap(q, *span)))
         else:
-            checks.append(_Stat(i, "slice", dialect.slice_duplicates([q]), (col.name,), dialect.hash_slice([q], slices)))
+            checks.append(
+                _Stat(i, "slice", dialect.slice_duplicates([q]), (col.name,), dialect.hash_slice([q], slices))
+            )
     for combo in composite_candidates(profile, set(singles) | maybe, low_card_limit):
         cols = [quote(c) for c in combo]
         if exact:
@@ -431,7 +460,9 @@ def profile_relation(
         physical = wh.columns([table.schema]).get((table.schema, table.identifier), [])
         columns = [Column(name, dtype) for name, dtype in physical]
     profile.columns = [
-        ColumnProfile(name=c.name, data_type=c.data_type, family=type_family(c.data_type), null_count=0, distinct_count=0)
+        ColumnProfile(
+            name=c.name, data_type=c.data_type, family=type_family(c.data_type), null_count=0, distinct_count=0
+        )
         for c in columns
     ]
 
@@ -453,7 +484,12 @@ def profile_relation(
         known = prior.get(col.name)
         low = col.family == "boolean" or (known is not None and known <= top_values_limit * 1.25 + 2)
         main.stats += column_stats(
-            i, col, exact=exact, sample=sample, with_values=low and col.family != "other", row_count=row_count,
+            i,
+            col,
+            exact=exact,
+            sample=sample,
+            with_values=low and col.family != "other",
+            row_count=row_count,
             dialect=dialect,
         )
     profile.queries += 1

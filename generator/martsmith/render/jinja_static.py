@@ -12,8 +12,9 @@ Anything else is refused: generated SQL has no business calling arbitrary Jinja.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import jinja2
 import jinja2.sandbox
@@ -61,7 +62,7 @@ def macro_namespaces() -> dict[str, object]:
     }
 
 
-def relation_map(catalog: "Catalog") -> dict[tuple[str, ...], str]:
+def relation_map(catalog: Catalog) -> dict[tuple[str, ...], str]:
     """(source, name, table) / (ref, model) -> "schema"."identifier" for render_static."""
     out: dict[tuple[str, ...], str] = {}
     for t in catalog.tables:

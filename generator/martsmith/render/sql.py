@@ -28,6 +28,7 @@ JINJA_CALL = re.compile(r"^\{\{ ([\w.]+)\((.*)\) \}\}(.*)$")
 
 # -- the skeleton of every model file (models and star schemas alike) ----------------------------
 
+
 def cte(name: str, body: str) -> str:
     """One CTE, its body set off by blank lines (the dbt Labs style).
 
@@ -96,7 +97,7 @@ def _wrap(item: str, indent: str) -> str:
     expr, alias = item.rsplit(" as ", 1)
     inner = indent + INDENT
     if len(inner + expr) > MAX_LINE and expr.startswith("cast(") and expr.endswith(")"):
-        body, _, type_ = expr[len("cast("):-1].rpartition(" as ")
+        body, _, type_ = expr[len("cast(") : -1].rpartition(" as ")
         return f"{indent}cast(\n{_expand_jinja(f'{body} as {type_}', inner)}\n{indent}) as {alias}"
     if len(indent + expr) > MAX_LINE:
         return f"{_expand_jinja(expr, indent)} as {alias}"
@@ -114,6 +115,7 @@ def select_list(items: list[str], indent: str = INDENT * 2) -> str:
 
 
 # -- a ModelSpec's SQL ------------------------------------------------------------------------
+
 
 def _literal(value: Scalar) -> str:
     if value is None:
@@ -198,10 +200,7 @@ def render_final(spec: ModelSpec) -> str:
     if spec.order_by:
         # Positions, like the `group by 1, 2` above: sqlfluff's AM06 wants one style throughout.
         positions = {name: i + 1 for i, name in enumerate(spec.output_columns)}
-        lines.append(
-            f"{INDENT}order by "
-            + ", ".join(f"{positions[o.column]} {o.direction}" for o in spec.order_by)
-        )
+        lines.append(f"{INDENT}order by " + ", ".join(f"{positions[o.column]} {o.direction}" for o in spec.order_by))
     if spec.limit:
         lines.append(f"{INDENT}limit {spec.limit}")
     return "\n".join(lines)

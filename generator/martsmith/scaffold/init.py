@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
-from typing import Callable
 
 from martsmith.context.dbt import Dbt
 from martsmith.context.project import load_project
@@ -83,8 +83,7 @@ def _check_name(name: str) -> str:
         raise UsageError(str(exc), hint="Pass a valid --name.") from exc
     if name == package_name():
         raise UsageError(
-            f"The project cannot be called '{name}': that is the name of the martsmith dbt package "
-            "it installs.",
+            f"The project cannot be called '{name}': that is the name of the martsmith dbt package it installs.",
             hint="Pass --name with another name (e.g. --name analytics).",
         )
     return name

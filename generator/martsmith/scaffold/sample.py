@@ -58,24 +58,103 @@ DATA_END = "2025-12-31 23:59:59"
 CUSTOMERS_START = "2023-07-01 00:00:00"
 
 COUNTRIES = [
-    ("United States", 30), ("Germany", 12), ("United Kingdom", 12), ("France", 10), ("Canada", 9),
-    ("Netherlands", 7), ("Spain", 7), ("Italy", 6), ("Brazil", 4), ("Japan", 3),
+    ("United States", 30),
+    ("Germany", 12),
+    ("United Kingdom", 12),
+    ("France", 10),
+    ("Canada", 9),
+    ("Netherlands", 7),
+    ("Spain", 7),
+    ("Italy", 6),
+    ("Brazil", 4),
+    ("Japan", 3),
 ]
 CATEGORIES = ["Electronics", "Home", "Garden", "Toys", "Books", "Sports", "Beauty", "Grocery"]
 STATUSES = ["placed", "shipped", "completed", "returned", "cancelled"]
 PAYMENT_METHODS = ["credit_card", "bank_transfer", "gift_card", "coupon"]
 FIRST_NAMES = [
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Carlos", "Maria", "Hans", "Anna", "Pierre", "Sophie", "Luca", "Giulia", "Yuki", "Haruto",
-    "Lucas", "Emma", "Noah", "Olivia", "Liam", "Mia", "Mateo", "Sofia", "Jan", "Eva", "Omar", "Lea",
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Maria",
+    "Hans",
+    "Anna",
+    "Pierre",
+    "Sophie",
+    "Luca",
+    "Giulia",
+    "Yuki",
+    "Haruto",
+    "Lucas",
+    "Emma",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Mia",
+    "Mateo",
+    "Sofia",
+    "Jan",
+    "Eva",
+    "Omar",
+    "Lea",
 ]
 LAST_NAMES = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Martin", "Muller", "Schmidt",
-    "Schneider", "Fischer", "Dubois", "Laurent", "Bernard", "Rossi", "Russo", "Bianchi", "Sato",
-    "Suzuki", "Tanaka", "Silva", "Santos", "de Vries", "Jansen", "Bakker", "Fernandez", "Lopez",
-    "Clark", "Lewis", "Walker", "Young",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Muller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Dubois",
+    "Laurent",
+    "Bernard",
+    "Rossi",
+    "Russo",
+    "Bianchi",
+    "Sato",
+    "Suzuki",
+    "Tanaka",
+    "Silva",
+    "Santos",
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Fernandez",
+    "Lopez",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
 ]
 EMAIL_DOMAINS = ["example.com", "mail.example", "inbox.example", "post.example"]
 ADJECTIVES = ["Classic", "Compact", "Deluxe", "Eco", "Essential", "Premium", "Pro", "Smart", "Ultra", "Vintage"]
@@ -91,8 +170,14 @@ NOUNS = {
 }
 # (low, high) price range in USD per category.
 PRICE_RANGES = {
-    "Electronics": (19, 499), "Home": (9, 249), "Garden": (4, 129), "Toys": (7, 89),
-    "Books": (6, 59), "Sports": (9, 199), "Beauty": (4, 89), "Grocery": (2, 39),
+    "Electronics": (19, 499),
+    "Home": (9, 249),
+    "Garden": (4, 129),
+    "Toys": (7, 89),
+    "Books": (6, 59),
+    "Sports": (9, 199),
+    "Beauty": (4, 89),
+    "Grocery": (2, 39),
 }
 
 
@@ -174,17 +259,38 @@ def _late_updates(key: str, table: str, modulus: int, residue: int, versions: st
     """Rows of `table` that arrive again with a later updated_at: counted as the ids with more
     than one `versions` (an aggregate over the rows of an id)."""
     return PlantedProblem(
-        key, table, "updated_at", f"{description} Keep the latest row per id.", table, modulus, (residue,),
+        key,
+        table,
+        "updated_at",
+        f"{description} Keep the latest row per id.",
+        table,
+        modulus,
+        (residue,),
         f"select count(*) from (select id from raw.{table} group by id having {versions} > 1)",
     )
 
 
-def _orphans(key: str, table: str, column: str, parent: str, modulus: int, residue: int, description: str,
-             *, rows: str = "count(*)") -> PlantedProblem:
+def _orphans(
+    key: str,
+    table: str,
+    column: str,
+    parent: str,
+    modulus: int,
+    residue: int,
+    description: str,
+    *,
+    rows: str = "count(*)",
+) -> PlantedProblem:
     """Rows of `table` whose `column` matches no id of `parent` (orphaned keys), planted by
     order id and counted by `rows`."""
     return PlantedProblem(
-        key, table, column, description, "orders", modulus, (residue,),
+        key,
+        table,
+        column,
+        description,
+        "orders",
+        modulus,
+        (residue,),
         f"select {rows} from raw.{table} t where not exists (select 1 from raw.{parent} p where p.id = t.{column})",
     )
 
@@ -193,67 +299,126 @@ _COUNTRY_NAMES = [c for c, _ in COUNTRIES]
 
 PLANTED_PROBLEMS: tuple[PlantedProblem, ...] = (
     PlantedProblem(
-        "duplicate_customer_rows", "customers", None,
+        "duplicate_customer_rows",
+        "customers",
+        None,
         "Exact duplicate rows: the same customer row appears twice.",
-        "customers", 97, (13,),
+        "customers",
+        97,
+        (13,),
         "select count(*) from (select *, count(*) as n from raw.customers group by all) where n > 1",
     ),
     # count(distinct updated_at): the exact duplicates above repeat an id too
-    _late_updates("late_customer_updates", "customers", 61, 29, "count(distinct updated_at)",
-                  "Late-arriving updates: a second row for the customer with a later updated_at and a "
-                  "changed email and country."),
+    _late_updates(
+        "late_customer_updates",
+        "customers",
+        61,
+        29,
+        "count(distinct updated_at)",
+        "Late-arriving updates: a second row for the customer with a later updated_at and a changed email and country.",
+    ),
     PlantedProblem(
-        "null_customer_emails", "customers", "email", "Customers without an email.",
-        "customers", 37, (5,),
+        "null_customer_emails",
+        "customers",
+        "email",
+        "Customers without an email.",
+        "customers",
+        37,
+        (5,),
         "select count(distinct id) from raw.customers where email is null",
     ),
     PlantedProblem(
-        "null_customer_countries", "customers", "country", "Customers without a country.",
-        "customers", 50, (8,),
+        "null_customer_countries",
+        "customers",
+        "country",
+        "Customers without a country.",
+        "customers",
+        50,
+        (8,),
         "select count(distinct id) from raw.customers where country is null",
     ),
     PlantedProblem(
-        "inconsistent_country_spelling", "customers", "country",
+        "inconsistent_country_spelling",
+        "customers",
+        "country",
         "Country names in lower case or upper case with a trailing space ('united states', "
         "'GERMANY '): trim and normalise the case before grouping.",
-        "customers", 50, (3, 13, 23, 33, 43, 7, 17, 27),
+        "customers",
+        50,
+        (3, 13, 23, 33, 43, 7, 17, 27),
         "select count(distinct id) from raw.customers where country is not null "
         f"and country not in {_canonical(_COUNTRY_NAMES)}",
     ),
     PlantedProblem(
-        "inconsistent_category_case", "products", "category",
+        "inconsistent_category_case",
+        "products",
+        "category",
         "Categories in lower case ('electronics' beside 'Electronics').",
-        "products", 6, (2,),
+        "products",
+        6,
+        (2,),
         f"select count(*) from raw.products where category not in {_canonical(CATEGORIES)}",
     ),
     # count(distinct id): late status updates repeat an order's row
-    _orphans("orphan_orders", "orders", "customer_id", "customers", 499, 17,
-             "Orders whose customer_id matches no customer.", rows="count(distinct t.id)"),
+    _orphans(
+        "orphan_orders",
+        "orders",
+        "customer_id",
+        "customers",
+        499,
+        17,
+        "Orders whose customer_id matches no customer.",
+        rows="count(distinct t.id)",
+    ),
     PlantedProblem(
-        "mixed_case_order_status", "orders", "status",
+        "mixed_case_order_status",
+        "orders",
+        "status",
         "Statuses with a capital first letter ('Completed'): compare in lower case.",
-        "orders", 41, (7,),
+        "orders",
+        41,
+        (7,),
         "select count(*) from raw.orders where status <> lower(status)",
     ),
-    _late_updates("late_order_status_updates", "orders", 53, 21, "count(*)",
-                  "Late-arriving status updates: the order appears first as 'placed' and again with its "
-                  "final status and a later updated_at."),
+    _late_updates(
+        "late_order_status_updates",
+        "orders",
+        53,
+        21,
+        "count(*)",
+        "Late-arriving status updates: the order appears first as 'placed' and again with its "
+        "final status and a later updated_at.",
+    ),
     PlantedProblem(
-        "negative_quantities", "order_items", "quantity",
+        "negative_quantities",
+        "order_items",
+        "quantity",
         "Negative quantities (data-entry errors); the order amount used the positive quantity.",
-        "orders", 743, (101,),
+        "orders",
+        743,
+        (101,),
         "select count(*) from raw.order_items where quantity < 0",
     ),
-    _orphans("orphan_order_item_products", "order_items", "product_id", "products", 1009, 11,
-             "Order items whose product_id matches no product."),
+    _orphans(
+        "orphan_order_item_products",
+        "order_items",
+        "product_id",
+        "products",
+        1009,
+        11,
+        "Order items whose product_id matches no product.",
+    ),
     PlantedProblem(
-        "payment_amount_whitespace", "payments", "amount",
+        "payment_amount_whitespace",
+        "payments",
+        "amount",
         "Payment amounts (text) with stray spaces (' 12.50 '): trim before casting.",
-        "orders", 71, (5,),
+        "orders",
+        71,
+        (5,),
         "select count(*) from raw.payments where amount <> trim(amount)",
     ),
-    _orphans("orphan_payments", "payments", "order_id", "orders", 401, 3,
-             "Payments whose order_id matches no order."),
+    _orphans("orphan_payments", "payments", "order_id", "orders", 401, 3, "Payments whose order_id matches no order."),
 )
 
 
@@ -403,11 +568,16 @@ def _customers_sql(n: int) -> str:
         f"{_pick(EMAIL_DOMAINS, 'id', 'domain')}"
     )
     cities = {
-        "United States": ["New York", "Chicago", "Austin", "Seattle"], "Germany": ["Berlin", "Munich", "Hamburg"],
-        "United Kingdom": ["London", "Manchester", "Leeds"], "France": ["Paris", "Lyon", "Toulouse"],
-        "Canada": ["Toronto", "Montreal", "Vancouver"], "Netherlands": ["Amsterdam", "Utrecht"],
-        "Spain": ["Madrid", "Barcelona", "Valencia"], "Italy": ["Rome", "Milan", "Turin"],
-        "Brazil": ["Sao Paulo", "Rio de Janeiro"], "Japan": ["Tokyo", "Osaka"],
+        "United States": ["New York", "Chicago", "Austin", "Seattle"],
+        "Germany": ["Berlin", "Munich", "Hamburg"],
+        "United Kingdom": ["London", "Manchester", "Leeds"],
+        "France": ["Paris", "Lyon", "Toulouse"],
+        "Canada": ["Toronto", "Montreal", "Vancouver"],
+        "Netherlands": ["Amsterdam", "Utrecht"],
+        "Spain": ["Madrid", "Barcelona", "Valencia"],
+        "Italy": ["Rome", "Milan", "Turin"],
+        "Brazil": ["Sao Paulo", "Rio de Janeiro"],
+        "Japan": ["Tokyo", "Osaka"],
     }
     city_map = "map {" + ", ".join(f"{_lit(k)}: {_list(v)}" for k, v in cities.items()) + "}"
     city = lambda c: f"{city_map}[{c}][1 + (hash(id, 'city') % len({city_map}[{c}]))::integer]"  # noqa: E731
@@ -425,28 +595,28 @@ def _customers_sql(n: int) -> str:
             {last} as last_name,
             {email} as email,
             {country} as clean_country,
-            {_customer_created_at('id')} as created_at
+            {_customer_created_at("id")} as created_at
         from base
     )
     select
         id,
         first_name,
         last_name,
-        case when {_stride('null_customer_emails')} then null else email end as email,
+        case when {_stride("null_customer_emails")} then null else email end as email,
         case
-            when {_stride('null_customer_countries')} then null
+            when {_stride("null_customer_countries")} then null
             when {messy_lower} then lower(clean_country)
             when {messy_upper} then upper(clean_country) || ' '
             else clean_country
         end as country,
-        {city('clean_country')} as city,
+        {city("clean_country")} as city,
         created_at,
-        created_at + to_seconds(({_u('id', 'edited')} * 30 * 86400)::bigint) as updated_at,
+        created_at + to_seconds(({_u("id", "edited")} * 30 * 86400)::bigint) as updated_at,
         -- the late-arriving version: the customer moved and changed email
         {names}[1 + ((list_position({names}, clean_country) + hash(id, 'moved') % 9) % {len(COUNTRIES)})::integer]
             as new_country,
         replace(email, '@', '+new@') as new_email,
-        {_u('id', 'late')} as late_u,
+        {_u("id", "late")} as late_u,
         {end} as data_end
     from people
     """
@@ -472,11 +642,11 @@ def _load_customers(con, size: SampleSize) -> None:
     select
         id, first_name, last_name, coalesce(new_email, lower(first_name) || id::varchar || '@example.com'),
         new_country,
-        {_capital_city('new_country')},
+        {_capital_city("new_country")},
         created_at,
         updated_at + to_seconds(greatest(60, late_u * (epoch(data_end) - epoch(updated_at)))::bigint)
     from _ms_customers
-    where {_stride('late_customer_updates')}
+    where {_stride("late_customer_updates")}
     order by id
     """)
     con.execute("drop table _ms_customers")
@@ -485,9 +655,16 @@ def _load_customers(con, size: SampleSize) -> None:
 def _capital_city(country: str) -> str:
     # The new city after a move: the capital-ish first city of the new country.
     cities = {
-        "United States": "New York", "Germany": "Berlin", "United Kingdom": "London",
-        "France": "Paris", "Canada": "Toronto", "Netherlands": "Amsterdam", "Spain": "Madrid",
-        "Italy": "Rome", "Brazil": "Sao Paulo", "Japan": "Tokyo",
+        "United States": "New York",
+        "Germany": "Berlin",
+        "United Kingdom": "London",
+        "France": "Paris",
+        "Canada": "Toronto",
+        "Netherlands": "Amsterdam",
+        "Spain": "Madrid",
+        "Italy": "Rome",
+        "Brazil": "Sao Paulo",
+        "Japan": "Tokyo",
     }
     return "map {" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in cities.items()) + "}" + f"[{country}]"
 
@@ -502,8 +679,8 @@ def _load_products(con, size: SampleSize) -> None:
     select
         id::integer as id,
         ({adjective} || ' ' || {noun} || ' ' || (100 + id)::varchar)::varchar as name,
-        (case when {_stride('inconsistent_category_case')} then lower({cat}) else {cat} end)::varchar as category,
-        {_product_price('id')} as price,
+        (case when {_stride("inconsistent_category_case")} then lower({cat}) else {cat} end)::varchar as category,
+        {_product_price("id")} as price,
         (hash(id, 'active') % 10 <> 0)::boolean as is_active
     from (select range::integer as id from range(1, {size.products + 1}))
     order by id
@@ -520,16 +697,18 @@ def _load_orders(con, size: SampleSize) -> None:
     orphan_customer = f"({n_c} + 1000 + id % 97)::integer"
     created = _customer_created_at("customer_id")
     start = f"greatest({created}, timestamp {_lit(ORDERS_START)})"
-    ordered = f"{start} + to_seconds(({_u('id', 'ordered')} * (epoch(timestamp {_lit(DATA_END)}) - epoch({start})))::bigint)"
+    ordered = (
+        f"{start} + to_seconds(({_u('id', 'ordered')} * (epoch(timestamp {_lit(DATA_END)}) - epoch({start})))::bigint)"
+    )
     con.execute(f"""
     create temp table _ms_orders as
     with base as (
         select
             id,
-            case when {_stride('orphan_orders')} then {orphan_customer} else {customer} end as customer_id,
+            case when {_stride("orphan_orders")} then {orphan_customer} else {customer} end as customer_id,
             case
-                when {_stride('late_order_status_updates')} then {final_late}
-                when {_stride('payment_amount_whitespace')} and {status} = 'cancelled' then 'completed'
+                when {_stride("late_order_status_updates")} then {final_late}
+                when {_stride("payment_amount_whitespace")} and {status} = 'cancelled' then 'completed'
                 else {status}
             end as base_status
         from (select range::integer as id from range(1, {size.orders + 1}))
@@ -552,7 +731,7 @@ def _load_orders(con, size: SampleSize) -> None:
         select
             order_id,
             line,
-            case when line = 0 and {_stride('orphan_order_item_products', 'order_id')}
+            case when line = 0 and {_stride("orphan_order_item_products", "order_id")}
                 then {orphan_product} else {product} end as product_id,
             (1 + (hash(order_id, line, 'qty') % 10 // 4))::integer as true_quantity,
             list_extract([0, 0, 0, 0, 0, 0, 0.05, 0.10, 0.15, 0.20],
@@ -563,10 +742,10 @@ def _load_orders(con, size: SampleSize) -> None:
         row_number() over (order by order_id, line)::integer as id,
         order_id,
         product_id,
-        case when line = 0 and {_stride('negative_quantities', 'order_id')}
+        case when line = 0 and {_stride("negative_quantities", "order_id")}
             then -true_quantity else true_quantity end as quantity,
         true_quantity,
-        {_product_price('product_id')} as unit_price,
+        {_product_price("product_id")} as unit_price,
         discount
     from items
     """)
@@ -585,7 +764,7 @@ def _load_orders(con, size: SampleSize) -> None:
     select
         id,
         customer_id,
-        (case when {_stride('mixed_case_order_status')} then {capital} else base_status end)::varchar as status,
+        (case when {_stride("mixed_case_order_status")} then {capital} else base_status end)::varchar as status,
         ordered_at,
         case when base_status in ('placed', 'cancelled') then null else {shipped} end as shipped_at,
         totals.amount::decimal(12, 2) as amount,
@@ -608,13 +787,13 @@ def _load_orders(con, size: SampleSize) -> None:
         case when {late} then null else shipped_at end,
         amount,
         case when {late} then ordered_at + interval 5 minute
-            else coalesce(shipped_at, ordered_at) + to_seconds((3600 * (1 + {_u('id', 'upd')} * 47))::bigint) end
+            else coalesce(shipped_at, ordered_at) + to_seconds((3600 * (1 + {_u("id", "upd")} * 47))::bigint) end
     from _ms_final order by id
     """)
     con.execute(f"""
     insert into raw.orders
     select id, customer_id, status, ordered_at, shipped_at, amount,
-        shipped_at + to_seconds((3600 * (1 + {_u('id', 'upd')} * 47))::bigint)
+        shipped_at + to_seconds((3600 * (1 + {_u("id", "upd")} * 47))::bigint)
     from _ms_final where {late} order by id
     """)
     _load_payments(con, size)
@@ -623,7 +802,9 @@ def _load_orders(con, size: SampleSize) -> None:
 
 
 def _load_payments(con, size: SampleSize) -> None:
-    method = _weighted([("credit_card", 6), ("bank_transfer", 2), ("gift_card", 1), ("coupon", 1)], "order_id", "method")
+    method = _weighted(
+        [("credit_card", 6), ("bank_transfer", 2), ("gift_card", 1), ("coupon", 1)], "order_id", "method"
+    )
     split = "(hash(order_id, 'split') % 9 = 4 and amount > 10)"
     paid = f"ordered_at + to_seconds((30 + {_u('order_id', 'paid')} * 600)::bigint)"
     # amount as text, as the payment provider's export has it
@@ -647,10 +828,10 @@ def _load_payments(con, size: SampleSize) -> None:
         union all
         -- payments for orders that are not in the orders export
         select {size.orders} + order_id, 0, 'credit_card', round(amount / 2, 2), {paid} + interval 2 hour
-        from paid where {_stride('orphan_payments', 'order_id')}
+        from paid where {_stride("orphan_payments", "order_id")}
         union all
         select {size.orders} + id, 0, 'credit_card', amount, ordered_at + interval 2 hour
-        from _ms_final where clean_status = 'cancelled' and {_stride('orphan_payments')}
+        from _ms_final where clean_status = 'cancelled' and {_stride("orphan_payments")}
     )
     select
         row_number() over (order by order_id, part)::integer as id,

@@ -147,8 +147,13 @@ class _BlockDumper(yaml.SafeDumper):
 
 def _dump(data: dict) -> str:
     return yaml.dump(
-        data, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False,
-        allow_unicode=True, width=1000, indent=2,
+        data,
+        Dumper=_BlockDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1000,
+        indent=2,
     )
 
 
@@ -289,6 +294,12 @@ def source_summary(project: Project, path: Path) -> dict:
 
 
 __all__ = [
-    "ColumnInfo", "TableInfo", "UnknownSchemaError", "declare_source", "read_schema",
-    "render_sources_yaml", "source_summary", "sources_path",
+    "ColumnInfo",
+    "TableInfo",
+    "UnknownSchemaError",
+    "declare_source",
+    "read_schema",
+    "render_sources_yaml",
+    "source_summary",
+    "sources_path",
 ]

@@ -26,18 +26,23 @@ def stand_in_catalog(catalog: Catalog, star: StarSpec, schema: str) -> Catalog:
     new = model_columns(star)
     tables = [t for t in catalog.tables if not (t.kind == "model" and t.name in new)]
     for name, cols in new.items():
-        tables.append(Table(kind="model", name=name, schema=schema, identifier=name,
-                            columns=[Column(c, t) for c, t in cols]))
+        tables.append(
+            Table(kind="model", name=name, schema=schema, identifier=name, columns=[Column(c, t) for c, t in cols])
+        )
     return Catalog(tables=tables, foreign_keys=catalog.foreign_keys, undeclared=catalog.undeclared)
 
 
 def static_check(star: StarSpec, files: dict[str, str], ctx: Context) -> None:
     """The static checks of every SQL file, against the catalog with the new models stood in."""
     catalog = stand_in_catalog(ctx.catalog, star, ctx.project.schema)
-    found = [(Path(path).name, f) for path, text in files.items() if path.endswith(".sql") for f in check_sql(text, catalog)]
+    found = [
+        (Path(path).name, f) for path, text in files.items() if path.endswith(".sql") for f in check_sql(text, catalog)
+    ]
     if found:
-        raise ValidationFailed("The generated star schema failed static checks:\n" + "\n".join(f"  {name}: {f}" for name, f in found),
-                               [Finding(f.check, f"{name}: {f.message}", f.line) for name, f in found])
+        raise ValidationFailed(
+            "The generated star schema failed static checks:\n" + "\n".join(f"  {name}: {f}" for name, f in found),
+            [Finding(f.check, f"{name}: {f.message}", f.line) for name, f in found],
+        )
 
 
 def start_lint(files: dict[str, str], ctx: Context, linter: CheckWorker | None) -> Future[dict[str, LintResult]]:
@@ -64,8 +69,10 @@ def lint_outcome(files: dict[str, str], pending: Future[dict[str, LintResult]]) 
         out[path] = lint.sql
         found += [(Path(path).name, f) for f in lint.findings]
     if found:
-        raise ValidationFailed("sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {name}: {f}" for name, f in found),
-                               [Finding(f.check, f"{name}: {f.message}", f.line) for name, f in found])
+        raise ValidationFailed(
+            "sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {name}: {f}" for name, f in found),
+            [Finding(f.check, f"{name}: {f.message}", f.line) for name, f in found],
+        )
     return out
 
 

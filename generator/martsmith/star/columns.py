@@ -13,7 +13,12 @@ from martsmith.star.spec import StarSpec
 
 # dim_date: (column, type, SQL over the `days` spine, description).
 DATE_COLUMNS = [
-    ("date_key", "integer", "cast(strftime(days.date_day, '%Y%m%d') as integer)", "The date as yyyymmdd; -1 is the unknown date."),
+    (
+        "date_key",
+        "integer",
+        "cast(strftime(days.date_day, '%Y%m%d') as integer)",
+        "The date as yyyymmdd; -1 is the unknown date.",
+    ),
     ("date_day", "date", "days.date_day", "The calendar day."),
     ("calendar_year", "bigint", "extract(year from days.date_day)", "Year."),
     ("quarter_of_year", "bigint", "extract(quarter from days.date_day)", "Quarter, 1-4."),
@@ -43,10 +48,18 @@ def model_columns(star: StarSpec) -> dict[str, list[tuple[str, str]]]:
         cols = [(d.surrogate_key, "varchar"), (d.natural_key, t.get(d.natural_key, "varchar"))]
         moved = {o.attribute: o for o in d.outriggers}
         for a in [] if d.distinct_of else d.attributes:
-            cols.append((moved[a].dimension.removeprefix("dim_") + "_key", "varchar") if a in moved else (a, t.get(a, "varchar")))
+            cols.append(
+                (moved[a].dimension.removeprefix("dim_") + "_key", "varchar")
+                if a in moved
+                else (a, t.get(a, "varchar"))
+            )
         if d.scd_type == 2 and d.versioned_by:
-            cols += [(d.versioned_by, t.get(d.versioned_by, "timestamp")), ("valid_from", "timestamp"),
-                     ("valid_to", "timestamp"), ("is_current", "boolean")]
+            cols += [
+                (d.versioned_by, t.get(d.versioned_by, "timestamp")),
+                ("valid_from", "timestamp"),
+                ("valid_to", "timestamp"),
+                ("is_current", "boolean"),
+            ]
         out[d.name] = cols
     if star.date_dimension:
         out[star.date_dimension.name] = [(n, t) for n, t, _, _ in DATE_COLUMNS]

@@ -16,7 +16,14 @@ from martsmith.context.catalog import ForeignKey, Table, entity_of
 from martsmith.errors import PlanError
 from martsmith.star.probe import Probe
 from martsmith.star.spec import (
-    DegenerateDimension, FactForeignKey, FactMeasure, Outrigger, ParentJoin, StagingSpec, StarDimension, StarFact,
+    DegenerateDimension,
+    FactForeignKey,
+    FactMeasure,
+    Outrigger,
+    ParentJoin,
+    StagingSpec,
+    StarDimension,
+    StarFact,
 )
 from martsmith.star.staging import BOOKKEEPING, is_key
 from martsmith.star.staging import staged_column as _col
@@ -25,8 +32,18 @@ from martsmith.star.state import StarPlan
 NON_ADDITIVE = re.compile(r"(price|rate|ratio|pct|percent|discount|avg|average|score)")
 SEMI_ADDITIVE = re.compile(r"(balance|inventory|stock|level|headcount)")
 OUTRIGGER_NAMES = ("category", "subcategory", "brand", "department", "segment", "family")
-DATE_ROLES = {"ordered": "order", "shipped": "ship", "paid": "payment", "placed": "order", "delivered": "delivery",
-              "created": "created", "started": "start", "ended": "end", "returned": "return", "invoiced": "invoice"}
+DATE_ROLES = {
+    "ordered": "order",
+    "shipped": "ship",
+    "paid": "payment",
+    "placed": "order",
+    "delivered": "delivery",
+    "created": "created",
+    "started": "start",
+    "ended": "end",
+    "returned": "return",
+    "invoiced": "invoice",
+}
 
 
 @dataclass
@@ -75,22 +92,34 @@ def _event_dates(t: Table) -> list[str]:
 
 
 def _date_key(column: str, stg: StagingSpec, alias: str) -> FactForeignKey:
-    return FactForeignKey(name=f"{date_role(column)}_date_key", dimension="dim_date", input=alias,
-                          column=_col(stg, column), role="date")
+    return FactForeignKey(
+        name=f"{date_role(column)}_date_key", dimension="dim_date", input=alias, column=_col(stg, column), role="date"
+    )
 
 
 def dimension_of(t: Table, stg: StagingSpec, snowflake: bool) -> StarDimension:
     """`dim_<entity>` over the table's staging model; snowflaked, its category-like text
     columns become outriggers."""
     ent = entity_of(t.name)
-    attrs = [c.name for c in stg.columns if c.name != stg.key and not BOOKKEEPING.match(c.name) and not c.name.endswith("_id")]
+    attrs = [
+        c.name
+        for c in stg.columns
+        if c.name != stg.key and not BOOKKEEPING.match(c.name) and not c.name.endswith("_id")
+    ]
     outriggers = []
     if snowflake:
         for c in t.columns:
             if c.name in OUTRIGGER_NAMES and c.family == "text":
                 outriggers.append(Outrigger(attribute=_col(stg, c.name), dimension=f"dim_{c.name}"))
-    return StarDimension(name=f"dim_{ent}", entity=ent, base=stg.name, natural_key=stg.key, attributes=attrs,
-                         outriggers=outriggers, reason=f"referenced by the fact through {t.name}")
+    return StarDimension(
+        name=f"dim_{ent}",
+        entity=ent,
+        base=stg.name,
+        natural_key=stg.key,
+        attributes=attrs,
+        outriggers=outriggers,
+        reason=f"referenced by the fact through {t.name}",
+    )
 
 
 def draft_fact(plan: StarPlan, t: Table) -> FactDraft:
@@ -103,6 +132,7 @@ def draft_fact(plan: StarPlan, t: Table) -> FactDraft:
 
 
 # -- the passes -----------------------------------------------------------------------------
+
 
 def fold_headers(plan: StarPlan, draft: FactDraft) -> FactDraft:
     """A table the fact points at that points further (orders of order_items) is a header,
@@ -118,26 +148,35 @@ def fold_headers(plan: StarPlan, draft: FactDraft) -> FactDraft:
             continue
         pstg = plan.stage(parent)
         alias = parent.name
-        fact.parents.append(ParentJoin(alias=alias, base=pstg.name, fact_column=_col(fstg, fk.column), parent_key=pstg.key))
+        fact.parents.append(
+            ParentJoin(alias=alias, base=pstg.name, fact_column=_col(fstg, fk.column), parent_key=pstg.key)
+        )
         fact.degenerate.append(DegenerateDimension(name=_col(fstg, fk.column), column=_col(fstg, fk.column)))
         dates = _event_dates(parent)
         for c in parent.columns:
             if c.family == "text" and c.values and not is_key(c.name):
-                fact.degenerate.append(DegenerateDimension(name=f"{entity_of(parent.name)}_{c.name}", input=alias,
-                                                           column=_col(pstg, c.name)))
+                fact.degenerate.append(
+                    DegenerateDimension(
+                        name=f"{entity_of(parent.name)}_{c.name}", input=alias, column=_col(pstg, c.name)
+                    )
+                )
             if c.name in dates:
                 plan.date_columns.append((parent, c.name))
                 fact.foreign_keys.append(_date_key(c.name, pstg, alias))
         draft.targets.remove(("fact", fk))
         draft.targets += [(alias, p) for p in parent_fks]
         plan.used_by_fact.add(parent.label)
-        plan.reasons.append(f"{parent.name}: header of {ft.name} ({ft.name}.{fk.column} -> {parent.name}); it points "
-                            f"on to {', '.join(by_label[p.ref_table].name for p in parent_fks)}, so its key, "
-                            "dates and attributes go into the fact and its keys are carried down through the join")
+        plan.reasons.append(
+            f"{parent.name}: header of {ft.name} ({ft.name}.{fk.column} -> {parent.name}); it points "
+            f"on to {', '.join(by_label[p.ref_table].name for p in parent_fks)}, so its key, "
+            "dates and attributes go into the fact and its keys are carried down through the join"
+        )
         header_measures = measure_columns(parent, {p.column for p in parent_fks}, plan.probe)
         if header_measures:
-            plan.notes.append(f"{parent.name} measures ({', '.join(m for m, _ in header_measures)}) are at the "
-                              f"{entity_of(parent.name)} grain: left out of {fact.name} so sums don't double")
+            plan.notes.append(
+                f"{parent.name} measures ({', '.join(m for m, _ in header_measures)}) are at the "
+                f"{entity_of(parent.name)} grain: left out of {fact.name} so sums don't double"
+            )
     return draft
 
 
@@ -163,9 +202,15 @@ def dimension_keys(plan: StarPlan, draft: FactDraft) -> FactDraft:
         ent = entity_of(dt.name)
         if f"dim_{ent}" not in plan.dims:
             plan.dims[f"dim_{ent}"] = dimension_of(dt, dstg, plan.snowflake)
-            plan.reasons.append(f"{dt.name}: dimension dim_{ent} ({fk.table.split('.')[-1]}.{fk.column} -> {dt.name}.{fk.ref_column})")
-        src_stg = draft.staging if alias == "fact" else plan.staging[next(p.label for p in plan.tables if p.name == alias)]
-        key = FactForeignKey(name=role_key(fk.column, ent), dimension=f"dim_{ent}", input=alias, column=_col(src_stg, fk.column))
+            plan.reasons.append(
+                f"{dt.name}: dimension dim_{ent} ({fk.table.split('.')[-1]}.{fk.column} -> {dt.name}.{fk.ref_column})"
+            )
+        src_stg = (
+            draft.staging if alias == "fact" else plan.staging[next(p.label for p in plan.tables if p.name == alias)]
+        )
+        key = FactForeignKey(
+            name=role_key(fk.column, ent), dimension=f"dim_{ent}", input=alias, column=_col(src_stg, fk.column)
+        )
         clash = next((k for k in fact.foreign_keys if k.name == key.name), None)
         if clash is not None:
             where = lambda k: f"{ft.name if k.input == 'fact' else k.input}.{k.column}"  # noqa: E731
@@ -184,7 +229,9 @@ def measures(plan: StarPlan, draft: FactDraft) -> FactDraft:
     does not add up; a balance adds up across dimensions but not over time)."""
     for m, _text in measure_columns(draft.table, {fk.column for fk in draft.own}, plan.probe):
         col = _col(draft.staging, m)
-        additivity = "non_additive" if NON_ADDITIVE.search(m) else "semi_additive" if SEMI_ADDITIVE.search(m) else "additive"
+        additivity = (
+            "non_additive" if NON_ADDITIVE.search(m) else "semi_additive" if SEMI_ADDITIVE.search(m) else "additive"
+        )
         draft.fact.measures.append(FactMeasure(name=col, column=col, additivity=additivity))
     return draft
 
@@ -199,8 +246,11 @@ def dates_if_wanted(plan: StarPlan, draft: FactDraft) -> FactDraft:
 def explain_fact(plan: StarPlan, draft: FactDraft) -> FactDraft:
     """The fact's reason, first among the reasons."""
     ft, fact = draft.table, draft.fact
-    plan.reasons.insert(0, f"{ft.name}: fact {fact.name}, one row per {entity_of(ft.name)} ({draft.staging.key}); measures "
-                        f"{', '.join(m.name for m in fact.measures)}; keys to {', '.join(sorted({fk.dimension for fk in fact.foreign_keys}))}")
+    plan.reasons.insert(
+        0,
+        f"{ft.name}: fact {fact.name}, one row per {entity_of(ft.name)} ({draft.staging.key}); measures "
+        f"{', '.join(m.name for m in fact.measures)}; keys to {', '.join(sorted({fk.dimension for fk in fact.foreign_keys}))}",
+    )
     return draft
 
 

@@ -46,8 +46,10 @@ def _table(words: list[str], ix: Index, by_label: dict[str, Table], *, synonyms:
     exact = [t for t in named if t.name.lower() == "_".join(words)]
     if len(exact) == 1 or len(named) == 1:
         return (exact or named)[0]
-    raise PlanError(f"'{' '.join(words)}' could name several tables: {', '.join(sorted(t.name for t in named))}.",
-                    hint="Name the table exactly as the source spells it.")
+    raise PlanError(
+        f"'{' '.join(words)}' could name several tables: {', '.join(sorted(t.name for t in named))}.",
+        hint="Name the table exactly as the source spells it.",
+    )
 
 
 @dataclass
@@ -70,7 +72,7 @@ def link_words(words: list[str], ix: Index, by_label: dict[str, Table]) -> Descr
     i = 0
     while i < len(words):
         w = words[i]
-        pair = _table(words[i:i + 2], ix, by_label, synonyms=True) if i + 1 < len(words) else None
+        pair = _table(words[i : i + 2], ix, by_label, synonyms=True) if i + 1 < len(words) else None
         if pair is not None:
             out.mentions.append((i, pair))
             i += 2
@@ -104,9 +106,9 @@ def explicit_fact(words: list[str], mentions: list[Mention]) -> Table | None:
     for i in (i for i, w in enumerate(words) if w in ("fact", "facts")):
         before = [m for m in mentions if m[0] < i and i - m[0] <= 4 and isinstance(m[1], Table)]
         after = [m for m in mentions if m[0] > i and m[0] - i <= 3 and isinstance(m[1], Table)]
-        if before and "as" in words[before[-1][0]:i]:
+        if before and "as" in words[before[-1][0] : i]:
             return before[-1][1]  # type: ignore[return-value]
-        if after and any(w in ("of", "on", "for", "table") for w in words[i + 1:after[0][0]]):
+        if after and any(w in ("of", "on", "for", "table") for w in words[i + 1 : after[0][0]]):
             return after[0][1]  # type: ignore[return-value]
         if before and before[-1][0] >= i - 2:
             return before[-1][1]  # type: ignore[return-value]

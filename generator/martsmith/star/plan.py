@@ -38,8 +38,8 @@ from martsmith.star.probe import Probe
 from martsmith.star.spec import DateDimension, StarDimension, StarSpec
 from martsmith.star.state import Pass, StarPlan
 
-
 # -- following foreign keys -------------------------------------------------------------------
+
 
 def _cycle(fks: list[ForeignKey], start: set[str] | None = None) -> list[ForeignKey]:
     """The foreign keys of one cycle (a -> b -> ... -> a), [] if there is none (reachable from
@@ -52,7 +52,7 @@ def _cycle(fks: list[ForeignKey], start: set[str] | None = None) -> list[Foreign
     def visit(node: str, path: list[ForeignKey], on_path: dict[str, int]) -> list[ForeignKey]:
         for fk in edges.get(node, []):
             if fk.ref_table in on_path:
-                return path[on_path[fk.ref_table]:] + [fk]
+                return path[on_path[fk.ref_table] :] + [fk]
             if fk.ref_table in done:
                 continue
             on_path[fk.ref_table] = len(path) + 1
@@ -83,6 +83,7 @@ def _reachable(t: Table, fks: list[ForeignKey]) -> set[str]:
 
 
 # -- the passes -----------------------------------------------------------------------------
+
 
 def check_key_names(plan: StarPlan) -> StarPlan:
     """Raise when a `<entity>_id` column could point at several tables of that entity
@@ -115,12 +116,16 @@ def foreign_keys(plan: StarPlan) -> StarPlan:
         if plan.probe is not None:
             share = plan.probe.containment(by_label[fk.table], fk.column, by_label[fk.ref_table], fk.ref_column)
             if share < 0.5:
-                plan.notes.append(f"{fk.table}.{fk.column} looks like a key to {fk.ref_table} but only "
-                                  f"{share:.0%} of its distinct values are there: not used as a foreign key")
+                plan.notes.append(
+                    f"{fk.table}.{fk.column} looks like a key to {fk.ref_table} but only "
+                    f"{share:.0%} of its distinct values are there: not used as a foreign key"
+                )
                 continue
             if share < 1:
-                plan.notes.append(f"{fk.table}.{fk.column}: {1 - share:.1%} of its distinct values are missing from "
-                                  f"{fk.ref_table}; a fact using it points them at the unknown member")
+                plan.notes.append(
+                    f"{fk.table}.{fk.column}: {1 - share:.1%} of its distinct values are missing from "
+                    f"{fk.ref_table}; a fact using it points them at the unknown member"
+                )
         out.append(fk)
     targets: dict[tuple[str, str], set[str]] = {}
     for fk in out:
@@ -159,8 +164,9 @@ def link_request(plan: StarPlan) -> StarPlan:
     named = [m for _, m in links.mentions if isinstance(m, Table)]
     plan.want_dates = any(m == "date" for _, m in links.mentions) or not named
     if named:
-        plan.named_dims = [t for i, t in enumerate(named)
-                           if t is not plan.named_fact and t.label not in {x.label for x in named[:i]}]
+        plan.named_dims = [
+            t for i, t in enumerate(named) if t is not plan.named_fact and t.label not in {x.label for x in named[:i]}
+        ]
     return plan
 
 
@@ -184,7 +190,7 @@ def acyclic(plan: StarPlan) -> StarPlan:
         raise PlanError(
             f"The foreign keys form a cycle ({shown}): which table is the fact and which are its "
             "dimensions is ambiguous.",
-            hint="Name the fact in the description (\"<table> as the fact\"), or remove one of these "
+            hint='Name the fact in the description ("<table> as the fact"), or remove one of these '
             "relationships (a `relationships` test, or a column named like a key).",
         )
     plan.fks = out
@@ -231,7 +237,7 @@ def choose_facts(plan: StarPlan) -> StarPlan:
         raise PlanError(
             f"Source '{plan.source}' has no plausible fact: no table has both numeric measures and keys "
             "to other tables that nothing else points at.",
-            hint="Why: " + "; ".join(plan.rejected) + ". Name the fact in the description (\"X as the fact\").",
+            hint="Why: " + "; ".join(plan.rejected) + '. Name the fact in the description ("X as the fact").',
         )
     return plan
 
@@ -248,6 +254,7 @@ def draft_facts(plan: StarPlan) -> StarPlan:
 
 
 # -- after the facts ------------------------------------------------------------------------
+
 
 def check_dimensions_reached(plan: StarPlan) -> StarPlan:
     """Raise when a table the description names as a dimension is not reached by the facts."""
@@ -281,8 +288,9 @@ def date_dimension(plan: StarPlan) -> StarPlan:
         plan.notes.append("dim_date covers 2000-2030: the data's date range was not checked")
     else:
         start, end = f"{rng[0].year}-01-01", f"{rng[1].year + 1}-01-01"
-    plan.date_dimension = DateDimension(start_date=start, end_date=end,
-                                        reason=f"dates of {', '.join(f'{t.name}.{c}' for t, c in plan.date_columns)}")
+    plan.date_dimension = DateDimension(
+        start_date=start, end_date=end, reason=f"dates of {', '.join(f'{t.name}.{c}' for t, c in plan.date_columns)}"
+    )
     roles = dict.fromkeys(f.name for fct in plan.facts for f in fct.foreign_keys if f.role == "date")
     plan.reasons.append(f"dates: dim_date from {start} to {end} (exclusive), role-playing for " + ", ".join(roles))
     return plan
@@ -295,18 +303,35 @@ def snowflake(plan: StarPlan) -> StarPlan:
         for d in list(plan.dimensions):
             for o in d.outriggers:
                 ent = o.dimension.removeprefix("dim_")
-                plan.dimensions.append(StarDimension(name=o.dimension, entity=ent, base=d.base, natural_key=o.attribute,
-                                                     distinct_of=o.attribute, reason=f"snowflake: {o.attribute} of {d.name}"))
+                plan.dimensions.append(
+                    StarDimension(
+                        name=o.dimension,
+                        entity=ent,
+                        base=d.base,
+                        natural_key=o.attribute,
+                        distinct_of=o.attribute,
+                        reason=f"snowflake: {o.attribute} of {d.name}",
+                    )
+                )
                 plan.reasons.append(f"{o.attribute}: snowflaked out of {d.name} into {o.dimension}")
     return plan
 
 
 def assemble(plan: StarPlan) -> StarPlan:
     """The StarSpec, in the area asked for, else the description's area word, else 'core'."""
-    plan.spec = StarSpec(area=plan.area or plan.area_word or "core", source_name=plan.source,
-                         staging=list(plan.staging.values()), dimensions=plan.dimensions,
-                         date_dimension=plan.date_dimension, facts=plan.facts, snowflake=plan.snowflake,
-                         request=plan.description or "", planner="offline", reasons=plan.reasons, notes=plan.notes)
+    plan.spec = StarSpec(
+        area=plan.area or plan.area_word or "core",
+        source_name=plan.source,
+        staging=list(plan.staging.values()),
+        dimensions=plan.dimensions,
+        date_dimension=plan.date_dimension,
+        facts=plan.facts,
+        snowflake=plan.snowflake,
+        request=plan.description or "",
+        planner="offline",
+        reasons=plan.reasons,
+        notes=plan.notes,
+    )
     return plan
 
 
@@ -318,12 +343,24 @@ def measure_tests(plan: StarPlan) -> StarPlan:
 
 
 PASSES: tuple[Pass, ...] = (
-    check_key_names, foreign_keys, link_request, acyclic, fact_candidates, choose_facts, draft_facts,
-    check_dimensions_reached, explain_unused, date_dimension, snowflake, assemble, measure_tests,
+    check_key_names,
+    foreign_keys,
+    link_request,
+    acyclic,
+    fact_candidates,
+    choose_facts,
+    draft_facts,
+    check_dimensions_reached,
+    explain_unused,
+    date_dimension,
+    snowflake,
+    assemble,
+    measure_tests,
 )
 
 
 # -- the planner ----------------------------------------------------------------------------
+
 
 def source_tables(catalog: Catalog, source: str | None) -> tuple[str, list[Table]]:
     """The source to model (`source`, or the catalog's only one) and its tables."""
@@ -332,8 +369,10 @@ def source_tables(catalog: Catalog, source: str | None) -> tuple[str, list[Table
         raise UsageError(f"No source named '{source}'.", hint="Sources: " + (", ".join(sources) or "none"))
     if source is None:
         if len(sources) != 1:
-            raise UsageError("Which source? The project has " + (", ".join(sources) or "no sources") + ".",
-                             hint="Pass --from-source SOURCE.")
+            raise UsageError(
+                "Which source? The project has " + (", ".join(sources) or "no sources") + ".",
+                hint="Pass --from-source SOURCE.",
+            )
         source = sources[0]
     return source, [t for t in catalog.tables if t.kind == "source" and t.source_name == source]
 
@@ -350,8 +389,15 @@ def plan_star(
     """The star schema of a source's tables (the one source, or `source`), shaped by the
     description when there is one: PASSES applied in turn to one StarPlan."""
     source, tables = source_tables(catalog, source)
-    plan = StarPlan(catalog=catalog, source=source, tables=tables, description=description,
-                    snowflake=snowflake, area=area, probe=probe)
+    plan = StarPlan(
+        catalog=catalog,
+        source=source,
+        tables=tables,
+        description=description,
+        snowflake=snowflake,
+        area=area,
+        probe=probe,
+    )
     for star_pass in PASSES:
         plan = star_pass(plan)
     assert plan.spec is not None  # `assemble` is one of the passes
@@ -374,7 +420,11 @@ def infer_measure_tests(star: StarSpec, catalog: Catalog, probe: Probe | None) -
             by_base.setdefault(bases[m.input], []).append(m)
         for base, measures in by_base.items():
             stg = star.staging_model(base)
-            table = None if stg is None else catalog.table(stg.name if stg.existing else f"source:{stg.source_name}.{stg.table}")
+            table = (
+                None
+                if stg is None
+                else catalog.table(stg.name if stg.existing else f"source:{stg.source_name}.{stg.table}")
+            )
             if stg is None or table is None:
                 star.notes.append(f"{f.name}: measures of {base} were not profiled (no staging model planned for it)")
                 continue
@@ -384,5 +434,7 @@ def infer_measure_tests(star: StarSpec, catalog: Catalog, probe: Probe | None) -
                     if c.passed:
                         m.tests.append(c.test)
                     elif not c.dropped:
-                        star.notes.append(f"{f.name}.{m.name}: {c.message}: no {c.test.name} test (fix the data, then add it)")
+                        star.notes.append(
+                            f"{f.name}.{m.name}: {c.message}: no {c.test.name} test (fix the data, then add it)"
+                        )
     return star

@@ -62,8 +62,15 @@ def answer_schema() -> dict:
     return without_titles(schema)
 
 
-def build_messages(description: str, source: str, tables: list[Table], catalog: Catalog, *,
-                   snowflake: bool = False, area: str | None = None) -> list[dict]:
+def build_messages(
+    description: str,
+    source: str,
+    tables: list[Table],
+    catalog: Catalog,
+    *,
+    snowflake: bool = False,
+    area: str | None = None,
+) -> list[dict]:
     system = SYSTEM_PROMPT.format(schema=json.dumps(answer_schema(), separators=(",", ":")), data_rule=DATA_RULE)
     facts = []
     for t in tables:
@@ -72,11 +79,15 @@ def build_messages(description: str, source: str, tables: list[Table], catalog: 
         if existing is not None:
             table["existing_staging_model"] = {"name": existing.name, "columns": [c.name for c in existing.columns]}
         facts.append(table)
-    user = (f"The tables of source {json.dumps(source)} (use \"source_name\": {json.dumps(source)}), "
-            "one JSON object per table:\n" + data_block(*facts) + "\n\n")
+    user = (
+        f'The tables of source {json.dumps(source)} (use "source_name": {json.dumps(source)}), '
+        "one JSON object per table:\n" + data_block(*facts) + "\n\n"
+    )
     user += f"The request, the star schema to design:\n{request_block(description)}\n\n"
     if snowflake:
-        user += "Snowflake it: set \"snowflake\": true and move hierarchies (category, brand...) into outrigger dimensions.\n"
+        user += (
+            'Snowflake it: set "snowflake": true and move hierarchies (category, brand...) into outrigger dimensions.\n'
+        )
     if area:
         user += f'Use "area": {json.dumps(area)}.\n'
     user += "Answer with the JSON object only."
@@ -120,9 +131,15 @@ def plan_star_llm(
 
     star = complete_structured(
         build_messages(request, source, tables, catalog, snowflake=snowflake, area=area),
-        model=model, parse=parse, check=lambda s: star_problems(s, catalog, source, schema=schema),
-        max_attempts=max_attempts, timeout=timeout, api_base=api_base, api_key=api_key,
-        mock_response=mock_response, what="star schema spec",
+        model=model,
+        parse=parse,
+        check=lambda s: star_problems(s, catalog, source, schema=schema),
+        max_attempts=max_attempts,
+        timeout=timeout,
+        api_base=api_base,
+        api_key=api_key,
+        mock_response=mock_response,
+        what="star schema spec",
         hint="Name the fact and the dimensions in the description, use a stronger model, "
         "or drop --llm for the offline planner.",
     )
@@ -161,8 +178,10 @@ def _staging_problems(star: StarSpec, catalog: Catalog, source: str) -> list[str
         real = model if s.existing and model is not None else table
         for c in s.columns:
             if real.column(c.source_column) is None:
-                out.append(f"{where}: column '{c.source_column}' does not exist in {real.label}; "
-                           f"columns are: {', '.join(x.name for x in real.columns)}")
+                out.append(
+                    f"{where}: column '{c.source_column}' does not exist in {real.label}; "
+                    f"columns are: {', '.join(x.name for x in real.columns)}"
+                )
         names = [c.name for c in s.columns]
         if len(set(names)) != len(names):
             out.append(f"{where}.columns: column names repeat")
@@ -172,10 +191,17 @@ def _staging_problems(star: StarSpec, catalog: Catalog, source: str) -> list[str
         if s.dedupe and not s.dedupe_order_by:
             out.append(f"{where}: dedupe needs dedupe_order_by (an updated_at-like column)")
         key_source = next((c.source_column for c in s.columns if c.name == s.key), None)
-        if (not s.existing and not s.dedupe and table.primary_key_unique is False
-                and key_source is not None and key_source == table.primary_key):
-            out.append(f"{where}: {table.name}.{table.primary_key} is not unique in the data: set dedupe "
-                       "true and dedupe_order_by to an updated_at-like column")
+        if (
+            not s.existing
+            and not s.dedupe
+            and table.primary_key_unique is False
+            and key_source is not None
+            and key_source == table.primary_key
+        ):
+            out.append(
+                f"{where}: {table.name}.{table.primary_key} is not unique in the data: set dedupe "
+                "true and dedupe_order_by to an updated_at-like column"
+            )
     return out
 
 
@@ -212,8 +238,10 @@ def star_problems(star: StarSpec, catalog: Catalog, source: str, *, schema: str 
         for col in [d.natural_key, *d.attributes, *([d.distinct_of] if d.distinct_of else [])]:
             out += _column_problem(where, col, stg, d.base)
         if stg is not None and d.distinct_of is None and d.natural_key != stg.key and stg.column(d.natural_key):
-            out.append(f"{where}.natural_key: '{d.natural_key}' is not the key of {d.base} ({stg.key}): "
-                       "one row per natural key needs the base's key")
+            out.append(
+                f"{where}.natural_key: '{d.natural_key}' is not the key of {d.base} ({stg.key}): "
+                "one row per natural key needs the base's key"
+            )
         for o in d.outriggers:
             if o.dimension not in dims:
                 out.append(f"{where}.outriggers: {o.dimension} is not a declared dimension")
@@ -235,8 +263,10 @@ def star_problems(star: StarSpec, catalog: Catalog, source: str, *, schema: str 
             out += _column_problem(f"{where}.{item.name}", item.column, stg, base)
         for fk in f.foreign_keys:
             if fk.role == "date" and fk.dimension != date_name:
-                out.append(f"{where}.{fk.name}: a date key must point at the date dimension "
-                           f"({date_name or 'declare date_dimension'})")
+                out.append(
+                    f"{where}.{fk.name}: a date key must point at the date dimension "
+                    f"({date_name or 'declare date_dimension'})"
+                )
             if fk.role == "entity" and fk.dimension not in dims:
                 out.append(f"{where}.{fk.name}: role 'entity' must point at a dimension: {', '.join(dims) or 'none'}")
     if not out:
@@ -255,6 +285,9 @@ def _render_problems(star: StarSpec, catalog: Catalog, schema: str | None) -> li
     if schema is None:
         return []
     stand_in = stand_in_catalog(catalog, star, schema)
-    return [f"{path.rsplit('/', 1)[-1]}: {f.message}" for path, text in files.items() if path.endswith(".sql")
-            for f in check_sql(text, stand_in)]
-
+    return [
+        f"{path.rsplit('/', 1)[-1]}: {f.message}"
+        for path, text in files.items()
+        if path.endswith(".sql")
+        for f in check_sql(text, stand_in)
+    ]

@@ -28,7 +28,7 @@ class Probe(Protocol):
     def duplicates(self, table: Table, columns: list[str], limit: int = 3) -> list[tuple]: ...
     def numeric_text(self, table: Table, column: str) -> bool: ...
     def date_range(self, columns: list[tuple[Table, str]]) -> tuple[datetime.date, datetime.date] | None: ...
-    def measure_checks(self, staging: "StagingSpec", table: Table, columns: list[str]) -> list["CheckResult"]: ...
+    def measure_checks(self, staging: StagingSpec, table: Table, columns: list[str]) -> list[CheckResult]: ...
 
 
 class WarehouseProbe:
@@ -68,7 +68,7 @@ class WarehouseProbe:
         lo, hi = self.wh.query(f"select min(lo), max(hi) from ({parts}) as ranges")[0]
         return None if lo is None else (lo, hi)
 
-    def measure_checks(self, staging: "StagingSpec", table: Table, columns: list[str]) -> list["CheckResult"]:
+    def measure_checks(self, staging: StagingSpec, table: Table, columns: list[str]) -> list[CheckResult]:
         """Measure tests (not_negative, accepted_range) inferred from a profile of the *staged*
         data and checked against it, by martsmith.inference and its evidence policy.
 
@@ -81,24 +81,40 @@ class WarehouseProbe:
             profile = profile_relation(self.wh, staged, key_candidates=False)
             catalog = Catalog(tables=[staged])
             wanted = set(columns)
-            tests = [t for t in infer_tests(staged, profile, catalog, {}) if t.column in wanted and t.name in MEASURE_TESTS]
+            tests = [
+                t for t in infer_tests(staged, profile, catalog, {}) if t.column in wanted and t.name in MEASURE_TESTS
+            ]
             return check_tests(self.wh, staged, profile, tests, catalog)
         finally:
             if staged.database == "temp":
                 self.wh.execute(f"drop view if exists {staged.relation}")
 
-    def _staged(self, staging: "StagingSpec", table: Table, columns: list[str]) -> Table:
+    def _staged(self, staging: StagingSpec, table: Table, columns: list[str]) -> Table:
         """A Table for the staged key + measure columns: the existing model, or a temp view."""
         keep = [staging.key, *columns]
         if table.kind == "model":
             cols = [Column(c.name, c.data_type) for c in table.columns if c.name in keep]
-            return Table(kind="model", name=table.name, schema=table.schema, identifier=table.identifier,
-                         database=table.database, columns=cols, primary_key=staging.key)
+            return Table(
+                kind="model",
+                name=table.name,
+                schema=table.schema,
+                identifier=table.identifier,
+                database=table.database,
+                columns=cols,
+                primary_key=staging.key,
+            )
         sql = render_static(render_staging(staging), {("source", staging.source_name, staging.table): table.relation})
         view = STAGED_VIEW.format(staging.name)
         picked = ", ".join(quote(c) for c in keep)
         self.wh.execute(f"create or replace temp view {quote(view)} as select {picked} from ({sql}) as staged")
         types = {c.name: c.data_type for c in staging.columns}
         # Named like the source table, so findings read "3 order items have ...".
-        return Table(kind="model", name=table.name, schema="main", identifier=view, database="temp",
-                     columns=[Column(c, types.get(c, "varchar")) for c in keep], primary_key=staging.key)
+        return Table(
+            kind="model",
+            name=table.name,
+            schema="main",
+            identifier=view,
+            database="temp",
+            columns=[Column(c, types.get(c, "varchar")) for c in keep],
+            primary_key=staging.key,
+        )

@@ -22,7 +22,12 @@ from martsmith.star.columns import DATE_COLUMNS, model_columns, staged_types
 from martsmith.star.erd import erd_markdown
 from martsmith.star.scd2 import VALID_FROM_START, VALID_TO_END
 from martsmith.star.spec import (
-    UNKNOWN_DATE_KEY, DateDimension, StagingSpec, StarDimension, StarFact, StarSpec,
+    UNKNOWN_DATE_KEY,
+    DateDimension,
+    StagingSpec,
+    StarDimension,
+    StarFact,
+    StarSpec,
 )
 
 UNKNOWN_KEY = "{{ martsmith.surrogate_key(['null']) }}"
@@ -63,13 +68,16 @@ def render_staging(s: StagingSpec) -> str:
     body = select(items, distinct=s.dedupe and s.keep_versions) + f"\n{I}from source"
     if s.dedupe and s.keep_versions:
         key = next(c.source_column for c in s.columns if c.name == s.key)
-        body += (f"\n{I}-- several rows per {key} (late-arriving updates): every version is kept for a"
-                 f"\n{I}-- type-2 dimension; exact duplicate rows are dropped")
+        body += (
+            f"\n{I}-- several rows per {key} (late-arriving updates): every version is kept for a"
+            f"\n{I}-- type-2 dimension; exact duplicate rows are dropped"
+        )
     elif s.dedupe:
         key = next(c.source_column for c in s.columns if c.name == s.key)
         order = next(c.source_column for c in s.columns if c.name == s.dedupe_order_by)
-        body += (f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest"
-                 f"\n{I}{dedupe_clause([key], order)}")
+        body += (
+            f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest\n{I}{dedupe_clause([key], order)}"
+        )
     source = jinja_source(s.source_name, s.table)
     return model_sql([import_cte("source", source), cte("renamed", body)], "renamed")
 
@@ -94,7 +102,9 @@ def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[s
 
 
 def _unknown_member(d: StarDimension, items: list[str]) -> str:
-    return f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + select(items)
+    return f"\n\n{I}union all\n\n{I}-- the unknown member: facts point here when the {d.entity} is missing\n" + select(
+        items
+    )
 
 
 def render_dimension(d: StarDimension, star: StarSpec) -> str:
@@ -103,10 +113,21 @@ def render_dimension(d: StarDimension, star: StarSpec) -> str:
     ctes = [import_cte(base, jinja_ref(d.base))]
     if d.distinct_of:
         rows = f"{d.entity}_values"
-        ctes.append(cte(rows, f"{I}select distinct {base}.{d.distinct_of}\n{I}from {base}\n{I}where {base}.{d.distinct_of} is not null"))
-        known = [f"{{{{ martsmith.surrogate_key(['{rows}.{d.natural_key}']) }}}} as {d.surrogate_key}", f"{rows}.{d.natural_key}"]
+        ctes.append(
+            cte(
+                rows,
+                f"{I}select distinct {base}.{d.distinct_of}\n{I}from {base}\n{I}where {base}.{d.distinct_of} is not null",
+            )
+        )
+        known = [
+            f"{{{{ martsmith.surrogate_key(['{rows}.{d.natural_key}']) }}}} as {d.surrogate_key}",
+            f"{rows}.{d.natural_key}",
+        ]
         body = select(known) + f"\n{I}from {rows}"
-        unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+        unknown = [
+            f"{UNKNOWN_KEY} as {d.surrogate_key}",
+            f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}",
+        ]
     elif d.scd_type == 2:
         return render_type2_dimension(d, star)
     else:
@@ -130,16 +151,22 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     at = d.versioned_by
     if at is None:  # StarDimension's validator requires it for scd_type=2
         raise ValueError(f"{d.name}: a type-2 dimension needs versioned_by")
-    ctes = [import_cte(base, jinja_ref(d.base))] + [import_cte(o.dimension, jinja_ref(o.dimension)) for o in d.outriggers]
+    ctes = [import_cte(base, jinja_ref(d.base))] + [
+        import_cte(o.dimension, jinja_ref(o.dimension)) for o in d.outriggers
+    ]
     known, unknown, joins = _members(d, base, types)
     versions = known + [
         f"{base}.{at}",
-        (f"-- the first version holds since the start: older facts find it too\n{I}{I}case\n"
-         f"{I}{I}{I}when row_number() over history = 1\n"
-         f"{I}{I}{I}{I}then cast('{VALID_FROM_START}' as timestamp)\n"
-         f"{I}{I}{I}else {base}.{at}\n{I}{I}end as valid_from"),
-        (f"coalesce(\n{I}{I}{I}lead({base}.{at}) over history,\n"
-         f"{I}{I}{I}cast('{VALID_TO_END}' as timestamp)\n{I}{I}) as valid_to"),
+        (
+            f"-- the first version holds since the start: older facts find it too\n{I}{I}case\n"
+            f"{I}{I}{I}when row_number() over history = 1\n"
+            f"{I}{I}{I}{I}then cast('{VALID_FROM_START}' as timestamp)\n"
+            f"{I}{I}{I}else {base}.{at}\n{I}{I}end as valid_from"
+        ),
+        (
+            f"coalesce(\n{I}{I}{I}lead({base}.{at}) over history,\n"
+            f"{I}{I}{I}cast('{VALID_TO_END}' as timestamp)\n{I}{I}) as valid_to"
+        ),
         f"lead({base}.{at}) over history is null as is_current",
     ]
     body = select(versions) + f"\n{I}from {base}" + ("\n" + "\n".join(joins) if joins else "")
@@ -149,10 +176,19 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     cols = [c for c, _ in model_columns(star)[d.name][1:]]
     key = f"{{{{ martsmith.surrogate_key(['versions.{d.natural_key}', 'versions.valid_from']) }}}}"
     # laid out as sqlfluff's layout fix would when too long (no second lint pass)
-    key += f" as {d.surrogate_key}" if len(I * 2 + key + f" as {d.surrogate_key},") <= MAX_LINE else f"\n{I * 3}as {d.surrogate_key}"
-    unknown = [f"{UNKNOWN_KEY} as {d.surrogate_key}", *unknown, f"cast(null as {types.get(at, 'timestamp')}) as {at}",
-               f"cast('{VALID_FROM_START}' as timestamp) as valid_from", f"cast('{VALID_TO_END}' as timestamp) as valid_to",
-               "true as is_current"]
+    key += (
+        f" as {d.surrogate_key}"
+        if len(I * 2 + key + f" as {d.surrogate_key},") <= MAX_LINE
+        else f"\n{I * 3}as {d.surrogate_key}"
+    )
+    unknown = [
+        f"{UNKNOWN_KEY} as {d.surrogate_key}",
+        *unknown,
+        f"cast(null as {types.get(at, 'timestamp')}) as {at}",
+        f"cast('{VALID_FROM_START}' as timestamp) as valid_from",
+        f"cast('{VALID_TO_END}' as timestamp) as valid_to",
+        "true as is_current",
+    ]
     body = select([key] + [f"versions.{c}" for c in cols]) + f"\n{I}from versions" + _unknown_member(d, unknown)
     ctes.append(cte("final", body))
     return model_sql(ctes)
@@ -164,8 +200,10 @@ def render_date_dimension(dd: DateDimension) -> str:
     unknown = [f"{UNKNOWN_DATE_KEY} as date_key"] + [
         f"cast(null as {dtype}) as {name}" for name, dtype, _, _ in DATE_COLUMNS[1:]
     ]
-    body = (select(known) + f"\n{I}from days\n\n{I}union all\n\n"
-            f"{I}-- the unknown date: facts point here when a date is missing\n" + select(unknown))
+    body = (
+        select(known) + f"\n{I}from days\n\n{I}union all\n\n"
+        f"{I}-- the unknown date: facts point here when a date is missing\n" + select(unknown)
+    )
     return model_sql([cte("days", spine), cte("final", body)])
 
 
@@ -201,18 +239,31 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
     joined = select(items) + f"\n{I}from {fact}\n" + "\n".join(joins)
     ctes.append(cte("joined", joined.rstrip()))
     grain = ", ".join(f"'joined.{c}'" for c in f.grain)
-    final = select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
+    final = (
+        select([f"{{{{ martsmith.surrogate_key([{grain}]) }}}} as {f.surrogate_key}", "joined.*"]) + f"\n{I}from joined"
+    )
     ctes.append(cte("final", final))
     return model_sql(ctes)
 
 
 # -- YAML -------------------------------------------------------------------------------------
 
-def _model_yaml(name: str, description: str, materialized: str, star: StarSpec, columns: list[dict], grain: list[str],
-                tests: list | None = None) -> str:
+
+def _model_yaml(
+    name: str,
+    description: str,
+    materialized: str,
+    star: StarSpec,
+    columns: list[dict],
+    grain: list[str],
+    tests: list | None = None,
+) -> str:
     meta: dict[str, Any] = {"request": star.request, "planner": star.planner, "version": __version__, "grain": grain}
-    model: dict[str, Any] = {"name": name, "description": description,
-                              "config": {"materialized": materialized, "meta": {"martsmith": meta}}}
+    model: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "config": {"materialized": materialized, "meta": {"martsmith": meta}},
+    }
     if tests:
         model["data_tests"] = tests
     model["columns"] = columns
@@ -228,8 +279,11 @@ def _pk(name: str, description: str) -> dict:
 
 
 def _relationship(column: str, description: str, dim: str, key: str) -> dict:
-    return {"name": column, "description": description, "data_tests": [
-        "not_null", {"relationships": {"arguments": {"to": f"ref('{dim}')", "field": key}}}]}
+    return {
+        "name": column,
+        "description": description,
+        "data_tests": ["not_null", {"relationships": {"arguments": {"to": f"ref('{dim}')", "field": key}}}],
+    }
 
 
 def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
@@ -237,28 +291,50 @@ def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
         return _versions_yaml(s, star)
     dedupe = f" Keeps the latest row per {s.key} by {s.dedupe_order_by}." if s.dedupe else ""
     cols = [_pk(s.key, f"Key of the {s.table} row.")] + _cleaned(s)
-    return _model_yaml(s.name, f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
-                       "view", star, cols, [s.key])
+    return _model_yaml(
+        s.name,
+        f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
+        "view",
+        star,
+        cols,
+        [s.key],
+    )
 
 
 def _versions_yaml(s: StagingSpec, star: StarSpec) -> str:
     """A staging model keeping every version of a key (for a type-2 dimension)."""
     at = s.dedupe_order_by or ""
-    cols: list[dict] = [{"name": s.key, "description": f"Key of the {s.table} row; several rows (versions) per key.",
-                         "data_tests": ["not_null"]},
-                        {"name": at, "description": "When this version was recorded: dates the versions of a key."},
-                        *_cleaned(s)]
-    return _model_yaml(s.name, f"One row per {s.key} and {at} (every version): {s.source_name}.{s.table}, renamed "
-                       "and cleaned. Exact duplicate rows are dropped.", "view", star, cols, [s.key, at],
-                       tests=[_unique_combination([s.key, at])])
+    cols: list[dict] = [
+        {
+            "name": s.key,
+            "description": f"Key of the {s.table} row; several rows (versions) per key.",
+            "data_tests": ["not_null"],
+        },
+        {"name": at, "description": "When this version was recorded: dates the versions of a key."},
+        *_cleaned(s),
+    ]
+    return _model_yaml(
+        s.name,
+        f"One row per {s.key} and {at} (every version): {s.source_name}.{s.table}, renamed "
+        "and cleaned. Exact duplicate rows are dropped.",
+        "view",
+        star,
+        cols,
+        [s.key, at],
+        tests=[_unique_combination([s.key, at])],
+    )
 
 
 def _cleaned(s: StagingSpec) -> list[dict]:
     cols = []
     for c in s.columns:
         if c.name != s.key and c.transform != "none":
-            how = {"trim_lower": "trimmed and lower-cased", "cast_number": f"cast from text to {c.data_type}",
-                   "trim": "trimmed", "cast_timestamp": "cast to timestamp"}[c.transform]
+            how = {
+                "trim_lower": "trimmed and lower-cased",
+                "cast_number": f"cast from text to {c.data_type}",
+                "trim": "trimmed",
+                "cast_timestamp": "cast to timestamp",
+            }[c.transform]
             cols.append({"name": c.name, "description": f"{c.source_column}, {how}."})
     return cols
 
@@ -266,41 +342,84 @@ def _cleaned(s: StagingSpec) -> list[dict]:
 def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
     if d.scd_type == 2:
         return _type2_yaml(d, star)
-    cols = [_pk(d.surrogate_key, f"Surrogate key of {d.natural_key} (martsmith.surrogate_key); the unknown member's is the key of null."),
-            {"name": d.natural_key, "description": "Natural key; null on the unknown member.", "data_tests": ["unique"]}]
+    cols = [
+        _pk(
+            d.surrogate_key,
+            f"Surrogate key of {d.natural_key} (martsmith.surrogate_key); the unknown member's is the key of null.",
+        ),
+        {"name": d.natural_key, "description": "Natural key; null on the unknown member.", "data_tests": ["unique"]},
+    ]
     for o in d.outriggers:
         key = o.dimension.removeprefix("dim_") + "_key"
         cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
     scd = "" if d.distinct_of else " SCD type 1: the latest values."
-    return _model_yaml(d.name, f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}",
-                       "table", star, cols, [d.surrogate_key])
+    return _model_yaml(
+        d.name,
+        f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}",
+        "table",
+        star,
+        cols,
+        [d.surrogate_key],
+    )
 
 
 def _type2_yaml(d: StarDimension, star: StarSpec) -> str:
-    cols = [_pk(d.surrogate_key, f"Surrogate key of the version: {d.natural_key} and valid_from (martsmith.surrogate_key); "
-                "the unknown member's is the key of null."),
-            {"name": d.natural_key, "description": "Natural key, one row per version; null on the unknown member. At "
-             "most one current row per key.", "data_tests": [{"unique": {"config": {"where": "is_current"}}}]}]
+    cols = [
+        _pk(
+            d.surrogate_key,
+            f"Surrogate key of the version: {d.natural_key} and valid_from (martsmith.surrogate_key); "
+            "the unknown member's is the key of null.",
+        ),
+        {
+            "name": d.natural_key,
+            "description": "Natural key, one row per version; null on the unknown member. At "
+            "most one current row per key.",
+            "data_tests": [{"unique": {"config": {"where": "is_current"}}}],
+        },
+    ]
     for o in d.outriggers:
         key = o.dimension.removeprefix("dim_") + "_key"
         cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
     cols += [
         {"name": d.versioned_by, "description": "When this version was recorded in the source."},
-        {"name": "valid_from", "description": f"Start of the version's validity (inclusive): its {d.versioned_by}; "
-         f"{VALID_FROM_START} for the first version of a key.", "data_tests": ["not_null"]},
-        {"name": "valid_to", "description": f"End of the validity (exclusive): the next version's {d.versioned_by}; "
-         f"{VALID_TO_END} for the current version.", "data_tests": ["not_null"]},
+        {
+            "name": "valid_from",
+            "description": f"Start of the version's validity (inclusive): its {d.versioned_by}; "
+            f"{VALID_FROM_START} for the first version of a key.",
+            "data_tests": ["not_null"],
+        },
+        {
+            "name": "valid_to",
+            "description": f"End of the validity (exclusive): the next version's {d.versioned_by}; "
+            f"{VALID_TO_END} for the current version.",
+            "data_tests": ["not_null"],
+        },
         {"name": "is_current", "description": "The latest version of the key.", "data_tests": ["not_null"]},
     ]
-    return _model_yaml(d.name, f"One row per version of a {d.entity} ({d.natural_key}, valid_from), plus one unknown "
-                       f"member. SCD type 2: the versions in the data, dated by {d.versioned_by}.", "table", star, cols,
-                       [d.natural_key, "valid_from"], tests=[_unique_combination([d.natural_key, "valid_from"])])
+    return _model_yaml(
+        d.name,
+        f"One row per version of a {d.entity} ({d.natural_key}, valid_from), plus one unknown "
+        f"member. SCD type 2: the versions in the data, dated by {d.versioned_by}.",
+        "table",
+        star,
+        cols,
+        [d.natural_key, "valid_from"],
+        tests=[_unique_combination([d.natural_key, "valid_from"])],
+    )
 
 
 def date_yaml(dd: DateDimension, star: StarSpec) -> str:
-    cols = [_pk("date_key", DATE_COLUMNS[0][3])] + [{"name": n, "description": desc} for n, _, _, desc in DATE_COLUMNS[1:]]
-    return _model_yaml(dd.name, f"One row per day from {dd.start_date} to {dd.end_date} (exclusive), plus the unknown date -1.",
-                       "table", star, cols, ["date_key"])
+    cols = [_pk("date_key", DATE_COLUMNS[0][3])] + [
+        {"name": n, "description": desc} for n, _, _, desc in DATE_COLUMNS[1:]
+    ]
+    return _model_yaml(
+        dd.name,
+        f"One row per day from {dd.start_date} to {dd.end_date} (exclusive), plus the unknown date -1.",
+        "table",
+        star,
+        cols,
+        ["date_key"],
+    )
 
 
 def fact_yaml(f: StarFact, star: StarSpec) -> str:
@@ -309,7 +428,9 @@ def fact_yaml(f: StarFact, star: StarSpec) -> str:
     for fk in f.foreign_keys:
         key = "date_key" if fk.role == "date" else dims[fk.dimension].surrogate_key
         what = f"{fk.column} of {f.process if fk.input == 'fact' else fk.input}"
-        cols.append(_relationship(fk.name, f"{fk.dimension} by {what}; the unknown member when missing.", fk.dimension, key))
+        cols.append(
+            _relationship(fk.name, f"{fk.dimension} by {what}; the unknown member when missing.", fk.dimension, key)
+        )
     for m in f.measures:
         entry: dict[str, Any] = {"name": m.name, "description": f"{m.additivity.replace('_', '-')} measure."}
         tests = list(m.tests)
@@ -318,8 +439,14 @@ def fact_yaml(f: StarFact, star: StarSpec) -> str:
         if tests:
             entry["data_tests"] = [render_test(t) for t in tests]
         cols.append(entry)
-    return _model_yaml(f.name, f"One row per {f.process} row ({', '.join(f.grain)}): the {f.process} business process.",
-                       "table", star, cols, f.grain)
+    return _model_yaml(
+        f.name,
+        f"One row per {f.process} row ({', '.join(f.grain)}): the {f.process} business process.",
+        "table",
+        star,
+        cols,
+        f.grain,
+    )
 
 
 def render_star(star: StarSpec) -> dict[str, str]:

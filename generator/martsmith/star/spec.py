@@ -24,6 +24,7 @@ def _node(value: str | None, what: str = "model name") -> str | None:
     """A dbt node this spec names (a model it writes or reads): a plain identifier, no paths."""
     return None if value is None else check_identifier(value, what)
 
+
 Transform = Literal["none", "trim_lower", "trim", "cast_number", "cast_timestamp"]
 Additivity = Literal["additive", "semi_additive", "non_additive"]
 UNKNOWN_DATE_KEY = -1
@@ -55,13 +56,13 @@ class StagingSpec(Strict):
     key: str = Field(description="Cleaned name of the table's key, e.g. 'order_id'.")
     columns: list[StagedColumn]
     dedupe_order_by: str | None = Field(
-        None, description="When the key is not unique: keep the latest row per key by this "
-        "(cleaned) column."
+        None, description="When the key is not unique: keep the latest row per key by this (cleaned) column."
     )
     dedupe: bool = False
     keep_versions: bool = Field(
-        False, description="For a type-2 dimension: keep every version of a key, one row per key "
-        "and dedupe_order_by (exact duplicate rows dropped), instead of only the latest."
+        False,
+        description="For a type-2 dimension: keep every version of a key, one row per key "
+        "and dedupe_order_by (exact duplicate rows dropped), instead of only the latest.",
     )
     existing: bool = Field(False, description="The model already exists: reuse it, don't render.")
 
@@ -101,8 +102,9 @@ class StarDimension(Strict):
     )
     outriggers: list[Outrigger] = Field(default_factory=list)
     distinct_of: str | None = Field(
-        None, description="A dimension of the distinct values of this base column (snowflake "
-        "outrigger): natural_key is that column."
+        None,
+        description="A dimension of the distinct values of this base column (snowflake "
+        "outrigger): natural_key is that column.",
     )
     reason: str = ""
 
@@ -116,9 +118,11 @@ class StarDimension(Strict):
         return f"{self.entity}_key"
 
     @model_validator(mode="after")
-    def _type2_dated(self) -> "StarDimension":
+    def _type2_dated(self) -> StarDimension:
         if self.scd_type == 2 and (self.versioned_by is None or self.distinct_of is not None):
-            raise ValueError(f"{self.name}: a type-2 dimension needs versioned_by and cannot be a distinct_of outrigger")
+            raise ValueError(
+                f"{self.name}: a type-2 dimension needs versioned_by and cannot be a distinct_of outrigger"
+            )
         return self
 
 
@@ -186,10 +190,15 @@ class FactMeasure(Strict):
     input: str = "fact"
     column: str
     additivity: Additivity = "additive"
-    not_negative: bool = Field(False, description="Test that the measure is never negative (for a "
-                               "planner that cannot profile; the offline planner fills `tests`).")
-    tests: list[TestSpec] = Field(default_factory=list, description="Data tests inferred from a "
-                                  "profile of the staged data and checked against it.")
+    not_negative: bool = Field(
+        False,
+        description="Test that the measure is never negative (for a "
+        "planner that cannot profile; the offline planner fills `tests`).",
+    )
+    tests: list[TestSpec] = Field(
+        default_factory=list,
+        description="Data tests inferred from a profile of the staged data and checked against it.",
+    )
 
     _name_ok = field_validator("name")(lambda v: check_identifier(v, "measure name"))
     _column_ok = field_validator("column")(lambda v: check_column(v))
@@ -226,9 +235,13 @@ class StarFact(Strict):
         return entity_of(self.name) + "_key"
 
     @model_validator(mode="after")
-    def _inputs_known(self) -> "StarFact":
+    def _inputs_known(self) -> StarFact:
         known = {"fact"} | {p.alias for p in self.parents}
-        items: list[FactForeignKey | FactMeasure | DegenerateDimension] = [*self.foreign_keys, *self.measures, *self.degenerate]
+        items: list[FactForeignKey | FactMeasure | DegenerateDimension] = [
+            *self.foreign_keys,
+            *self.measures,
+            *self.degenerate,
+        ]
         for item in items:
             if item.input not in known:
                 raise ValueError(f"{self.name}: {item.name} reads unknown input {item.input!r}")
@@ -255,12 +268,10 @@ class StarSpec(Strict):
     _source_ok = field_validator("source_name")(lambda v: check_column(v, "source name"))
 
     @model_validator(mode="after")
-    def _consistent(self) -> "StarSpec":
+    def _consistent(self) -> StarSpec:
         if not self.facts:
             raise ValueError("a star schema needs at least one fact")
-        dims = {d.name for d in self.dimensions} | (
-            {self.date_dimension.name} if self.date_dimension else set()
-        )
+        dims = {d.name for d in self.dimensions} | ({self.date_dimension.name} if self.date_dimension else set())
         for f in self.facts:
             for fk in f.foreign_keys:
                 if fk.dimension not in dims:

@@ -17,10 +17,32 @@ from martsmith.star.spec import StagedColumn, StagingSpec
 
 UPDATED_COLUMNS = ("updated_at", "modified_at", "_updated_at", "last_modified", "updated", "loaded_at", "_loaded_at")
 # Timestamps of the pipeline, not of an event: never a date key, never a dimension attribute.
-BOOKKEEPING = re.compile(r"^_?(updated|modified|loaded|synced|ingested|extracted|inserted|deleted)(_at|_on|_date|_ts)?$")
+BOOKKEEPING = re.compile(
+    r"^_?(updated|modified|loaded|synced|ingested|extracted|inserted|deleted)(_at|_on|_date|_ts)?$"
+)
 # Names that are SQL keywords (sqlfluff RF04) and say little in a mart: name -> product_name.
-KEYWORD_NAMES = frozenset({"name", "type", "date", "value", "year", "month", "day", "time", "timestamp",
-                           "key", "user", "order", "group", "comment", "role", "position", "level", "source"})
+KEYWORD_NAMES = frozenset(
+    {
+        "name",
+        "type",
+        "date",
+        "value",
+        "year",
+        "month",
+        "day",
+        "time",
+        "timestamp",
+        "key",
+        "user",
+        "order",
+        "group",
+        "comment",
+        "role",
+        "position",
+        "level",
+        "source",
+    }
+)
 
 
 def is_key(name: str) -> bool:
@@ -39,25 +61,43 @@ def staged_column(stg: StagingSpec, raw: str) -> str:
     return next((c.name for c in stg.columns if c.source_column == raw), raw)
 
 
-def plan_staging(t: Table, catalog: Catalog, probe: Probe | None, notes: list[str], *, grain_of: str | None = None) -> StagingSpec:
+def plan_staging(
+    t: Table, catalog: Catalog, probe: Probe | None, notes: list[str], *, grain_of: str | None = None
+) -> StagingSpec:
     """`stg_<source>__<table>`; `grain_of` names the model whose grain this table's key is (for
     the message when the data contradicts it)."""
     entity = entity_of(t.name)
     existing = catalog.table(f"stg_{t.source_name}__{t.name}")
     name = f"stg_{t.source_name}__{t.name}"
     if existing is not None:
-        cols = [StagedColumn(name=c.name, source_column=c.name, data_type=c.data_type.lower()) for c in existing.columns]
-        return StagingSpec(name=name, source_name=t.source_name or "", table=t.name,
-                           key=existing.primary_key or cols[0].name, columns=cols, existing=True)
+        cols = [
+            StagedColumn(name=c.name, source_column=c.name, data_type=c.data_type.lower()) for c in existing.columns
+        ]
+        return StagingSpec(
+            name=name,
+            source_name=t.source_name or "",
+            table=t.name,
+            key=existing.primary_key or cols[0].name,
+            columns=cols,
+            existing=True,
+        )
     key = t.primary_key or "id"
     cols = []
     for c in t.columns:
         transform, dtype = "none", c.data_type.lower()
         if c.family == "text" and c.values and any(v != v.strip().lower() for v in c.values):
             transform = "trim_lower"
-        elif c.family == "text" and not is_key(c.name) and probe is not None and not c.values and probe.numeric_text(t, c.name):
+        elif (
+            c.family == "text"
+            and not is_key(c.name)
+            and probe is not None
+            and not c.values
+            and probe.numeric_text(t, c.name)
+        ):
             transform, dtype = "cast_number", "decimal(18,2)"
-        cols.append(StagedColumn(name=staged_name(c.name, entity), source_column=c.name, data_type=dtype, transform=transform))
+        cols.append(
+            StagedColumn(name=staged_name(c.name, entity), source_column=c.name, data_type=dtype, transform=transform)
+        )
     clean_key = f"{entity}_id" if key == "id" else key
     spec = StagingSpec(name=name, source_name=t.source_name or "", table=t.name, key=clean_key, columns=cols)
     if t.primary_key_unique is False:
@@ -74,5 +114,7 @@ def plan_staging(t: Table, catalog: Catalog, probe: Probe | None, notes: list[st
                 "(`unique` + `not_null` tests on it).",
             )
         spec.dedupe, spec.dedupe_order_by = True, order
-        notes.append(f"{name}: {t.name}.{key} repeats (late-arriving updates): keeps the latest row per {key} by {order}")
+        notes.append(
+            f"{name}: {t.name}.{key} repeats (late-arriving updates): keeps the latest row per {key} by {order}"
+        )
     return spec

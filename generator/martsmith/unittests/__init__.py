@@ -8,7 +8,20 @@ from martsmith.unittests.pick import Coverage, Picked, PickInput, pick_rows
 from martsmith.unittests.shape import Condition, JoinEdge, ModelShape, model_shape
 
 __all__ = [
-    "Condition", "Coverage", "Expected", "FixtureTable", "JoinEdge", "ModelShape", "PickInput",
-    "Picked", "UnitTestResult", "expected_rows", "merge_unit_test",
-    "model_shape", "pick_rows", "plan_unit_test", "render_value", "unit_test_entry",
+    "Condition",
+    "Coverage",
+    "Expected",
+    "FixtureTable",
+    "JoinEdge",
+    "ModelShape",
+    "PickInput",
+    "Picked",
+    "UnitTestResult",
+    "expected_rows",
+    "merge_unit_test",
+    "model_shape",
+    "pick_rows",
+    "plan_unit_test",
+    "render_value",
+    "unit_test_entry",
 ]

@@ -69,8 +69,13 @@ def render_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def unit_test_entry(
-    name: str, model: str, given: list[tuple[str, list[dict[str, Any]]]], expect: list[dict[str, Any]],
-    *, description: str, meta: dict[str, Any] | None = None,
+    name: str,
+    model: str,
+    given: list[tuple[str, list[dict[str, Any]]]],
+    expect: list[dict[str, Any]],
+    *,
+    description: str,
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One item of `unit_tests:`; `given` is [(input, rows)] with input like `ref('x')`."""
     entry: dict[str, Any] = {"name": name, "description": inert(description), "model": model}
@@ -171,8 +176,9 @@ def _append_without_ruamel(path: Path, before: str, entry: dict[str, Any]) -> st
 
     old = yaml.safe_load(before) if before.strip() else None
     if old and "unit_tests" in old:
-        raise ProjectError(f"{path} already has unit_tests; merging into it needs ruamel.yaml.",
-                           hint="pip install ruamel.yaml")
+        raise ProjectError(
+            f"{path} already has unit_tests; merging into it needs ruamel.yaml.", hint="pip install ruamel.yaml"
+        )
     block = dump_yaml({"unit_tests": [entry]})
     text = (before.rstrip("\n") + "\n\n" + block) if before.strip() else dump_yaml({"version": 2}) + "\n" + block
     _check(text, before, path)

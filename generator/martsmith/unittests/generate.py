@@ -6,9 +6,10 @@ catalog) -> compiled SQL -> shape (sqlglot) -> picked rows (warehouse, read only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from martsmith import __version__
 from martsmith.context.catalog import Table, resolve_node
@@ -55,7 +56,8 @@ def unit_test_name(model: str) -> str:
 
 def _find_model(ctx, name: str):
     nodes = [
-        n for n in ctx.manifest.nodes.values()
+        n
+        for n in ctx.manifest.nodes.values()
         if n.resource_type == "model" and name in (n.name, n.unique_id) and n.config.enabled
     ]
     own = [n for n in nodes if n.package_name == ctx.project.name]
@@ -63,8 +65,10 @@ def _find_model(ctx, name: str):
         return (own or nodes)[0]
     table = resolve_node(ctx.catalog, name)  # raises UsageError with "did you mean"
     if table.kind == "source":
-        raise UsageError(f"'{name}' is a source ({table.label}), not a model.",
-                         hint="dbt unit tests test models: name a model that reads it.")
+        raise UsageError(
+            f"'{name}' is a source ({table.label}), not a model.",
+            hint="dbt unit tests test models: name a model that reads it.",
+        )
     return next(n for n in ctx.manifest.nodes.values() if n.unique_id == table.unique_id)
 
 
@@ -87,7 +91,8 @@ def _parents(ctx, node) -> list[Table]:
         names = ", ".join(p.split(".", 2)[-1] for p in missing)
         raise UsageError(
             f"The inputs of '{node.name}' are not all in the warehouse: {names}.",
-            hint=f"Build them first: dbt build --select +{node.name}" if any(p.startswith("model.") for p in missing)
+            hint=f"Build them first: dbt build --select +{node.name}"
+            if any(p.startswith("model.") for p in missing)
             else "Only models and sources can be unit-test inputs here (not seeds or snapshots).",
         )
     return [by_id[p] for p in parent_ids]
@@ -97,7 +102,9 @@ def _compiled_sql(ctx, node, progress: Progress) -> str:
     progress(f"compiling {node.name}")
     res = ctx.dbt.invoke(["compile", "--select", node.name])
     if not res.success:
-        raise ValidationFailed("dbt compile failed: " + (res.error or "unknown error"), [Finding("compile", res.error or "")])
+        raise ValidationFailed(
+            "dbt compile failed: " + (res.error or "unknown error"), [Finding("compile", res.error or "")]
+        )
     for r in getattr(res.raw, "results", None) or []:
         if r.node.unique_id == node.unique_id and getattr(r.node, "compiled_code", None):
             return r.node.compiled_code
@@ -118,7 +125,9 @@ def _describe(model: str, max_rows: int) -> str:
     )
 
 
-def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: Progress = lambda _m: None) -> UnitTestResult:
+def plan_unit_test(
+    ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: Progress = lambda _m: None
+) -> UnitTestResult:
     """Everything up to the YAML text; writes nothing."""
     node = _find_model(ctx, model)
     if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
@@ -146,15 +155,23 @@ def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: P
         picked = pick_rows(wh.con, inputs, shape, max_rows=max_rows)
     progress("computing the expected rows")
     fixtures = [
-        FixtureTable(t.schema, t.identifier, [(c.name, c.data_type) for c in t.columns],
-                     picked.rows[rel_key(t.schema, t.identifier)], t.database)
+        FixtureTable(
+            t.schema,
+            t.identifier,
+            [(c.name, c.data_type) for c in t.columns],
+            picked.rows[rel_key(t.schema, t.identifier)],
+            t.database,
+        )
         for t in parents
     ]
     expected = expected_rows(sql, fixtures)
     given = [(_input_jinja(t), picked.rows[rel_key(t.schema, t.identifier)]) for t in parents]
     name = unit_test_name(node.name)
     entry = unit_test_entry(
-        name, node.name, given, expected.rows,
+        name,
+        node.name,
+        given,
+        expected.rows,
         description=_describe(node.name, max_rows),
         meta={
             "version": __version__,
@@ -165,7 +182,9 @@ def plan_unit_test(ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: P
     for ut in getattr(ctx.manifest, "unit_tests", {}).values():
         elsewhere = ctx.project.root / ut.original_file_path != yml_path
         if ut.name == name and ut.model == node.name and elsewhere:
-            raise WriteRefused(f"A unit test named '{name}' already exists in {ut.original_file_path}.",
-                               hint="Remove or rename it, then try again.")
+            raise WriteRefused(
+                f"A unit test named '{name}' already exists in {ut.original_file_path}.",
+                hint="Remove or rename it, then try again.",
+            )
     yml = merge_unit_test(yml_path, entry)
     return UnitTestResult(node.name, name, yml_path, yml, given, expected.rows, picked.coverage)

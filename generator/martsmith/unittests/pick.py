@@ -150,8 +150,11 @@ def _reaching_output(stage: _Stage, joins: list[JoinEdge], shape: ModelShape) ->
     filters = {k: [c.predicate for c in shape.conditions if c.relation == k and c.passes] for k in stage.inputs}
 
     def matches(key: RelKey, *, staged: bool) -> list[str]:
-        return [_matched(j, stage.tmp[j.right] if staged else stage.inputs[j.right].relation)
-                for j in joins if j.left == key]
+        return [
+            _matched(j, stage.tmp[j.right] if staged else stage.inputs[j.right].relation)
+            for j in joins
+            if j.left == key
+        ]
 
     joined = {j.right for j in joins}
     drivers = [k for k in stage.inputs if k not in joined] or list(stage.inputs)[:1]
@@ -162,10 +165,14 @@ def _reaching_output(stage: _Stage, joins: list[JoinEdge], shape: ModelShape) ->
             if stage.add(key, " and ".join(preds) or "true"):
                 break
         if wanted:
-            checks.append((
-                f"a row through every filter and join of {stage.inputs[key].label}", key,
-                " and ".join(filters[key] + matches(key, staged=True)), " and ".join(wanted),
-            ))
+            checks.append(
+                (
+                    f"a row through every filter and join of {stage.inputs[key].label}",
+                    key,
+                    " and ".join(filters[key] + matches(key, staged=True)),
+                    " and ".join(wanted),
+                )
+            )
     for j in joins:  # in join order, so that a chain a -> b -> c gets b, then c
         _join_partner(stage, j, filters[j.right] + matches(j.right, staged=False))
     return checks
@@ -192,20 +199,28 @@ def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int 
             has_match = stage.staged_has(j.left, _matched(j, stage.tmp[j.right]))
             if not has_match and stage.add(j.left, _matched(j, right.relation)):
                 _join_partner(stage, j, [])
-            checks.append((f"{name}: a key with a match", j.left, _matched(j, stage.tmp[j.right]), _matched(j, right.relation)))
+            checks.append(
+                (f"{name}: a key with a match", j.left, _matched(j, stage.tmp[j.right]), _matched(j, right.relation))
+            )
             stage.add(j.left, _unmatched(j.left_key, j.right_key, right.relation))
-            checks.append((
-                f"{name}: a key without a match", j.left,
-                _unmatched(j.left_key, j.right_key, stage.tmp[j.right]),
-                _unmatched(j.left_key, j.right_key, right.relation),
-            ))
+            checks.append(
+                (
+                    f"{name}: a key without a match",
+                    j.left,
+                    _unmatched(j.left_key, j.right_key, stage.tmp[j.right]),
+                    _unmatched(j.left_key, j.right_key, right.relation),
+                )
+            )
             if j.side in ("right", "full"):
                 stage.add(j.right, _unmatched(j.right_key, j.left_key, left.relation))
-                checks.append((
-                    f"{name}: a right key without a match", j.right,
-                    _unmatched(j.right_key, j.left_key, stage.tmp[j.left]),
-                    _unmatched(j.right_key, j.left_key, left.relation),
-                ))
+                checks.append(
+                    (
+                        f"{name}: a right key without a match",
+                        j.right,
+                        _unmatched(j.right_key, j.left_key, stage.tmp[j.left]),
+                        _unmatched(j.right_key, j.left_key, left.relation),
+                    )
+                )
         for c in shape.conditions:
             if c.relation in known:
                 stage.add(c.relation, c.predicate)

@@ -150,7 +150,7 @@ def _case_conditions(scope: Scope, inputs: dict[int, RelKey]) -> list[Condition]
             continue
         label = case.parent.alias if isinstance(case.parent, exp.Alias) else "a CASE"
         whens = []
-        for i, branch in enumerate(case.args.get("ifs") or []):
+        for branch in case.args.get("ifs") or []:
             cond = branch.this
             if case.this is not None:  # simple CASE x WHEN v
                 cond = exp.EQ(this=case.this.copy(), expression=cond.copy())

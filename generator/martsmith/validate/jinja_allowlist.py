@@ -25,8 +25,9 @@ finding that fails the run before dbt sees the file:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import PurePath
-from typing import Any, Iterator
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -38,13 +39,38 @@ from martsmith.validate.findings import Finding
 # list equal to what the package ships.
 MARTSMITH_MACROS = frozenset({"surrogate_key", "date_spine"})
 # dbt's cross-database macros: each returns SQL text for its adapter and runs nothing.
-DBT_MACROS = frozenset({
-    "date_trunc", "datediff", "dateadd", "last_day", "safe_cast", "cast", "concat", "hash",
-    "split_part", "replace", "length", "position", "right", "escape_single_quotes",
-    "string_literal", "any_value", "bool_or", "listagg", "current_timestamp", "date",
-    "type_string", "type_timestamp", "type_int", "type_bigint", "type_float", "type_numeric",
-    "type_boolean", "cast_bool_to_text",
-})
+DBT_MACROS = frozenset(
+    {
+        "date_trunc",
+        "datediff",
+        "dateadd",
+        "last_day",
+        "safe_cast",
+        "cast",
+        "concat",
+        "hash",
+        "split_part",
+        "replace",
+        "length",
+        "position",
+        "right",
+        "escape_single_quotes",
+        "string_literal",
+        "any_value",
+        "bool_or",
+        "listagg",
+        "current_timestamp",
+        "date",
+        "type_string",
+        "type_timestamp",
+        "type_int",
+        "type_bigint",
+        "type_float",
+        "type_numeric",
+        "type_boolean",
+        "cast_bool_to_text",
+    }
+)
 CONFIG_KEYS = frozenset({"materialized", "tags", "alias", "schema", "unique_key", "enabled"})
 RELATION_MACROS = frozenset({"ref", "source"})
 
@@ -106,7 +132,9 @@ def check_sql_jinja(text: str, path: str = "") -> list[Finding]:
     problems: list[str] = []
     for stmt in tree.body:
         if not isinstance(stmt, nodes.Output):
-            problems.append(f"{{% {type(stmt).__name__.lower()} %}} blocks are not allowed in generated SQL{_line(stmt)}")
+            problems.append(
+                f"{{% {type(stmt).__name__.lower()} %}} blocks are not allowed in generated SQL{_line(stmt)}"
+            )
             continue
         for node in stmt.nodes:
             if isinstance(node, nodes.TemplateData):

@@ -34,7 +34,9 @@ def check_spec(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
         table = tables[alias]
         if table.column(column) is None:
             cols = ", ".join(c.name for c in table.columns)
-            findings.append(Finding("spec", f"{what}: column {column!r} does not exist in {table.label} (columns: {cols})"))
+            findings.append(
+                Finding("spec", f"{what}: column {column!r} does not exist in {table.label} (columns: {cols})")
+            )
 
     for inp in spec.inputs:
         for c in inp.dedupe_key + ([inp.dedupe_order_by] if inp.dedupe_order_by else []):
@@ -47,13 +49,17 @@ def check_spec(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
         if d.time_grain and d.input in tables:
             col = tables[d.input].column(d.column)
             if col is not None and type_family(col.data_type) != "time":
-                findings.append(Finding("spec", f"dimension {d.name}: {d.column} is {col.data_type}, not a date or timestamp"))
+                findings.append(
+                    Finding("spec", f"dimension {d.name}: {d.column} is {col.data_type}, not a date or timestamp")
+                )
     for m in spec.measures:
         need(m.input, m.column, f"measure {m.name}")
         if m.agg in ("sum", "avg") and m.input in tables and m.column:
             col = tables[m.input].column(m.column)
             if col is not None and type_family(col.data_type) not in ("number", "boolean"):
-                findings.append(Finding("spec", f"measure {m.name}: {m.agg} of {m.column}, which is {col.data_type}, not a number"))
+                findings.append(
+                    Finding("spec", f"measure {m.name}: {m.agg} of {m.column}, which is {col.data_type}, not a number")
+                )
     for f in spec.filters:
         need(f.input, f.column, "filter")
     return findings

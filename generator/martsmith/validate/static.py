@@ -23,9 +23,24 @@ from martsmith.validate.jinja_allowlist import check_sql_jinja
 DIALECT = "duckdb"
 
 FORBIDDEN_NODES = (
-    exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Alter, exp.Command,
-    exp.Pragma, exp.Copy, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Set, exp.Transaction,
-    exp.Commit, exp.Export,
+    exp.Create,
+    exp.Drop,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Alter,
+    exp.Command,
+    exp.Pragma,
+    exp.Copy,
+    exp.Attach,
+    exp.Detach,
+    exp.Install,
+    exp.Use,
+    exp.Set,
+    exp.Transaction,
+    exp.Commit,
+    exp.Export,
 )
 
 
@@ -56,9 +71,13 @@ def check_safety(sql: str) -> list[Finding]:
             if name and FORBIDDEN_FUNCTION.match(name):
                 findings.append(Finding("safety", f"function {name}() reads files, the network or the environment"))
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
-            findings.append(Finding("safety", f"table function {node.this.sql(DIALECT)} is not allowed; use ref() or source()"))
+            findings.append(
+                Finding("safety", f"table function {node.this.sql(DIALECT)} is not allowed; use ref() or source()")
+            )
         elif isinstance(node, exp.Table) and node.this.args.get("quoted") and re.search(r"[./\\:]", node.name):
-            findings.append(Finding("safety", f"reading the file or URL {node.name!r} is not allowed; use ref() or source()"))
+            findings.append(
+                Finding("safety", f"reading the file or URL {node.name!r} is not allowed; use ref() or source()")
+            )
     return findings
 
 
@@ -76,7 +95,9 @@ def check_columns(sql: str, catalog: Catalog) -> list[Finding]:
         if not db and name in cte_names:
             continue
         if (db, name) not in known:
-            findings.append(Finding("columns", f"unknown table {table.sql(DIALECT)}: use ref() or source() of a built node"))
+            findings.append(
+                Finding("columns", f"unknown table {table.sql(DIALECT)}: use ref() or source() of a built node")
+            )
     if findings:
         return findings
     from sqlglot.optimizer.qualify import qualify
@@ -110,9 +131,13 @@ def check_relations_through_jinja(sql: str, catalog: Catalog) -> list[Finding]:
             continue
         if not table.db and table.name.lower() in cte_names:
             continue
-        findings.append(Finding(
-            "safety", f"table {table.sql(DIALECT)} is read directly: read it through "
-            "{{ source('…', '…') }} or {{ ref('…') }}"))
+        findings.append(
+            Finding(
+                "safety",
+                f"table {table.sql(DIALECT)} is read directly: read it through "
+                "{{ source('…', '…') }} or {{ ref('…') }}",
+            )
+        )
     return findings
 
 

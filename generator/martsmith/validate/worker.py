@@ -96,7 +96,7 @@ class CheckWorker:
                 self._proc.kill()
             self._proc = None
 
-    def __enter__(self) -> "CheckWorker":
+    def __enter__(self) -> CheckWorker:
         return self
 
     def __exit__(self, *exc) -> None:

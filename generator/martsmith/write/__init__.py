@@ -7,11 +7,29 @@
 """
 
 from martsmith.write.journal import (
-    BACKUP_PREFIX, Journal, Recovery, pause_point, project_lock, recover_if_stale, recover_journal, write_atomic,
+    BACKUP_PREFIX,
+    Journal,
+    Recovery,
+    pause_point,
+    project_lock,
+    recover_if_stale,
+    recover_journal,
+    write_atomic,
 )
 from martsmith.write.transaction import FileTransaction, RelationGuard, count_tests, refuse_unsafe_jinja, write_and_run
 
 __all__ = [
-    "BACKUP_PREFIX", "FileTransaction", "Journal", "Recovery", "RelationGuard", "count_tests", "pause_point",
-    "project_lock", "recover_if_stale", "recover_journal", "refuse_unsafe_jinja", "write_and_run", "write_atomic",
+    "BACKUP_PREFIX",
+    "FileTransaction",
+    "Journal",
+    "Recovery",
+    "RelationGuard",
+    "count_tests",
+    "pause_point",
+    "project_lock",
+    "recover_if_stale",
+    "recover_journal",
+    "refuse_unsafe_jinja",
+    "write_and_run",
+    "write_atomic",
 ]

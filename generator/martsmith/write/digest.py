@@ -13,8 +13,9 @@ small tables — per table).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from martsmith.errors import WarehouseError
 from martsmith.write.journal import own_temp_relation
@@ -51,7 +52,8 @@ def take_digest(wh: Warehouse) -> Digest:
     """The digest of every user schema of the warehouse's current database."""
     not_system = "schema_name not in (" + ", ".join(f"'{s}'" for s in SYSTEM_SCHEMAS) + ")"
     schemas = frozenset(
-        s.lower() for (s,) in wh.query(
+        s.lower()
+        for (s,) in wh.query(
             f"select schema_name from duckdb_schemas() where database_name = current_database() and {not_system}"
         )
     )
@@ -115,7 +117,11 @@ def changes(before: Digest, after: Digest, allowed: Iterable[tuple[str, str]] = 
     allowed_schemas = {s for s, _ in allowed_keys}
 
     def ours(schema: str, name: str) -> bool:
-        return (schema, name) in allowed_keys or own_temp_relation(name, allowed_names) or schema.endswith(AUDIT_SCHEMA_SUFFIX)
+        return (
+            (schema, name) in allowed_keys
+            or own_temp_relation(name, allowed_names)
+            or schema.endswith(AUDIT_SCHEMA_SUFFIX)
+        )
 
     out: list[str] = []
     gone = before.schemas - after.schemas

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import errno
+import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import ProjectError, UsageError, WriteRefused
@@ -135,7 +136,7 @@ class Journal:
         self.saved = False
 
     @classmethod
-    def for_project(cls, project: Project, command: str | None = None) -> "Journal":
+    def for_project(cls, project: Project, command: str | None = None) -> Journal:
         journal = cls(project.root, journal_path(project))
         journal.data["command"] = command or held_command(project) or "martsmith"
         return journal
@@ -158,7 +159,9 @@ class Journal:
         self.data["guarded"] = sorted([s, n] for s, n in guarded)
         self.data["relations_before"] = sorted([s, n] for s, n in before)
 
-    def add_backup(self, schema: str, name: str, kind: str, *, backup: str | None = None, sql: str | None = None) -> None:
+    def add_backup(
+        self, schema: str, name: str, kind: str, *, backup: str | None = None, sql: str | None = None
+    ) -> None:
         entry: dict[str, Any] = {"schema": schema, "name": name, "kind": kind}
         entry.update({"backup": backup} if kind == "table" else {"sql": sql})
         self.data["backups"].append(entry)
@@ -224,8 +227,10 @@ class Recovery:
 def _inside(root: Path, rel: str) -> Path:
     path = (root / rel).resolve()
     if root.resolve() not in path.parents:
-        raise ProjectError(f"The martsmith journal names {rel}, outside the project: not touching it.",
-                           hint="Inspect target/martsmith_journal.json; delete it to go on without recovery.")
+        raise ProjectError(
+            f"The martsmith journal names {rel}, outside the project: not touching it.",
+            hint="Inspect target/martsmith_journal.json; delete it to go on without recovery.",
+        )
     return path
 
 
@@ -287,7 +292,11 @@ def _recover_relations(wh: Warehouse, data: dict, rec: Recovery) -> None:
 
 def _finish_commit(wh: Warehouse, data: dict, rec: Recovery) -> None:
     for b in data.get("backups") or []:
-        if b["kind"] == "table" and b["backup"].startswith(BACKUP_PREFIX) and wh.relation_kind(b["schema"], b["backup"]):
+        if (
+            b["kind"] == "table"
+            and b["backup"].startswith(BACKUP_PREFIX)
+            and wh.relation_kind(b["schema"], b["backup"])
+        ):
             wh.execute(f"drop table if exists {quote(b['schema'])}.{quote(b['backup'])}")
             rec.dropped.append(f"{b['schema']}.{b['backup']}")
 
@@ -314,8 +323,12 @@ def recover_journal(project: Project) -> Recovery | None:
     data = read_journal(project)
     if data is None:
         return None
-    rec = Recovery(command=str(data.get("command", "martsmith")), pid=int(data.get("pid", 0)),
-                   started=str(data.get("started", "")), committed=data.get("state") == "committed")
+    rec = Recovery(
+        command=str(data.get("command", "martsmith")),
+        pid=int(data.get("pid", 0)),
+        started=str(data.get("started", "")),
+        committed=data.get("state") == "committed",
+    )
     touched_warehouse = data.get("relations_before") is not None or data.get("backups")
     db = project.duckdb_path
     if touched_warehouse and db is not None and db.exists():
@@ -434,8 +447,7 @@ def project_lock(project: Project, command: str = "martsmith", *, recover: bool 
         except Timeout:
             what = f", `{owner['command']}`" if owner.get("command") else ""
             raise WriteRefused(
-                f"Another martsmith run on this project ({who}{what}) still holds {path.name} "
-                f"after {timeout:g} s.",
+                f"Another martsmith run on this project ({who}{what}) still holds {path.name} after {timeout:g} s.",
                 hint="Wait for it to finish and try again, or raise MARTSMITH_LOCK_TIMEOUT (seconds).",
             ) from None
     _HOLDS[path] = _Hold(lock, 1, command)

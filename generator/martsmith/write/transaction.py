@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.errors import ValidationFailed, WarehouseChanged, WriteRefused
 from martsmith.validate.findings import Finding
 from martsmith.validate.jinja_allowlist import check_files_jinja
 from martsmith.write.digest import Digest, changes, take_digest
-from martsmith.errors import ValidationFailed, WarehouseChanged, WriteRefused
 from martsmith.write.journal import BACKUP_PREFIX, Journal, pause_point, project_lock, write_atomic
 
 __all__ = ["BACKUP_PREFIX", "FileTransaction", "RelationGuard", "count_tests", "write_and_run"]
@@ -289,7 +289,10 @@ def write_and_run(
             failed = failures(result) if failures is not None else result.failed()
             if failed or (failures is None and not result.success):
                 findings = [
-                    Finding("test" if n.resource_type in ("test", "unit_test") else "build", f"{n.name}: {n.status} {n.message}".strip())
+                    Finding(
+                        "test" if n.resource_type in ("test", "unit_test") else "build",
+                        f"{n.name}: {n.status} {n.message}".strip(),
+                    )
                     for n in failed
                 ]
                 detail = "\n".join(f"  {f}" for f in findings) or f"  {result.error or 'dbt did not run'}"
