@@ -19,15 +19,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "martsmith"
 
 # (importing module, imported module) -> why a function-level import of it has no comment.
 UNCOMMENTED = {
-    ("martsmith.star.erd", "martsmith.star.render"): "star/render <-> star/erd: the other engineer's (star-parts)",
-    ("martsmith.star.render", "martsmith.star.erd"): "star/render <-> star/erd: the other engineer's (star-parts)",
-    ("martsmith.profiling.profiler", "martsmith.context.catalog"): "profiling/profiler.py: the other engineer's file",
-    ("martsmith.context.catalog", "martsmith.errors"): "context/catalog.py: the other engineer's file (star-parts)",
 }
 # Edges of the full graph (function-level imports included) allowed to close a cycle, and why.
-CYCLE_EDGES = {
-    ("martsmith.star.erd", "martsmith.star.render"): "star/render <-> star/erd: the other engineer's (star-parts)",
-}
+CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Literal
 from martsmith.context.suggest import suggest
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.context.words import singular
+from martsmith.errors import UsageError
 from martsmith.render.jinja_safe import data_problem
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
@@ -403,8 +404,6 @@ def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
 def resolve_node(catalog: Catalog, name: str) -> Table:
     """The table a user named as dbt selects it (`stg_orders`, `source:shop.orders`, or just
     `shop.orders` / `orders` when that is unambiguous); a UsageError with suggestions otherwise."""
-    from martsmith.errors import UsageError
-
     exact = catalog.table(name)
     if exact is not None:
         return exact

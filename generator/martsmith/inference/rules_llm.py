@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
-from martsmith.llm.client import complete_structured, parse_json_object
+from martsmith.llm.client import Provider, complete_structured, parse_json_object
 from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
 from martsmith.validate.expressions import expression_problems
@@ -180,16 +180,13 @@ def assign_rules_llm(
     def check(answer: RulesAnswer) -> list[str]:
         return answer_problems(answer, rules, tables, catalog)
 
+    provider = Provider(model=model, timeout=timeout, api_base=api_base, api_key=api_key, mock_response=mock_response)
     answer = complete_structured(
         build_messages(rules, tables, catalog),
-        model=model,
         parse=parse,
         check=check,
         max_attempts=max_attempts,
-        timeout=timeout,
-        api_base=api_base,
-        api_key=api_key,
-        mock_response=mock_response,
+        **provider,
         what="tests for the rules",
         repair=lambda errors: REPAIR_PROMPT.format(errors="\n".join(f"- {e}" for e in errors)),
         hint="Name the columns in the rules, split long rules with ';', or use a stronger model.",

@@ -23,7 +23,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from pydantic import ValidationError
 
@@ -53,6 +53,16 @@ class AnswerRejected(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = list(errors)
+
+
+class Provider(TypedDict):
+    """How to reach a model, passed through to `complete_structured` by every planner."""
+
+    model: str
+    timeout: float
+    api_base: str | None
+    api_key: str | None
+    mock_response: str | None
 
 
 def complete_structured(

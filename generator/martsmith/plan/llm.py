@@ -21,6 +21,7 @@ from martsmith.llm.client import (  # noqa: F401 - re-exported: the settings and
     API_BASE_ENV,
     API_KEY_ENV,
     RATE_LIMIT_BACKOFF,
+    Provider,
     complete_structured,
     validation_errors,
 )
@@ -75,16 +76,13 @@ def plan_with_llm(
     def accept(spec: ModelSpec) -> list[str]:
         return [f.message for f in [*sql_body_findings(spec), *(check(spec) if check else [])]]
 
+    provider = Provider(model=model, timeout=timeout, api_base=api_base, api_key=api_key, mock_response=mock_response)
     spec = complete_structured(
         build_messages(request, catalog, name=name),
-        model=model,
         parse=parse,
         check=accept,
         max_attempts=max_attempts,
-        timeout=timeout,
-        api_base=api_base,
-        api_key=api_key,
-        mock_response=mock_response,
+        **provider,
         what="model spec",
         repair=repair_message,
         backoff=RATE_LIMIT_BACKOFF,  # read now: tests shorten it

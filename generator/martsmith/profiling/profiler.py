@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from martsmith.context.catalog import Table, type_family
+from martsmith.context.catalog import Column, Table, type_family
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.profiling.types import ColumnProfile, TableProfile
 
@@ -455,8 +455,6 @@ def profile_relation(
     columns = table.columns
     if not columns:
         profile.queries += 1
-        from martsmith.context.catalog import Column
-
         physical = wh.columns([table.schema]).get((table.schema, table.identifier), [])
         columns = [Column(name, dtype) for name, dtype in physical]
     profile.columns = [

@@ -291,14 +291,8 @@ def staging_yaml(s: StagingSpec, star: StarSpec) -> str:
         return _versions_yaml(s, star)
     dedupe = f" Keeps the latest row per {s.key} by {s.dedupe_order_by}." if s.dedupe else ""
     cols = [_pk(s.key, f"Key of the {s.table} row.")] + _cleaned(s)
-    return _model_yaml(
-        s.name,
-        f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}",
-        "view",
-        star,
-        cols,
-        [s.key],
-    )
+    grain = f"One row per {s.key}: {s.source_name}.{s.table}, renamed and cleaned.{dedupe}"
+    return _model_yaml(s.name, grain, "view", star, cols, [s.key])
 
 
 def _versions_yaml(s: StagingSpec, star: StarSpec) -> str:
@@ -353,14 +347,8 @@ def dimension_yaml(d: StarDimension, star: StarSpec) -> str:
         key = o.dimension.removeprefix("dim_") + "_key"
         cols.append(_relationship(key, f"The {o.attribute} ({o.dimension}).", o.dimension, key))
     scd = "" if d.distinct_of else " SCD type 1: the latest values."
-    return _model_yaml(
-        d.name,
-        f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}",
-        "table",
-        star,
-        cols,
-        [d.surrogate_key],
-    )
+    grain = f"One row per {d.entity} ({d.natural_key}), plus one unknown member.{scd}"
+    return _model_yaml(d.name, grain, "table", star, cols, [d.surrogate_key])
 
 
 def _type2_yaml(d: StarDimension, star: StarSpec) -> str:
