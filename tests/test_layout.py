@@ -69,3 +69,20 @@ def test_every_error_is_in_the_tree():
                 continue  # a private signal, caught in its own module
             outside.append(f"{rel}: {name}({', '.join(bases)})")
     assert outside == [], f"error classes outside errors.py (move them into the tree): {outside}; tree: {sorted(tree)}"
+
+
+def test_the_readme_names_each_stage_module_once():
+    """README's "How it works" table is the map a newcomer follows: every module of the stages
+    is in it exactly once (the CLI layer, the error tree and the scaffold are described below it)."""
+    import re
+
+    readme = (PACKAGE.parents[1] / "README.md").read_text()
+    table = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"^\| \w+ \| `([\w/]+\.py)` \|", table, flags=re.M)
+    around = {"cli.py", "errors.py", "__init__.py"}
+    modules = {
+        str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" and p.parts[-2] not in ("commands", "scaffold") and p.name not in around
+    }
+    assert sorted(n for n in named if named.count(n) > 1) == []
+    assert set(named) == modules
