@@ -18,8 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "martsmith"
 
 # (importing module, imported module) -> why a function-level import of it has no comment.
-UNCOMMENTED = {
-}
+UNCOMMENTED = {}
 # Edges of the full graph (function-level imports included) allowed to close a cycle, and why.
 CYCLE_EDGES: dict[tuple[str, str], str] = {}
 

@@ -81,7 +81,8 @@ def test_the_readme_names_each_stage_module_once():
     named = re.findall(r"^\| \w+ \| `([\w/]+\.py)` \|", table, flags=re.M)
     around = {"cli.py", "errors.py", "__init__.py"}
     modules = {
-        str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
         if p.name != "__init__.py" and p.parts[-2] not in ("commands", "scaffold") and p.name not in around
     }
     assert sorted(n for n in named if named.count(n) > 1) == []

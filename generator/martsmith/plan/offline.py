@@ -192,6 +192,7 @@ class _Reader:
         used_dates: set[int] = set()
         used_grains: set[int] = set()
         used_cmps: set[int] = set()
+        self.used_negations: set[int] = set()
         for k, l in enumerate(self.links):
             gap = self._gap(self._prev_end(k), l.start)
             continuation = (
@@ -231,6 +232,8 @@ class _Reader:
             elif kinds <= {"value", "flag"} or (negated and kinds & {"value", "flag"}):
                 self._filter(l, negated, qual)
                 negated_prev = negated
+                if negated:
+                    self.used_negations.update(n for n in self.cues.negations if self._prev_end(k) <= n < l.start)
             elif kinds == {"table"}:
                 self._table(l, grouped or (in_top and self._prev_end(k) <= self.cues.top.index))  # type: ignore[union-attr]
             else:
@@ -456,6 +459,15 @@ class _Reader:
             self.intent.filters.append(FilterIntent(item.table, item.column, "in", values, text=t.text))
 
     def _loose_cues(self, used_dates: set[int], used_grains: set[int], used_cmps: set[int]) -> None:
+        # A negation the plan did not apply would leave the opposite answer, built and exit 0:
+        # never drop one. (Today only a negated value or flag filter applies it.)
+        for n in sorted(self.cues.negations - self.used_negations):
+            word = self.cues.tokens[n].text
+            raise PlanError(
+                f"'{word}': the offline planner cannot apply this negation here, and it never drops one.",
+                hint="Negate a value of a column (e.g. 'orders other than cancelled', 'products that are not "
+                "active'), or use --llm MODEL for existence questions ('customers without orders').",
+            )
         for g in self.cues.grains:
             if g.index not in used_grains:
                 self.intent.dimensions.append(DimensionIntent(None, None, g.grain, []))

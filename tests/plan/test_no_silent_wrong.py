@@ -1,0 +1,53 @@
+"""Metamorphic checks of the offline planner: a word that changes the meaning never vanishes.
+
+A negated request must plan differently from the plain one or be refused; a negation the
+planner cannot apply is a refusal, never the un-negated model built with exit 0.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from martsmith.errors import PlanError
+from martsmith.plan.offline import plan_offline
+
+
+def _plan_or_refusal(request, catalog):
+    try:
+        return plan_offline(request, catalog).model_dump(exclude={"request", "name", "description", "notes"})
+    except PlanError as exc:
+        return f"refused: {exc.message}"
+
+
+@pytest.mark.parametrize(
+    "plain, negated",
+    [
+        ("number of orders per status", "number of orders per status, excluding cancelled orders"),
+        ("number of customers", "number of customers without orders"),
+        ("number of products", "number of products that have no order items"),
+        ("total amount by country", "total amount by country other than Germany"),
+    ],
+)
+def test_negating_a_request_changes_the_plan_or_refuses(shop, plain, negated):
+    a, b = _plan_or_refusal(plain, shop), _plan_or_refusal(negated, shop)
+    assert not (isinstance(a, str) and a.startswith("refused")), a
+    assert a != b
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "number of customers without orders",
+        "number of products that have no order items",
+        "customers not in any order",
+    ],
+)
+def test_a_negation_with_nothing_to_negate_is_refused(shop, request_):
+    with pytest.raises(PlanError) as info:
+        plan_offline(request_, shop)
+    assert "never drops" in info.value.message or "could not place" in info.value.message
+
+
+def test_an_applied_negation_is_in_the_plan(shop):
+    spec = plan_offline("number of orders per status, excluding cancelled orders", shop)
+    assert any(f.op in ("!=", "not in") for f in spec.filters)
