@@ -51,3 +51,15 @@ def test_a_negation_with_nothing_to_negate_is_refused(shop, request_):
 def test_an_applied_negation_is_in_the_plan(shop):
     spec = plan_offline("number of orders per status, excluding cancelled orders", shop)
     assert any(f.op in ("!=", "not in") for f in spec.filters)
+
+
+@pytest.mark.parametrize("request_", ["cancelled orders", "orders placed in 2024", "garden products"])
+def test_a_listing_is_refused_not_counted(shop, request_):
+    with pytest.raises(PlanError, match="list of"):
+        plan_offline(request_, shop)
+
+
+@pytest.mark.parametrize("request_", ["number of cancelled orders", "how many orders in 2024"])
+def test_a_count_is_still_a_count(shop, request_):
+    spec = plan_offline(request_, shop)
+    assert [m.agg for m in spec.measures] == ["count"]

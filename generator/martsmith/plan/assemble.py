@@ -79,6 +79,15 @@ class _Assembler:
             # 'employees per year' names the rows to count; so does 'employees hired per year',
             # where the table word qualifies the date column.
             counted = i.subjects or [t for t in i.qualifiers if t not in {f.table for f in i.filters}]
+            if counted and not i.dimensions and not i.limit:
+                # No count word and nothing to group by: 'stations opened before 2020' asks for
+                # the stations themselves. A count of them would be a different answer, exit 0.
+                name = self.tables[counted[0]].name
+                raise PlanError(
+                    f"This reads as a list of {name} rows (no 'number of' / 'how many', no 'per' / 'by'): "
+                    "the offline planner does not build listings yet.",
+                    hint=f"Ask for a count ('number of {name} ...') or a grouping, or use --llm MODEL.",
+                )
             if counted:
                 t = counted[0]
                 i.measures.append(MeasureIntent("count", t, None, lx.name_words(entity_of(self.tables[t].name))))
