@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 from click.testing import CliRunner
 
 from martsmith.cli import main
+from tests.snapshots import relations as _relations
+from tests.snapshots import tree as _tree
 
 CASES = """
 description: a few shop questions
@@ -27,22 +28,6 @@ cases:
     request: number of orders per flibbertigibbet
     gold_rows: [[1]]
 """
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in ("target", "logs")
-    }
-
-
-def _relations(root: Path) -> set:
-    con = duckdb.connect(str(root / "shop.duckdb"))
-    try:
-        return set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
-    finally:
-        con.close()
 
 
 def test_eval_reports_each_case_and_changes_nothing(sample_project: Path, tmp_path: Path):

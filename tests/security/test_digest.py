@@ -12,6 +12,7 @@ from martsmith.context.warehouse import Warehouse
 from martsmith.errors import WarehouseChanged
 from martsmith.write.digest import changes, take_digest
 from martsmith.write.journal import BACKUP_PREFIX
+from tests.snapshots import tree as _tree
 
 
 def digest_of(con):
@@ -76,15 +77,6 @@ def _relations(root: Path) -> set[tuple[str, str]]:
         return set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
     finally:
         con.close()
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    skip = {"target", "logs", "dbt_packages"}
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in skip and ".duckdb" not in p.name
-    }
 
 
 @pytest.fixture

@@ -20,46 +20,15 @@ import pytest
 from click.testing import CliRunner
 
 from martsmith.cli import main
+from tests.snapshots import tree, warehouse
 
 pytestmark = pytest.mark.integration
 
-IGNORED = {"target", "logs", "dbt_packages"}
 DROP = "{{ run_query('drop schema raw cascade') }}"
 CREATE = "{{ run_query('create table main.pwned as select 1 as x') }}"
 
 
 # --- what must not change ---------------------------------------------------------------
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in IGNORED or p.name.endswith((".duckdb", ".duckdb.wal")):
-            continue
-        out[str(rel)] = b"/" if p.is_dir() else p.read_bytes()
-    return out
-
-
-def warehouse(root: Path) -> dict[tuple[str, str], tuple]:
-    """(schema, relation) -> (row count, order-independent checksum of every row)."""
-    (db,) = list(root.glob("*.duckdb"))
-    con = duckdb.connect(str(db))
-    try:
-        rels = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_schema not in ('information_schema', 'pg_catalog')"
-        ).fetchall()
-        out = {}
-        for schema, name in rels:
-            out[(schema, name)] = tuple(
-                con.execute(f'select count(*), coalesce(bit_xor(hash(t)), 0) from "{schema}"."{name}" as t').fetchall()[
-                    0
-                ]
-            )
-        return out
-    finally:
-        con.close()
 
 
 def execute(root: Path, sql: str) -> None:

@@ -14,18 +14,7 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.errors import ProjectError, WriteRefused, filesystem_error
-
-IGNORED = {"target", "logs", "dbt_packages"}
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in IGNORED or p.name.endswith((".duckdb", ".duckdb.wal")):
-            continue
-        out[str(rel) + ("/" if p.is_dir() else "")] = b"" if p.is_dir() else p.read_bytes()
-    return out
+from tests.snapshots import tree
 
 
 @contextlib.contextmanager
