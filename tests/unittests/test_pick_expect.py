@@ -167,3 +167,23 @@ def test_expected_rows_with_a_catalog_name_like_compiled_dbt_sql(con):
         database="shop",
     )
     assert expected_rows(sql, [t]).rows == [{"n": 1}]
+
+
+AGGREGATE_SQL = """
+with orders as (select * from "raw"."orders")
+select orders.status, count(*) as n, sum(orders.amount) as amount
+from orders
+group by 1
+"""
+
+
+def test_an_aggregate_that_does_not_select_the_key_still_gets_rows(con):
+    """The picker orders by the input's key, which an aggregate model need not use: the rows it
+    stages hold only the columns the model uses (a traceback before: `_src` has no column `id`)."""
+    shape = model_shape(AGGREGATE_SQL, raw_schema(con))
+    (key,) = shape.used
+    assert "id" not in shape.used[key]
+    picked = pick_rows(con, [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape)
+    rows = picked.rows[key]
+    assert rows and all(set(r) == set(shape.used[key]) for r in rows)
+    assert rows == pick_rows(con, [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape).rows[key]

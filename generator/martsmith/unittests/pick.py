@@ -83,8 +83,11 @@ class _Stage:
         prefix = f"{alias}." if alias else ""
         return ", ".join(prefix + quote(c) for c in i.columns)
 
-    def order(self, i: PickInput, alias: str = "_src") -> str:
-        keys = list(i.order_by) + [c for c in i.columns if c not in i.order_by]
+    def order(self, i: PickInput, alias: str = "_src", *, staged: bool = False) -> str:
+        """The input's key first, then its columns. The staged rows hold only the columns the
+        model uses (`staged`): the key is left out there when the model does not select it."""
+        keys = [k for k in i.order_by if not staged or k in i.columns]
+        keys += [c for c in i.columns if c not in keys]
         return ", ".join(f"{alias}.{quote(c)}" for c in keys)
 
     def count(self, key: RelKey) -> int:
@@ -113,7 +116,9 @@ class _Stage:
 
     def rows(self, key: RelKey) -> list[dict[str, Any]]:
         i = self.inputs[key]
-        cur = self.con.execute(f"select {self.cols(i, '_src')} from {self.tmp[key]} as _src order by {self.order(i)}")
+        cur = self.con.execute(
+            f"select {self.cols(i, '_src')} from {self.tmp[key]} as _src order by {self.order(i, staged=True)}"
+        )
         return [dict(zip(i.columns, r)) for r in cur.fetchall()]
 
     def drop(self) -> None:
