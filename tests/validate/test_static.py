@@ -138,3 +138,25 @@ def test_planners_skip_generated_aggregates_but_not_other_generated_models():
     kept = catalog.without_generated_aggregates()
     assert [t.name for t in kept.tables] == ["fct_orders", "dim_customer"]
     assert len(kept.foreign_keys) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "pivot o on status using count(*) group by customer_id",
+        "select * from o pivot (count(*) for status in ('placed', 'shipped'))",
+        "p as (pivot o on status using count(*) group by customer_id) select * from p",
+    ],
+)
+def test_pivot_is_refused_with_what_to_write_instead(catalog, body, caplog):
+    sql = (
+        "with o as (select * from {{ source('shop', 'orders') }})"
+        + ("," if body.startswith("p as") else "")
+        + " "
+        + body
+    )
+    with caplog.at_level("WARNING"):
+        (finding,) = check_sql(sql, catalog)
+    assert "PIVOT is not supported" in finding.message and "filter (where" in finding.message
+    assert "<class" not in finding.message
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import sqlglot
@@ -44,6 +45,27 @@ FORBIDDEN_NODES = (
 )
 
 
+# sqlglot logs what its optimizer cannot traverse (e.g. a PIVOT) as warnings on the terminal;
+# the checks report what matters as findings instead.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+PIVOT_HINT = (
+    "PIVOT is not supported in a generated model (its columns cannot be checked, and it is "
+    "DuckDB-only): write one conditional aggregate per value, e.g. "
+    "count(*) filter (where status = 'placed') as placed_count"
+)
+_CLASS_NAME = re.compile(r"\s*(with type )?'?<class '[\w.]+'>'?")
+
+
+def readable(message: object) -> str:
+    """A check's message without Python internals (class names) that a model or user cannot act on.
+
+    >>> readable("Cannot traverse scope X with type '<class 'sqlglot.expressions.query.Pivot'>'")
+    'Cannot traverse scope X'
+    """
+    return _CLASS_NAME.sub("", str(message)).strip()
+
+
 def parse_single_select(sql: str) -> tuple[exp.Query | None, list[Finding]]:
     try:
         statements = [s for s in sqlglot.parse(sql, dialect=DIALECT) if s is not None]
@@ -53,6 +75,8 @@ def parse_single_select(sql: str) -> tuple[exp.Query | None, list[Finding]]:
     if len(statements) != 1:
         return None, [Finding("safety", f"expected exactly one SELECT statement, found {len(statements)} statements")]
     stmt = statements[0]
+    if isinstance(stmt, exp.Pivot) or any(isinstance(n, exp.Pivot) for n in stmt.walk()):
+        return None, [Finding("safety", PIVOT_HINT)]
     if not isinstance(stmt, exp.Query):
         return None, [Finding("safety", f"expected a SELECT, found {stmt.key.upper()}")]
     return stmt, []
@@ -105,9 +129,9 @@ def check_columns(sql: str, catalog: Catalog) -> list[Finding]:
     try:
         qualify(stmt.copy(), schema=catalog.schema_for_sqlglot(), dialect=DIALECT, validate_qualify_columns=True)
     except OptimizeError as exc:
-        findings.append(Finding("columns", str(exc)))
+        findings.append(Finding("columns", readable(exc)))
     except Exception as exc:  # sqlglot may reject exotic types; report, don't crash
-        findings.append(Finding("columns", f"could not qualify columns: {exc}"))
+        findings.append(Finding("columns", f"could not qualify columns: {readable(exc)}"))
     return findings
 
 
