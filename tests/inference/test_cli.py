@@ -15,6 +15,7 @@ from martsmith.errors import ValidationFailed
 from martsmith.inference.suite import TestsPlan
 from martsmith.pipelines.run import Run
 from martsmith.pipelines.tests import apply_tests
+from tests.projects import duckdb_project
 
 SOURCES_YML = Path("models/staging/shop/_shop__sources.yml")
 
@@ -87,19 +88,8 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     failing = NodeResult("test.p.unique_m_id", "unique_m_id", "test", "fail", "Got 2 results")
     dbt = SimpleNamespace(invoke=lambda args: DbtResult(success=False, nodes=[failing], raw=object()))
     # write_and_run guards the warehouse around dbt: the project needs a (here empty) DuckDB file.
-    import duckdb
 
-    from martsmith.context.project import Project
-
-    duckdb.connect(str(tmp_path / "w.duckdb")).close()
-    project = Project(
-        root=tmp_path,
-        name="p",
-        profile_name="p",
-        profiles_dir=tmp_path,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")},
-    )
+    project = duckdb_project(tmp_path)
     ctx = SimpleNamespace(project=project, manifest=SimpleNamespace(nodes={}), dbt=dbt)
     plan = TestsPlan(root=tmp_path, files={yml: ("models:\n  - name: m\n", "models:\n  - name: m\n    columns: []\n")})
     with pytest.raises(ValidationFailed, match="dbt test of the new tests failed; nothing was kept"):

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from martsmith.context.catalog import Catalog, Column, Table
-from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.inference.model_tests import PREVIEW, key_tests, model_tests
 from martsmith.spec import DimensionSpec, InputSpec, MeasureSpec, ModelSpec
+from tests.projects import duckdb_project
 
 
 @pytest.fixture
 def shop(tmp_path):
-    path = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("create schema raw")
     # 2,000 sales over 200 stores; store 7 has only refunds, so its total is negative.
-    con.execute(
-        "create table raw.sales as select i as id, i % 200 as store_id, "
+    sales = (
+        "create schema raw; create table raw.sales as select i as id, i % 200 as store_id, "
         "case when i % 200 = 7 then -5.0 else 10.0 end as amount from range(2000) t(i)"
     )
-    con.close()
-    project = Project(
-        root=tmp_path,
-        name="p",
-        profile_name="p",
-        profiles_dir=tmp_path,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(path), "schema": "main"},
-    )
+    project = duckdb_project(tmp_path, sales, schema="main")
     table = Table(
         kind="source",
         name="sales",

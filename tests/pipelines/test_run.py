@@ -12,17 +12,11 @@ from click.testing import CliRunner
 from martsmith.context.project import Project
 from martsmith.errors import WriteRefused
 from martsmith.pipelines.run import Run
+from tests.projects import duckdb_project
 
 
 def project(tmp_path: Path) -> Project:
-    return Project(
-        root=tmp_path,
-        name="p",
-        profile_name="p",
-        profiles_dir=tmp_path,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(tmp_path / "w.duckdb")},
-    )
+    return duckdb_project(tmp_path, create=False)
 
 
 def test_timed_adds_up_a_stage_and_counts_a_failure(tmp_path):

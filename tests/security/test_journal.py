@@ -15,24 +15,11 @@ from martsmith.context.warehouse import Warehouse
 from martsmith.errors import ProjectError
 from martsmith.write import FileTransaction, RelationGuard
 from martsmith.write.journal import BACKUP_PREFIX, Journal, journal_path, recover_journal
+from tests.projects import TABLE_AND_VIEW, duckdb_project
 
 
 def make_project(root: Path) -> Project:
-    root.mkdir(parents=True, exist_ok=True)
-    db = root / "w.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("create schema s")
-    con.execute("create table s.t as select range as a from range(5)")
-    con.execute("create view s.v as select 2 as b")
-    con.close()
-    return Project(
-        root=root,
-        name="p",
-        profile_name="p",
-        profiles_dir=root,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(db), "schema": "s"},
-    )
+    return duckdb_project(root, TABLE_AND_VIEW, schema="s")
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -8,23 +8,11 @@ import pytest
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import WarehouseError
+from tests.projects import TABLE_AND_VIEW, duckdb_project
 
 
 def make_project(tmp_path) -> Project:
-    db = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("create schema s")
-    con.execute("create table s.t as select range as a from range(5)")
-    con.execute("create view s.v as select 2 as b")
-    con.close()
-    return Project(
-        root=tmp_path,
-        name="p",
-        profile_name="p",
-        profiles_dir=tmp_path,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(db), "schema": "s"},
-    )
+    return duckdb_project(tmp_path, TABLE_AND_VIEW, schema="s")
 
 
 def test_read_only_discards_ddl_and_dml(tmp_path):

@@ -4,6 +4,7 @@ import pytest
 
 from martsmith.errors import WriteRefused
 from martsmith.write import FileTransaction
+from tests.projects import duckdb_project
 
 
 def snapshot(root: Path) -> dict:
@@ -39,24 +40,13 @@ def test_refuses_paths_outside_project(tmp_path):
 def test_relation_guard_restores_replaced_relations_and_drops_new_ones(tmp_path):
     import duckdb
 
-    from martsmith.context.project import Project
     from martsmith.context.warehouse import Warehouse
     from martsmith.write import RelationGuard
 
-    db = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("create schema s")
-    con.execute("create table s.t as select 1 as a")
-    con.execute("create view s.v as select 2 as b")
-    con.close()
-    project = Project(
-        root=tmp_path,
-        name="p",
-        profile_name="p",
-        profiles_dir=tmp_path,
-        target_name="dev",
-        target={"type": "duckdb", "path": str(db), "schema": "s"},
+    project = duckdb_project(
+        tmp_path, "create schema s; create table s.t as select 1 as a; create view s.v as select 2 as b", schema="s"
     )
+    db = project.duckdb_path
     guard = RelationGuard(Warehouse(project), [("s", "t"), ("s", "v"), ("s", "new")])
     con = duckdb.connect(str(db))
     con.execute("create or replace table s.t as select 99 as a")
