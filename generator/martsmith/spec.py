@@ -143,25 +143,6 @@ class DimensionSpec(Strict):
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
 
-class MeasureSpec(Strict):
-    """An aggregate of the output. `column=None` with agg='count' counts rows."""
-
-    name: str
-    agg: Aggregation
-    input: str
-    column: str | None = None
-    description: str = ""
-
-    _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
-    _column_ok = field_validator("column")(lambda v: check_column(v))
-
-    @model_validator(mode="after")
-    def _column_needed(self) -> MeasureSpec:
-        if self.column is None and self.agg != "count":
-            raise ValueError(f"measure {self.name!r}: {self.agg} needs a column")
-        return self
-
-
 class FilterSpec(Strict):
     """A row filter applied before aggregation: `input.column op values`."""
 
@@ -191,11 +172,158 @@ class FilterSpec(Strict):
         return self
 
 
+class MeasureSpec(Strict):
+    """An aggregate of the output. `column=None` with agg='count' counts rows; `expression`
+    aggregates a scalar expression over the inputs' columns (`order_items.quantity *
+    order_items.unit_price`) instead of one column; `where` makes it a conditional aggregate
+    (only the rows where every condition holds count, e.g. trips on electric bikes)."""
+
+    name: str
+    agg: Aggregation
+    input: str
+    column: str | None = None
+    expression: str | None = Field(
+        None, description="A scalar SQL expression over input-qualified columns, instead of column."
+    )
+    where: list[FilterSpec] = Field(
+        default_factory=list, description="Conditional aggregate: only rows where all of these hold."
+    )
+    description: str = ""
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "column name"))
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+
+    @field_validator("expression")
+    @classmethod
+    def _expression_ok(cls, v: str | None) -> str | None:
+        if v is not None:
+            problems = expression_problems(v, what="measure expression")
+            if problems:
+                raise ValueError("; ".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> MeasureSpec:
+        if self.column is not None and self.expression is not None:
+            raise ValueError(f"measure {self.name!r}: give a column or an expression, not both")
+        if self.column is None and self.expression is None and self.agg != "count":
+            raise ValueError(f"measure {self.name!r}: {self.agg} needs a column")
+        return self
+
+
 class OrderSpec(Strict):
     column: str = Field(description="Output column name.")
     direction: Literal["asc", "desc"] = "desc"
 
     _column_ok = field_validator("column")(lambda v: check_column(v, "order_by column"))
+
+
+HavingOp = Literal["=", "!=", ">", ">=", "<", "<=", "between"]
+WindowFunction = Literal[
+    "running_total",
+    "moving_average",
+    "rank",
+    "dense_rank",
+    "row_number",
+    "lag",
+    "lead",
+    "change",
+    "percent_change",
+    "share_of_total",
+]
+
+
+class HavingSpec(Strict):
+    """A filter on an aggregate: keep the output rows whose measure `column op values`
+    ('genres with more than 200 loans')."""
+
+    column: str = Field(description="Output measure name.")
+    op: HavingOp
+    values: list[float | int] = Field(description="One number, two for between.")
+
+    _column_ok = field_validator("column")(lambda v: check_identifier(v, "having column"))
+
+    @model_validator(mode="after")
+    def _arity(self) -> HavingSpec:
+        need = 2 if self.op == "between" else 1
+        if len(self.values) != need:
+            raise ValueError(f"having {self.column} {self.op} takes {need} values, got {len(self.values)}")
+        return self
+
+
+class RatioSpec(Strict):
+    """A measure computed from two others after aggregation: numerator / denominator (or a
+    percentage), e.g. the share of trips on electric bikes."""
+
+    name: str
+    numerator: str = Field(description="Output measure name.")
+    denominator: str = Field(description="Output measure name.")
+    percent: bool = Field(False, description="Times 100.")
+    description: str = ""
+
+    _names_ok = field_validator("name", "numerator", "denominator")(lambda v: check_identifier(v, "ratio column"))
+
+
+class WindowSpec(Strict):
+    """A window over the aggregated rows: running totals, moving averages, ranks, the previous
+    period (lag/lead), the change or percent change from it, a row's share of its partition."""
+
+    name: str
+    function: WindowFunction
+    column: str | None = Field(None, description="Output column it reads (not for rank/row_number).")
+    partition_by: list[str] = Field(default_factory=list, description="Output columns.")
+    order_by: str | None = Field(None, description="Output column; required except for share_of_total.")
+    direction: Literal["asc", "desc"] = "asc"
+    periods: int | None = Field(None, ge=1, description="lag/lead/change offset (1) or moving-average width (3).")
+    description: str = ""
+
+    _name_ok = field_validator("name")(lambda v: check_identifier(v, "window column"))
+    _col_ok = field_validator("column", "order_by")(lambda v: v if v is None else check_identifier(v, "window column"))
+    _part_ok = field_validator("partition_by")(lambda v: [check_identifier(x, "partition column") for x in v])
+
+    @model_validator(mode="after")
+    def _shape(self) -> WindowSpec:
+        ranks = ("rank", "dense_rank", "row_number")
+        if self.function not in ranks and self.column is None:
+            raise ValueError(f"window {self.name!r}: {self.function} needs a column")
+        if self.function != "share_of_total" and self.order_by is None:
+            raise ValueError(f"window {self.name!r}: {self.function} needs order_by")
+        return self
+
+
+class PivotSpec(Strict):
+    """One output column per value of a low-cardinality column: the measure named by `measure`
+    is split into `<measure>_<value>` columns (conditional aggregates). The values were read from
+    the data at plan time; a test on the pivoted column fails when a new value appears."""
+
+    input: str
+    column: str
+    values: list[Scalar] = Field(min_length=1, max_length=50)
+    measure: str = Field(description="Output measure to split.")
+
+    _column_ok = field_validator("column")(lambda v: check_column(v))
+    _measure_ok = field_validator("measure")(lambda v: check_identifier(v, "pivot measure"))
+
+    @field_validator("values")
+    @classmethod
+    def _values_ok(cls, v: list[Scalar]) -> list[Scalar]:
+        return [check_data_value(x, "pivot value") for x in v]
+
+
+class ExistsSpec(Strict):
+    """Existence: keep the base rows with (or, negated, without) a related row:
+    `[not] exists (select ... from input where input.column = outer.outer_column and filters)`.
+    The related input is read in its own CTE and never joined (no fan-out)."""
+
+    input: str = Field(description="Alias of the related input.")
+    column: str = Field(description="Its column that refers to the outer row.")
+    outer: str = Field(description="Alias of the outer input.")
+    outer_column: str
+    negated: bool = False
+    filters: list[FilterSpec] = Field(default_factory=list, description="Conditions on the related rows.")
+
+    _aliases_ok = field_validator("input", "outer")(lambda v: check_identifier(v, "exists alias"))
+    _columns_ok = field_validator("column", "outer_column")(lambda v: check_column(v, "exists column"))
 
 
 class TestSpec(Strict):
@@ -334,6 +462,22 @@ class ColumnSpec(Strict):
     _type_ok = field_validator("data_type")(lambda v: check_data_type(v))
 
 
+def pivot_columns(measure: str, values: list[Scalar]) -> list[tuple[Scalar, str]]:
+    """(value, output column) for each pivot value: `<measure>_<value as identifier>`.
+
+    >>> pivot_columns("trip_count", ["electric", "Classic bike", None])
+    [('electric', 'trip_count_electric'), ('Classic bike', 'trip_count_classic_bike'), (None, 'trip_count_null')]
+    """
+    out: list[tuple[Scalar, str]] = []
+    for v in values:
+        slug = re.sub(r"[^a-z0-9]+", "_", str(v).lower()).strip("_") if v is not None else "null"
+        name = f"{measure}_{slug or 'value'}"[:63]
+        while name in {n for _, n in out}:
+            name = name[:60] + f"_{len(out)}"
+        out.append((v, name))
+    return out
+
+
 class ModelSpec(Strict):
     """One dbt model. Either structured (inputs/joins/dimensions/measures/filters) or, for what
     the structure cannot express, a `sql_body` written by the llm planner."""
@@ -348,6 +492,17 @@ class ModelSpec(Strict):
     dimensions: list[DimensionSpec] = Field(default_factory=list)
     measures: list[MeasureSpec] = Field(default_factory=list)
     filters: list[FilterSpec] = Field(default_factory=list)
+    kind: Literal["aggregate", "listing"] = Field(
+        "aggregate",
+        description="aggregate: dimensions are grouped (dimensions alone: one row per distinct "
+        "combination); listing: the rows themselves, one output row per input row, no measures.",
+    )
+    distinct: bool = Field(False, description="listing only: drop duplicate rows.")
+    having: list[HavingSpec] = Field(default_factory=list, description="Filters on measures, after aggregation.")
+    ratios: list[RatioSpec] = Field(default_factory=list)
+    windows: list[WindowSpec] = Field(default_factory=list)
+    pivot: PivotSpec | None = None
+    exists: list[ExistsSpec] = Field(default_factory=list)
     order_by: list[OrderSpec] = Field(default_factory=list)
     limit: int | None = Field(None, ge=1)
     sql_body: str | None = Field(
@@ -380,7 +535,13 @@ class ModelSpec(Strict):
         if len(set(aliases)) != len(aliases):
             raise ValueError(f"duplicate input aliases: {aliases}")
         known = set(aliases)
-        items: list[DimensionSpec | MeasureSpec | FilterSpec] = [*self.dimensions, *self.measures, *self.filters]
+        items: list[DimensionSpec | MeasureSpec | FilterSpec | PivotSpec] = [
+            *self.dimensions,
+            *self.measures,
+            *self.filters,
+            *(f for m in self.measures for f in m.where),
+            *([self.pivot] if self.pivot else []),
+        ]
         for item in items:
             if item.input not in known:
                 raise ValueError(f"{item.__class__.__name__} refers to unknown input {item.input!r}")
@@ -388,23 +549,71 @@ class ModelSpec(Strict):
             for alias in (join.left, join.right):
                 if alias not in known:
                     raise ValueError(f"join refers to unknown input {alias!r}")
-        outputs = [d.name for d in self.dimensions] + [m.name for m in self.measures]
+        joined = {self.joins[0].left if self.joins else (aliases[0] if aliases else "")} | {j.right for j in self.joins}
+        for e in self.exists:
+            if e.input not in known or e.outer not in known:
+                raise ValueError(f"exists refers to unknown input {e.input!r} or {e.outer!r}")
+            if e.input in joined:
+                raise ValueError(f"exists input {e.input!r} is also joined: it must only be read in the exists")
+            for f in e.filters:
+                if f.input != e.input:
+                    raise ValueError(f"an exists filter must be on {e.input!r}, not {f.input!r}")
+        outputs = self.output_columns
         if len(set(outputs)) != len(outputs):
             raise ValueError(f"duplicate output columns: {outputs}")
         if self.sql_body is None:
-            if not self.inputs:
-                raise ValueError("a model needs at least one input")
-            if not (self.dimensions or self.measures):
-                raise ValueError("a model needs at least one dimension or measure")
-            for o in self.order_by:
-                if o.column not in outputs:
-                    raise ValueError(f"order_by column {o.column!r} is not an output column")
+            self._check_analytics()
         return self
+
+    def _check_analytics(self) -> None:
+        if not self.inputs:
+            raise ValueError("a model needs at least one input")
+        if not (self.dimensions or self.measures):
+            raise ValueError("a model needs at least one dimension or measure")
+        if self.kind == "listing" and (self.measures or self.having or self.ratios or self.pivot):
+            raise ValueError("a listing has no measures, having, ratios or pivot (use kind 'aggregate')")
+        if self.distinct and self.kind != "listing":
+            raise ValueError("distinct applies to a listing (an aggregate's rows are distinct already)")
+        measures = {m.name for m in self.measures}
+        aggregated = [d.name for d in self.dimensions] + self._measure_outputs()
+        for h in self.having:
+            if h.column not in measures and h.column not in {r.name for r in self.ratios}:
+                raise ValueError(f"having column {h.column!r} is not a measure or ratio")
+        for r in self.ratios:
+            for c in (r.numerator, r.denominator):
+                if c not in measures:
+                    raise ValueError(f"ratio {r.name!r}: {c!r} is not a measure")
+        if self.pivot and self.pivot.measure not in measures:
+            raise ValueError(f"pivot measure {self.pivot.measure!r} is not a measure")
+        visible = aggregated + [r.name for r in self.ratios]
+        for w in self.windows:
+            for used in [w.column, w.order_by, *w.partition_by]:
+                if used is not None and used not in visible:
+                    raise ValueError(f"window {w.name!r}: {used!r} is not an output column before the windows")
+            visible.append(w.name)
+        for o in self.order_by:
+            if o.column not in self.output_columns:
+                raise ValueError(f"order_by column {o.column!r} is not an output column")
+
+    def _measure_outputs(self) -> list[str]:
+        out = []
+        for m in self.measures:
+            if self.pivot and self.pivot.measure == m.name:
+                out += [name for _, name in pivot_columns(m.name, self.pivot.values)]
+            else:
+                out.append(m.name)
+        return out
 
     @property
     def output_columns(self) -> list[str]:
         cols = [self.surrogate_key] if self.surrogate_key else []
-        return cols + [d.name for d in self.dimensions] + [m.name for m in self.measures]
+        return (
+            cols
+            + [d.name for d in self.dimensions]
+            + self._measure_outputs()
+            + [r.name for r in self.ratios]
+            + [w.name for w in self.windows]
+        )
 
     @property
     def relative_dir(self) -> str:

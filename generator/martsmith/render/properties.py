@@ -9,7 +9,7 @@ import yaml
 
 from martsmith import __version__
 from martsmith.render.jinja_safe import inert_all
-from martsmith.spec import ModelSpec, TestSpec
+from martsmith.spec import ModelSpec, TestSpec, pivot_columns
 
 # Keys whose values are prose (descriptions, the request, notes): dbt renders them, so they are
 # written inert. Every other string is data, and the write-time allowlist refuses templates in it.
@@ -68,7 +68,17 @@ def column_descriptions(spec: ModelSpec) -> dict[str, str]:
     for d in spec.dimensions:
         out[d.name] = d.description
     for m in spec.measures:
-        out[m.name] = m.description
+        if spec.pivot and spec.pivot.measure == m.name:
+            for value, name in pivot_columns(m.name, spec.pivot.values):
+                out[name] = f"{m.description.rstrip('.')}, where {spec.pivot.column} is {value!r}."
+        else:
+            out[m.name] = m.description
+    for r in spec.ratios:
+        out[r.name] = r.description or (
+            f"{r.numerator} / {r.denominator}" + (" as a percentage." if r.percent else " (a fraction).")
+        )
+    for w in spec.windows:
+        out[w.name] = w.description or f"{w.function.replace('_', ' ')} of {w.column or 'the rows'}."
     for c in spec.columns:
         if c.description or c.name not in out:
             out[c.name] = c.description

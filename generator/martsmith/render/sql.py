@@ -19,7 +19,19 @@ from __future__ import annotations
 
 import re
 
-from martsmith.spec import DimensionSpec, FilterSpec, InputSpec, MeasureSpec, ModelSpec, Scalar
+from martsmith.spec import (
+    DimensionSpec,
+    ExistsSpec,
+    FilterSpec,
+    InputSpec,
+    MeasureSpec,
+    ModelSpec,
+    PivotSpec,
+    RatioSpec,
+    Scalar,
+    WindowSpec,
+    pivot_columns,
+)
 
 INDENT = "    "
 MAX_LINE = 100  # the line length of the default .sqlfluff
@@ -149,13 +161,57 @@ def render_dimension(dim: DimensionSpec) -> str:
     return f"{expr} as {dim.name}"
 
 
-def render_measure(measure: MeasureSpec) -> str:
-    if measure.column is None:
-        return f"count(*) as {measure.name}"
-    col = f"{measure.input}.{measure.column}"
+def _conditions(filters: list[FilterSpec]) -> str:
+    return " and ".join(render_filter(f) for f in filters)
+
+
+def measure_expression(measure: MeasureSpec, extra: list[FilterSpec] | None = None) -> str:
+    """The aggregate of one measure, without its alias. A conditional aggregate is written as
+    `sum(case when ... then 1 else 0 end)` / `agg(case when ... then x end)`: every adapter runs
+    it (Postgres and DuckDB have `filter (where ...)`, Spark SQL before 3.2 and Snowflake don't)."""
+    where = [*measure.where, *(extra or [])]
+    if measure.expression is not None:
+        value = measure.expression
+    elif measure.column is not None:
+        value = f"{measure.input}.{measure.column}"
+    else:
+        value = None
+    if where:
+        cond = _conditions(where)
+        if value is None:
+            return f"sum(case when {cond} then 1 else 0 end)"
+        value = f"case when {cond} then {value} end"
+    if value is None:
+        return "count(*)"
     if measure.agg == "count_distinct":
-        return f"count(distinct {col}) as {measure.name}"
-    return f"{measure.agg}({col}) as {measure.name}"
+        return f"count(distinct {value})"
+    return f"{measure.agg}({value})"
+
+
+def render_measure(measure: MeasureSpec) -> str:
+    return f"{measure_expression(measure)} as {measure.name}"
+
+
+def render_pivot(measure: MeasureSpec, pivot: PivotSpec) -> list[str]:
+    """One conditional aggregate per pivot value; a count is 0 (not null) where no row has it."""
+    out = []
+    for value, name in pivot_columns(measure.name, pivot.values):
+        op = "is null" if value is None else "="
+        flt = FilterSpec(input=pivot.input, column=pivot.column, op=op, values=[] if value is None else [value])
+        expr = measure_expression(measure, [flt])
+        if measure.agg == "sum":
+            expr = f"coalesce({expr}, 0)"
+        out.append(f"{expr} as {name}")
+    return out
+
+
+def render_exists(e: ExistsSpec) -> str:
+    conditions = [f"{e.input}.{e.column} = {e.outer}.{e.outer_column}"] + [render_filter(f) for f in e.filters]
+    inner = f"\n{INDENT * 3}and ".join(conditions)
+    return (
+        f"{'not ' if e.negated else ''}exists (\n{INDENT * 3}select {e.input}.{e.column} from {e.input}"
+        f"\n{INDENT * 3}where {inner}\n{INDENT * 2})"
+    )
 
 
 def render_filter(flt: FilterSpec) -> str:
@@ -175,13 +231,19 @@ def render_filter(flt: FilterSpec) -> str:
 
 def render_aggregate(spec: ModelSpec) -> str:
     base = spec.inputs[0].alias if not spec.joins else spec.joins[0].left
-    select_items = [render_dimension(d) for d in spec.dimensions] + [render_measure(m) for m in spec.measures]
-    lines = [select(select_items, distinct=bool(spec.dimensions and not spec.measures)), f"{INDENT}from {base}"]
+    select_items = [render_dimension(d) for d in spec.dimensions]
+    for m in spec.measures:
+        select_items += (
+            render_pivot(m, spec.pivot) if spec.pivot and spec.pivot.measure == m.name else [render_measure(m)]
+        )
+    listing = spec.kind == "listing"
+    distinct = spec.distinct if listing else bool(spec.dimensions and not spec.measures)
+    lines = [select(select_items, distinct=distinct), f"{INDENT}from {base}"]
     for join in spec.joins:
         lines.append(f"{INDENT}{join.how} join {join.right}")
         lines.append(f"{INDENT * 2}on {join.left}.{join.left_column} = {join.right}.{join.right_column}")
-    if spec.filters:
-        conditions = [render_filter(f) for f in spec.filters]
+    conditions = [render_filter(f) for f in spec.filters] + [render_exists(e) for e in spec.exists]
+    if conditions:
         lines.append(f"{INDENT}where")
         lines.append(f"{INDENT * 2}" + f"\n{INDENT * 2}and ".join(conditions))
     if spec.dimensions and spec.measures:
@@ -190,13 +252,57 @@ def render_aggregate(spec: ModelSpec) -> str:
     return "\n".join(lines)
 
 
-def render_final(spec: ModelSpec) -> str:
+def _having(spec: ModelSpec) -> str:
+    parts = []
+    for h in spec.having:
+        if h.op == "between":
+            parts.append(f"{h.column} between {_literal(h.values[0])} and {_literal(h.values[1])}")
+        else:
+            parts.append(f"{h.column} {h.op} {_literal(h.values[0])}")
+    return f"{INDENT}where " + f"\n{INDENT * 2}and ".join(parts)
+
+
+def render_ratio(r: RatioSpec) -> str:
+    scale = "100.0" if r.percent else "1.0"
+    return f"{scale} * {r.numerator} / nullif({r.denominator}, 0) as {r.name}"
+
+
+def render_window(w: WindowSpec) -> str:
+    over = []
+    if w.partition_by:
+        over.append("partition by " + ", ".join(w.partition_by))
+    if w.order_by:
+        over.append(f"order by {w.order_by}" + (" desc" if w.direction == "desc" else ""))
+    frame = " ".join(over)
+    k = w.periods or 1
+    if w.function == "running_total":
+        return f"sum({w.column}) over ({frame} rows between unbounded preceding and current row) as {w.name}"
+    if w.function == "moving_average":
+        n = w.periods or 3
+        return f"avg({w.column}) over ({frame} rows between {n - 1} preceding and current row) as {w.name}"
+    if w.function in ("rank", "dense_rank", "row_number"):
+        return f"{w.function}() over ({frame}) as {w.name}"
+    if w.function in ("lag", "lead"):
+        return f"{w.function}({w.column}, {k}) over ({frame}) as {w.name}"
+    previous = f"lag({w.column}, {k}) over ({frame})"
+    if w.function == "change":
+        return f"{w.column} - {previous} as {w.name}"
+    if w.function == "percent_change":
+        return f"100.0 * ({w.column} - {previous}) / nullif({previous}, 0) as {w.name}"
+    # share_of_total
+    total = f"sum({w.column}) over ({frame})" if frame else f"sum({w.column}) over ()"
+    return f"1.0 * {w.column} / nullif({total}, 0) as {w.name}"
+
+
+def render_final(spec: ModelSpec, source: str = "aggregated", *, having: bool = False) -> str:
     items: list[str] = []
     if spec.surrogate_key and spec.grain:
         cols = ", ".join(f"'{c}'" for c in spec.grain)
         items.append(f"{{{{ martsmith.surrogate_key([{cols}]) }}}} as {spec.surrogate_key}")
-    items += [d.name for d in spec.dimensions] + [m.name for m in spec.measures]
-    lines = [select(items), f"{INDENT}from aggregated"]
+    items += spec.output_columns[1 if spec.surrogate_key else 0 :]
+    lines = [select(items), f"{INDENT}from {source}"]
+    if having:
+        lines.append(_having(spec))
     if spec.order_by:
         # Positions, like the `group by 1, 2` above: sqlfluff's AM06 wants one style throughout.
         positions = {name: i + 1 for i, name in enumerate(spec.output_columns)}
@@ -207,10 +313,30 @@ def render_final(spec: ModelSpec) -> str:
 
 
 def render_sql(spec: ModelSpec) -> str:
-    """The model's SQL file (always ending with one newline)."""
+    """The model's SQL file (always ending with one newline).
+
+    CTEs, in order: the imports; `aggregated` (or `selected` for a listing): joins, row filters,
+    existence, group by; `computed`: ratios of the measures; `windowed`: window functions over
+    those rows, after the filters on measures; `final`: the key, ordering and limit."""
     if spec.sql_body is not None:
         return spec.sql_body.strip() + "\n"
     ctes = [cte(inp.alias, render_input(inp)) for inp in spec.inputs]
-    ctes.append(cte("aggregated", render_aggregate(spec)))
-    ctes.append(cte("final", render_final(spec)))
+    current = "selected" if spec.kind == "listing" else "aggregated"
+    ctes.append(cte(current, render_aggregate(spec)))
+    columns = [d.name for d in spec.dimensions] + spec._measure_outputs()
+    if spec.ratios:
+        ctes.append(
+            cte("computed", select(columns + [render_ratio(r) for r in spec.ratios]) + f"\n{INDENT}from {current}")
+        )
+        columns += [r.name for r in spec.ratios]
+        current = "computed"
+    having_done = not spec.having
+    if spec.windows:
+        body = select(columns + [render_window(w) for w in spec.windows]) + f"\n{INDENT}from {current}"
+        if spec.having:
+            body += "\n" + _having(spec)
+            having_done = True
+        ctes.append(cte("windowed", body))
+        current = "windowed"
+    ctes.append(cte("final", render_final(spec, current, having=not having_done)))
     return model_sql(ctes)

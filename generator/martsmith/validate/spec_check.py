@@ -60,6 +60,16 @@ def check_spec(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
                 findings.append(
                     Finding("spec", f"measure {m.name}: {m.agg} of {m.column}, which is {col.data_type}, not a number")
                 )
+    for m in spec.measures:
+        for f in m.where:
+            need(f.input, f.column, f"measure {m.name} condition")
     for f in spec.filters:
         need(f.input, f.column, "filter")
+    for e in spec.exists:
+        need(e.input, e.column, "exists")
+        need(e.outer, e.outer_column, "exists")
+        for f in e.filters:
+            need(f.input, f.column, "exists filter")
+    if spec.pivot:
+        need(spec.pivot.input, spec.pivot.column, "pivot")
     return findings
