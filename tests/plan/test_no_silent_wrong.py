@@ -35,13 +35,20 @@ def test_negating_a_request_changes_the_plan_or_refuses(shop, plain, negated):
 
 
 @pytest.mark.parametrize(
-    "request_",
+    "request_, related",
     [
-        "number of customers without orders",
-        "number of products that have no order items",
-        "customers not in any order",
+        ("number of customers without orders", "orders"),
+        ("number of products that have no order items", "order_items"),
     ],
 )
+def test_a_negated_relationship_is_a_not_exists(shop, request_, related):
+    spec = plan_offline(request_, shop)
+    assert [(e.input, e.negated) for e in spec.exists] == [(related, True)]
+    assert [m.agg for m in spec.measures] == ["count"]
+    assert related not in {j.right for j in spec.joins}  # read in the exists only: no fan-out
+
+
+@pytest.mark.parametrize("request_", ["orders that are not", "products that are not"])
 def test_a_negation_with_nothing_to_negate_is_refused(shop, request_):
     with pytest.raises(PlanError) as info:
         plan_offline(request_, shop)
@@ -54,9 +61,10 @@ def test_an_applied_negation_is_in_the_plan(shop):
 
 
 @pytest.mark.parametrize("request_", ["cancelled orders", "orders placed in 2024", "garden products"])
-def test_a_listing_is_refused_not_counted(shop, request_):
-    with pytest.raises(PlanError, match="list of"):
-        plan_offline(request_, shop)
+def test_a_listing_lists_rows_not_a_count(shop, request_):
+    spec = plan_offline(request_, shop)
+    assert spec.kind == "listing" and spec.measures == [] and spec.filters
+    assert spec.dimensions  # the entity's key and label
 
 
 @pytest.mark.parametrize("request_", ["number of cancelled orders", "how many orders in 2024"])

@@ -330,6 +330,11 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                 if name.endswith(suffix) and len(name) > len(suffix):
                     ent = singular(name[: -len(suffix)])
                     targets = [x for x in by_entity.get(ent, []) if x is not t]
+                    # A role-playing key: start_station_id, end_station_id -> stations.
+                    words = ent.split("_")
+                    while not targets and len(words) > 1:
+                        words = words[1:]
+                        targets = [x for x in by_entity.get(singular("_".join(words)), []) if x is not t]
                     exact = [
                         (x, col)
                         for x in targets

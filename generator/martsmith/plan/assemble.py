@@ -16,7 +16,9 @@ from martsmith.plan.intent import DimensionIntent, FilterIntent, Intent, Measure
 from martsmith.plan.joins import Path, distance, shortest_paths
 from martsmith.spec import (
     DimensionSpec,
+    ExistsSpec,
     FilterSpec,
+    HavingSpec,
     InputSpec,
     JoinSpec,
     MeasureSpec,
@@ -73,8 +75,27 @@ class _Assembler:
         out |= {m.table for m in self.i.measures if m.table}
         return out
 
+    def _listing_base(self) -> str:
+        """A listing reads the rows of its subject (or of the one table that reaches every
+        column it lists many-to-one)."""
+        i = self.i
+        needed = self._needed() | {o.table for o in i.order if o.table}
+        order = list(dict.fromkeys(i.subjects + [d.table for d in i.dimensions if d.table] + sorted(needed)))
+        for b in order:
+            if needed <= set(shortest_paths(self.catalog, b)):
+                return b
+        names = ", ".join(sorted(self.tables[t].name for t in needed))
+        raise PlanError(
+            f"No one table reaches {names} many-to-one: a listing of their rows would repeat rows.",
+            hint="List the columns of one table and those it refers to, or use --llm MODEL.",
+        )
+
     def choose_base(self) -> str:
         i = self.i
+        if i.latest:
+            return i.latest
+        if i.kind == "listing":
+            return self._listing_base()
         if not i.measures:
             # 'employees per year' names the rows to count; so does 'employees hired per year',
             # where the table word qualifies the date column.
@@ -149,10 +170,12 @@ class _Assembler:
         )
 
     # ---- paths and inputs ----------------------------------------------------------------
-    def path_to(self, table: str) -> Path:
+    def path_to(self, table: str, via: str | None = None) -> Path:
         paths = self.paths.get(table)
         if not paths:
             raise PlanError(f"{self.tables[table].name} is not reachable from {self.tables[self.base].name}.")
+        if via is not None and any(p and p[-1].column == via for p in paths):
+            paths = [p for p in paths if p and p[-1].column == via]
         if len(paths) == 1:
             return paths[0]
 
@@ -206,18 +229,33 @@ class _Assembler:
         self.aliases: dict[Path, str] = {}
         self.joins: list[JoinSpec] = []
         self.alias(())
+        listing = self.i.kind == "listing"
+        latest_key = self._latest() if self.i.latest else None
+        self.base_dedupe = latest_key
+        if listing and not any(d.column for d in self.i.dimensions):
+            # 'riders who never took a trip', 'list all stations': the entity itself.
+            self.i.dimensions.append(DimensionIntent(self.base, None, None, []))
         dims = self._dimensions()
         measures = self._measures()
         filters = self._filters(dims)
+        exists = self._exists()
+        order_by = self._order(dims, measures)
+        having = [
+            HavingSpec(column=measures[self._measure_index(h)].name, op=h.op, values=h.values) for h in self.i.having
+        ]
         outputs = [d.name for d in dims] + [m.name for m in measures]
-        order_by: list[OrderSpec] = []
-        if self.i.limit:
+        if self.i.limit and not order_by:
             if not measures:
                 raise PlanError("'top N' needs a measure to rank by.", hint="Say e.g. 'top 5 products by revenue'.")
             order_by = [OrderSpec(column=measures[0].name, direction=self.i.direction)]
-        inputs = self._inputs()
+        self.order_specs = order_by
+        inputs = self._inputs() + self._exists_inputs
+        if latest_key:
+            t = self.tables[self.base]
+            inputs[0].dedupe_key, inputs[0].dedupe_order_by = latest_key, main_time_column(t).name  # type: ignore[union-attr]
         model_name = self._name(name, dims, measures)
-        key = f"{model_name[:59]}_key" if dims else None
+        key = f"{model_name[:59]}_key" if dims and not listing else None
+        grain = [d.name for d in dims] if not listing else self._listing_grain(dims)
         return (
             ModelSpec(
                 name=model_name,
@@ -229,10 +267,14 @@ class _Assembler:
                 dimensions=dims,
                 measures=measures,
                 filters=filters,
+                kind="listing" if listing else "aggregate",
+                distinct=self.i.distinct and listing,
+                having=having,
+                exists=exists,
                 order_by=order_by,
                 limit=self.i.limit,
                 surrogate_key=key,
-                grain=[d.name for d in dims],
+                grain=grain,
                 tests=[],
                 request=self.request,
                 planner="offline",
@@ -241,6 +283,99 @@ class _Assembler:
             if len(set(outputs)) == len(outputs)
             else self._duplicate(outputs)
         )
+
+    def _latest(self) -> list[str]:
+        """The latest row of the base per grouped entity: its key columns to those entities
+        become the dedupe key, and every column of the base is listed."""
+        t = self.tables[self.base]
+        keys = []
+        for d in self.i.dimensions:
+            if d.column is None and d.table and d.table != self.base:
+                fks = [f for f in self.catalog.foreign_keys if f.table == self.base and f.ref_table == d.table]
+                if len(fks) != 1:
+                    raise PlanError(
+                        f"The latest {t.name} per {self.tables[d.table].name}: no single key joins them.",
+                        hint="Name the key column, e.g. 'latest event per bike_id'.",
+                    )
+                keys.append(fks[0].column)
+            elif d.column and d.table == self.base:
+                keys.append(d.column)
+            else:
+                raise PlanError(f"The latest {t.name} per what?", hint="Say 'for each ...'.")
+        if not keys:
+            raise PlanError(f"The latest {t.name} per what?", hint="Say 'for each ...'.")
+        self.i.dimensions = [DimensionIntent(self.base, c.name, None, [c.name]) for c in t.columns]
+        return keys
+
+    def _listing_grain(self, dims: list[DimensionSpec]) -> list[str]:
+        if self.i.latest:
+            return [d.name for d in dims if d.column in (self.base_dedupe or [])]
+        t = self.tables[self.base]
+        if self.i.distinct:
+            return [d.name for d in dims]
+        key = next((d.name for d in dims if d.input == self.alias(()) and d.column == t.primary_key), None)
+        return [key] if key and not self.joins else []
+
+    def _measure_index(self, h) -> int:
+        return next(n for n, m in enumerate(self.i.measures) if m.table == h.table and m.column == h.column)
+
+    def _order(self, dims: list[DimensionSpec], measures: list[MeasureSpec]) -> list[OrderSpec]:
+        out: list[OrderSpec] = []
+        for o in self.i.order:
+            if o.measure is not None:
+                if o.measure >= len(measures):
+                    raise PlanError("Sort by which measure?", hint="Name the measure to sort by.")
+                name = measures[o.measure].name
+            else:
+                alias, _ = self.input_of(o.table)
+                name = next((d.name for d in dims if d.input == alias and d.column == o.column), "")
+                if not name:
+                    raise PlanError(f"Sort by {o.column}: it is not an output column.", hint="List it too.")
+            if name not in {x.column for x in out}:
+                out.append(OrderSpec(column=name, direction=o.direction))  # type: ignore[arg-type]
+        return out
+
+    def _exists(self) -> list[ExistsSpec]:
+        self._exists_inputs: list[InputSpec] = []
+        out = []
+        for e in self.i.exists:
+            fks = [f for f in self.catalog.foreign_keys if f.table == e.table and f.ref_table == self.base]
+            if len(fks) != 1:
+                related = self.tables[e.table].name
+                raise PlanError(
+                    f"'{e.text}': {related} refers to {self.tables[self.base].name} "
+                    + ("in several roles (" + ", ".join(f.column for f in fks) + ")" if fks else "through no key")
+                    + ".",
+                    hint="Say which key, or use --llm MODEL.",
+                )
+            fk = fks[0]
+            t = self.tables[e.table]
+            alias = snake(t.name)
+            while alias in self.aliases.values() or alias in {i.alias for i in self._exists_inputs}:
+                alias += "_2"
+            self._exists_inputs.append(
+                InputSpec(
+                    alias=alias,
+                    kind="source" if t.kind == "source" else "ref",
+                    source_name=t.source_name if t.kind == "source" else None,
+                    table=t.name,
+                )
+            )
+            out.append(
+                ExistsSpec(
+                    input=alias,
+                    column=fk.column,
+                    outer=self.alias(()),
+                    outer_column=fk.ref_column,
+                    negated=e.negated,
+                )
+            )
+            self.notes.append(
+                f"'{e.text}': {self.tables[self.base].name} "
+                + ("without" if e.negated else "with")
+                + f" a row in {t.name} (by {t.name}.{fk.column})."
+            )
+        return out
 
     def _duplicate(self, outputs: list[str]) -> ModelSpec:
         raise PlanError(
@@ -328,7 +463,7 @@ class _Assembler:
             raise PlanError(
                 f"'{' '.join(d.words)}' names no table to group by.", hint="Name a column, e.g. 'by status'."
             )
-        path = self.path_to(d.table)
+        path = self.path_to(d.table, d.via)
         t = self.tables[d.table]
         if path:
             holder = self.alias(path[:-1])
@@ -466,6 +601,12 @@ class _Assembler:
     def _description(self, dims: list[DimensionSpec], measures: list[MeasureSpec], filters: list[FilterSpec]) -> str:
         grain = " and ".join(d.name.replace("_", " ") for d in dims)
         head = f"One row per {grain}" if grain else "One row"
+        if self.i.kind == "listing":
+            head = (
+                f"One row per distinct {grain}"
+                if self.i.distinct
+                else f"One row per {self.tables[self.base].name} row ({grain})"
+            )
         body = "; ".join(f"{m.name.replace('_', ' ')} ({m.description.rstrip('.').lower()})" for m in measures)
         text = f"{head}: {body}." if body else f"{head}."
         if filters:
@@ -482,7 +623,12 @@ class _Assembler:
                 )
                 + "."
             )
-        if self.i.limit:
+        if self.order_specs:
+            by = ", ".join(
+                f"{o.column} {'descending' if o.direction == 'desc' else 'ascending'}" for o in self.order_specs
+            )
+            text += f" Ordered by {by}" + (f", the first {self.i.limit} rows." if self.i.limit else ".")
+        elif self.i.limit and measures:
             text += f" The {'top' if self.i.direction == 'desc' else 'bottom'} {self.i.limit} by {measures[0].name}."
         return text
 

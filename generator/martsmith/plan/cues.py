@@ -37,6 +37,9 @@ class Comparison:
     op: str
     values: list[float | int]
     text: str = ""
+    end: int = 0  # one past its last token
+    unit: str | None = None  # 'minutes' in 'longer than 60 minutes': names the column
+    implied: tuple[str, ...] = ()  # 'older than 30': the column the comparative implies
 
 
 @dataclass
@@ -55,6 +58,28 @@ class Grain:
 
 
 @dataclass
+class OrderCue:
+    """A sort cue at `index`: `key` True when the next column is the sort key ('ordered by
+    age'); else it sets the direction of the key before it ('age descending'). direction None:
+    ascending unless a direction cue follows; 'alpha': the label, ascending."""
+
+    index: int
+    end: int
+    direction: str | None
+    key: bool
+    implied: tuple[str, ...] = ()  # 'from the oldest to the youngest': the column it implies
+
+
+@dataclass
+class Superlative:
+    """'the youngest', 'with the most': order by a column (or a count), keep the first row."""
+
+    index: int
+    direction: str
+    implied: tuple[str, ...]  # column-name stems the adjective implies; () = the next link
+
+
+@dataclass
 class Cues:
     tokens: list[Token]
     role: list[str | None] = field(default_factory=list)  # None: a content word to link
@@ -66,6 +91,9 @@ class Cues:
     negations: set[int] = field(default_factory=set)  # last token of a negation cue
     top: Top | None = None
     order_direction: str | None = None
+    orders: list[OrderCue] = field(default_factory=list)
+    superlatives: list[Superlative] = field(default_factory=list)
+    distinct: int | None = None  # index of a standalone 'distinct' / 'different'
 
     def free(self, i: int) -> bool:
         return 0 <= i < len(self.tokens) and self.role[i] is None
@@ -206,9 +234,15 @@ def _comparisons(c: Cues) -> None:
                     "between",
                     [toks[i + 1].number, toks[i + 3].number],  # type: ignore[list-item]
                     " ".join(x.text for x in toks[i : i + 4]),
+                    i + 4,
                 )
             )
-            c.mark(i, i + 4, "cmp")
+            end = i + 4
+            if end < len(toks) and (toks[end].text in lx.UNITS or toks[end].text in lx.UNIT_SUFFIXES):
+                end += 1
+            c.comparisons[-1].end = end
+            c.comparisons[-1].unit = toks[end - 1].text if end > i + 4 else None
+            c.mark(i, end, "cmp")
             continue
         for p in phrases:
             j = i + len(p)
@@ -226,9 +260,14 @@ def _comparisons(c: Cues) -> None:
                         " ".join(x.text for x in toks[i : j + 1]),
                     )
                 )
+                c.comparisons[-1].implied = next(
+                    (lx.COMPARATIVE_IMPLIES[w] for w in p if w in lx.COMPARATIVE_IMPLIES), ()
+                )
                 end = j + 1
-                if end < len(toks) and toks[end].text in lx.UNITS:
+                if end < len(toks) and (toks[end].text in lx.UNITS or toks[end].text in lx.UNIT_SUFFIXES):
                     end += 1
+                c.comparisons[-1].end = end
+                c.comparisons[-1].unit = toks[end - 1].text if end > j + 1 else None
                 c.mark(i, end, "cmp")
                 break
 
@@ -257,6 +296,27 @@ def _bare_dates(c: Cues) -> None:
                 c.mark(i, i + d[2], "date")
 
 
+_ORDER_KEYS = sorted(lx.ORDER_KEY_CUES, key=len, reverse=True)
+_ORDER_DIRECTIONS = sorted(lx.ORDER_DIRECTION_CUES, key=len, reverse=True)
+_ADJ_DIR = {"highest": "desc", "largest": "desc", "biggest": "desc", "lowest": "asc", "smallest": "asc"}
+
+
+def _superlative_pair(toks: list[Token], i: int) -> int:
+    """'from the oldest to the youngest' at i (from): the number of tokens, else 0."""
+    words = [t.text for t in toks[i : i + 7]]
+    known = set(lx.SUPERLATIVES) | set(_ADJ_DIR)
+    for n in (4, 6):  # from X to Y / from the X to the Y
+        w = words[:n]
+        if len(w) < n or "to" not in w:
+            continue
+        k = w.index("to")
+        left = [x for x in w[1:k] if x != "the"]
+        right = [x for x in w[k + 1 :] if x != "the"]
+        if len(left) == 1 and len(right) == 1 and left[0] in known and right[0] in known:
+            return n
+    return 0
+
+
 def _words_cues(c: Cues) -> None:
     toks = c.tokens
     aggs = sorted(lx.AGGREGATIONS, key=len, reverse=True)
@@ -271,6 +331,36 @@ def _words_cues(c: Cues) -> None:
             c.mark(i, i + 1, "order")
             i += 1
             continue
+        p = _first_phrase(toks, i, _ORDER_KEYS)
+        if p:
+            c.orders.append(OrderCue(i, i + len(p), lx.ORDER_KEY_CUES[p], key=True))
+            c.mark(i, i + len(p), "order")
+            i += len(p)
+            continue
+        p = _first_phrase(toks, i, _ORDER_DIRECTIONS)
+        if p and not (c.top is not None and len(p) == 1 and t.text in lx.ORDER_WORDS):
+            c.orders.append(OrderCue(i, i + len(p), lx.ORDER_DIRECTION_CUES[p], key=False))
+            c.mark(i, i + len(p), "order")
+            i += len(p)
+            continue
+        n = _superlative_pair(toks, i) if t.text == "from" else 0
+        if n:
+            first = next(k for k in range(i + 1, i + n) if toks[k].text in lx.SUPERLATIVES or toks[k].text in _ADJ_DIR)
+            word = toks[first].text
+            direction = lx.SUPERLATIVES[word][0] if word in lx.SUPERLATIVES else _ADJ_DIR[word]
+            implied = lx.SUPERLATIVES[word][1] if word in lx.SUPERLATIVES else ()
+            c.orders.append(OrderCue(i, i + n, direction, key=False, implied=implied))
+            c.mark(i, i + n, "order")
+            i += n
+            continue
+        if c.top is None and t.text in lx.SUPERLATIVES and not (_first_phrase(toks, i, aggs) or ())[1:]:
+            direction, implied = lx.SUPERLATIVES[t.text]
+            c.superlatives.append(Superlative(i, direction, implied))
+            c.role[i] = "sup"
+            i += 1
+            continue
+        if t.text in lx.DISTINCT_WORDS and not (i > 0 and c.role[i - 1] == "agg"):
+            c.distinct = i
         p = _first_phrase(toks, i, aggs)
         if p:
             c.aggs[i] = lx.AGGREGATIONS[p]
@@ -302,9 +392,35 @@ def _words_cues(c: Cues) -> None:
         i += 1
 
 
+def _column_first(tokens: list[Token]) -> list[Token]:
+    """'above age 20' -> 'age above 20': a comparison phrase, one word, then a number names the
+    word's column first, as the comparison grammar reads it."""
+    out = list(tokens)
+    phrases = sorted(lx.COMPARISONS, key=len, reverse=True)
+    i = 0
+    while i < len(out):
+        p = _first_phrase(out, i, phrases) if out[i].kind == "word" else None
+        j = i + len(p) if p else 0
+        if (
+            p
+            and j + 1 < len(out)
+            and out[j].kind == "word"
+            and out[j].text not in lx.STOPWORDS
+            and out[j].text not in lx.UNITS
+            and out[j + 1].kind == "number"
+        ):
+            out[i : j + 1] = [out[j], *out[i:j]]
+            i = j + 1
+        i += 1
+    for k, t in enumerate(out):
+        t.index = k
+    return out
+
+
 def find_cues(tokens: list[Token]) -> Cues:
     """Mark the structural cues of a request. Raises PlanError for what the offline planner
     refuses to guess: relative dates ('last 30 days') and aggregations it cannot express."""
+    tokens = _column_first(tokens)
     c = Cues(tokens, role=[None] * len(tokens))
     _relative(tokens)
     for step in (_date_cues, _comparisons, _top, _bare_dates, _words_cues):

@@ -61,6 +61,39 @@ class DateIntent:
 
 
 @dataclass
+class OrderIntent:
+    """Sort the output by a column (table, column) or by measure number `measure`."""
+
+    direction: str
+    table: str | None = None
+    column: str | None = None
+    measure: int | None = None
+    text: str = ""
+
+
+@dataclass
+class HavingIntent:
+    """Keep the groups whose count of `table` rows (or agg of its column) compares to values."""
+
+    agg: str
+    table: str
+    column: str | None
+    op: str
+    values: list
+    text: str = ""
+
+
+@dataclass
+class ExistsIntent:
+    """Keep the subject's rows with (or without) a related row of `table`."""
+
+    table: str
+    negated: bool
+    text: str = ""
+    filters: list[FilterIntent] = field(default_factory=list)
+
+
+@dataclass
 class Intent:
     measures: list[MeasureIntent] = field(default_factory=list)
     dimensions: list[DimensionIntent] = field(default_factory=list)
@@ -72,3 +105,9 @@ class Intent:
     limit: int | None = None
     direction: str = "desc"
     notes: list[str] = field(default_factory=list)
+    kind: str = "aggregate"  # or 'listing': the rows themselves
+    distinct: bool = False
+    order: list[OrderIntent] = field(default_factory=list)
+    having: list[HavingIntent] = field(default_factory=list)
+    exists: list[ExistsIntent] = field(default_factory=list)
+    latest: str | None = None  # table: one row per grouped entity, its latest by event time

@@ -28,6 +28,10 @@ STOPWORDS = frozenset(
     """.split()  # 'up': the particle of phrasal verbs ("signed up", "picked up")
 )
 
+# Nouns about the output that are also common column words ('bike model', 'report date'):
+# stopwords unless a span with them names a column exactly.
+META_NOUNS = frozenset({"table", "model", "report", "view", "data", "metric", "group", "type"})
+
 # Words that name "rows of the table" when counted: "number of rows", "count of records".
 ROW_NOUNS = frozenset({"row", "rows", "record", "records", "entry", "entries"})
 
@@ -36,8 +40,10 @@ ROW_NOUNS = frozenset({"row", "rows", "record", "records", "entry", "entries"})
 FILLER_VERBS = frozenset(
     """
     sold bought purchased spent made generated earned received recorded booked happened
-    occurred ordered placed paid issued created signed registered
-    """.split()
+    occurred ordered placed paid issued created signed registered took taken take takes had got
+    went gone done produced owns owned own teach teaches taught attended visited used using
+    lent borrowed loaned rented watched
+        """.split()
 )
 
 # Aggregation cue phrases (lower-case token tuples), longest first when matched.
@@ -49,6 +55,9 @@ AGGREGATIONS: dict[tuple[str, ...], str] = {
     ("count", "distinct"): "count_distinct",
     ("how", "many", "distinct"): "count_distinct",
     ("how", "many", "unique"): "count_distinct",
+    ("number", "of", "different"): "count_distinct",
+    ("how", "many", "different"): "count_distinct",
+    ("different",): "count_distinct",
     ("distinct",): "count_distinct",
     ("unique",): "count_distinct",
     ("number", "of"): "count",
@@ -76,6 +85,8 @@ AGGREGATIONS: dict[tuple[str, ...], str] = {
     ("biggest",): "max",
     ("latest",): "max",
     ("most", "recent"): "max",
+    ("first",): "min",
+    ("last",): "max",
 }
 
 # Aggregations the spec cannot express: a clear error beats a wrong model.
@@ -150,6 +161,15 @@ COMPARISONS: dict[tuple[str, ...], str] = {
     ("at", "most"): "<=",
     ("maximum", "of"): "<=",
     ("up", "to"): "<=",
+    ("longer", "than"): ">",
+    ("shorter", "than"): "<",
+    ("older", "than"): ">",
+    ("younger", "than"): "<",
+    ("heavier", "than"): ">",
+    ("lighter", "than"): "<",
+    ("taller", "than"): ">",
+    ("cheaper", "than"): "<",
+    ("more", "expensive", "than"): ">",
     ("equal", "to"): "=",
     ("equals",): "=",
     ("exactly",): "=",
@@ -161,6 +181,18 @@ COMPARISONS: dict[tuple[str, ...], str] = {
     ("!=",): "!=",
     ("<>",): "!=",
 }
+# The column a comparative implies ('older than 30' -> age), as SUPERLATIVES.
+COMPARATIVE_IMPLIES = {
+    "longer": ("duration", "length"),
+    "shorter": ("duration", "length"),
+    "older": ("age",),
+    "younger": ("age",),
+    "heavier": ("weight",),
+    "lighter": ("weight",),
+    "taller": ("height",),
+    "cheaper": ("price", "cost", "fare", "fee"),
+    "expensive": ("price", "cost", "fare", "fee"),
+}
 # Units after a compared number that say nothing about the column.
 UNITS = frozenset({"dollars", "dollar", "usd", "eur", "euros", "euro", "gbp", "pounds", "units", "items"})
 
@@ -171,6 +203,7 @@ NEGATIONS: tuple[tuple[str, ...], ...] = (
     ("excludes",),
     ("except",),
     ("without",),
+    ("never",),
     ("not",),
     ("non",),
     ("no",),
@@ -190,6 +223,81 @@ ORDER_WORDS = {
     "fewest": "asc",
     "worst": "asc",
 }
+
+# Ordering of a listing. A phrase ending in "by"/"of" takes the next column as the sort key;
+# the others set the direction of the key named before them (or of the listed label when
+# alphabetical). "alpha": the label column, ascending.
+ORDER_KEY_CUES: dict[tuple[str, ...], str | None] = {
+    ("ordered", "by"): None,
+    ("order", "by"): None,
+    ("sorted", "by"): None,
+    ("sort", "by"): None,
+    ("sorted", "on"): None,
+    ("arranged", "by"): None,
+    ("in", "ascending", "order", "of"): "asc",
+    ("in", "descending", "order", "of"): "desc",
+    ("in", "increasing", "order", "of"): "asc",
+    ("in", "decreasing", "order", "of"): "desc",
+    ("in", "order", "of"): None,
+    ("ascending", "order", "of"): "asc",
+    ("descending", "order", "of"): "desc",
+}
+ORDER_DIRECTION_CUES: dict[tuple[str, ...], str] = {
+    ("in", "reverse", "alphabetical", "order"): "alpha_desc",
+    ("in", "alphabetical", "order"): "alpha",
+    ("in", "alphabetic", "order"): "alpha",
+    ("alphabetical", "order"): "alpha",
+    ("alphabetically",): "alpha",
+    ("in", "ascending", "order"): "asc",
+    ("in", "descending", "order"): "desc",
+    ("in", "increasing", "order"): "asc",
+    ("in", "decreasing", "order"): "desc",
+    ("ascending", "order"): "asc",
+    ("descending", "order"): "desc",
+    ("ascending",): "asc",
+    ("descending",): "desc",
+    ("asc",): "asc",
+    ("desc",): "desc",
+    ("from", "high", "to", "low"): "desc",
+    ("from", "low", "to", "high"): "asc",
+    ("from", "highest", "to", "lowest"): "desc",
+    ("from", "lowest", "to", "highest"): "asc",
+    ("from", "largest", "to", "smallest"): "desc",
+    ("from", "smallest", "to", "largest"): "asc",
+    ("from", "most", "to", "least"): "desc",
+    ("from", "least", "to", "most"): "asc",
+}
+# Superlatives: "the singer with the largest net worth" (order by the next column, one row),
+# "the youngest singer" (a column the adjective implies, found by its name words).
+# word -> (direction, implied column-name stems or ()); the second entry is the reading when only
+# a date column fits (the youngest has the latest birth date).
+SUPERLATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "most": ("desc", ()),
+    "least": ("asc", ()),
+    "fewest": ("asc", ()),
+    "youngest": ("asc", ("age",)),
+    "oldest": ("desc", ("age",)),
+    "longest": ("desc", ("duration", "length", "long")),
+    "shortest": ("asc", ("duration", "length", "height")),
+    "tallest": ("desc", ("height", "tall")),
+    "heaviest": ("desc", ("weight", "heavy")),
+    "lightest": ("asc", ("weight",)),
+    "cheapest": ("asc", ("price", "cost", "fee", "fare")),
+    "priciest": ("desc", ("price", "cost", "fee", "fare")),
+    "richest": ("desc", ("worth", "wealth", "income", "earning")),
+    "newest": ("desc", ()),
+}
+# Words that ask for distinct rows of a listing ("all distinct countries"); with a count word
+# they count distinct values instead.
+DISTINCT_WORDS = frozenset({"distinct", "different", "unique"})
+# Units a column name may end in: 'duration_minutes' is the duration, 'distance_km' the distance.
+UNIT_SUFFIXES = frozenset(
+    """
+    minutes minute mins min seconds second secs sec hours hour hrs hr days ms km kms miles mi meters
+    metres m kg kgs lbs lb amount amt usd eur gbp pct percent millions million thousands thousand
+    bn cents count num qty
+    """.split()
+)
 
 # Date cues followed by a date expression (see cues.parse_date).
 DATE_RANGE_CUES = frozenset({"in", "during", "for", "on", "of", "within"})

@@ -109,16 +109,41 @@ def build_index(catalog: Catalog) -> Index:
         core = _stems(table_words(t))
         entity = _stems(lx.name_words(entity_of(t.name)))
         qualifiers = {core, entity}
+        if len(core) > 1:
+            # 'maintenance cost' for maintenance_events.cost: the first word of a compound name.
+            qualifiers.add(core[:1])
         for key in (core, entity, _stems(lx.name_words(t.name))):
             ix.add(key, titem, EXACT)
         if len(core) > 1:
-            ix.add(core[-1:], titem, HEAD)
+            # 'events' for maintenance_events: above a key column's core (event_id), so that
+            # 'kind of event' reads the table as the qualifier it is.
+            ix.add(core[-1:], titem, FK_CORE + 5)
         ix.names[t.name] = titem
         for word in lx.name_words(t.description):
             ix.descriptions.setdefault(lx.stem(word), set()).add(titem)
         for c in t.columns:
             _index_column(ix, t, c, qualifiers)
+    _index_roles(ix, catalog)
     return ix
+
+
+def _index_roles(ix: Index, catalog: Catalog) -> None:
+    """Role-playing keys: trips.start_station_id -> stations makes 'start station' name the
+    stations table (joined by that key: assemble picks the path by the role word) and 'start
+    station city' its city."""
+    tables = {t.label: t for t in catalog.tables}
+    for f in catalog.foreign_keys:
+        ref = tables.get(f.ref_table)
+        words = lx.name_words(f.column)
+        if ref is None or len(words) < 3 or words[-1] not in lx.KEY_WORDS:
+            continue
+        core = _stems(words[:-1])
+        ent = _stems(lx.name_words(entity_of(ref.name)))
+        if len(core) <= len(ent) or core[-len(ent) :] != ent:
+            continue
+        ix.add(core, Item("table", ref.label), EXACT)
+        for c in ref.columns:
+            ix.add(core + _stems(lx.name_words(c.name)), Item("column", ref.label, c.name), MARKED)
 
 
 def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> None:
@@ -138,6 +163,9 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
                 keys.append((core + (lx.stem(marker),), MARKED))
     if c.family == "boolean" and len(words) > 1 and words[0] in ("is", "has", "was", "had"):
         ix.add(full[1:], Item("flag", t.label, c.name), VALUE)
+    if len(words) > 1 and words[-1] in lx.UNIT_SUFFIXES:
+        # 'duration_minutes' is the duration, 'fare_amount' the fare.
+        keys.append((full[:-1], STRIPPED))
     if len(words) > 1 and words[-1] in lx.KEY_WORDS:
         keys.append((full[:-1], FK_CORE))
     elif len(words) > 1 and words[-1] not in lx.TIME_MARKERS:
@@ -194,6 +222,8 @@ def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[C
 def _soft(cues: Cues, i: int) -> bool:
     """A one-word cue that may also be part of a name ('invoice total' -> invoice_total)."""
     role = cues.role[i]
+    if role == "stop" and cues.tokens[i].text in lx.META_NOUNS:
+        return True  # 'bike model', 'report date': a column's word, when the span names it
     if role == "agg":
         return i in cues.aggs and not (
             i + 1 < len(cues.tokens) and cues.role[i + 1] == "agg" and i + 1 not in cues.aggs

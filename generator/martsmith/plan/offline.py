@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from martsmith.context.catalog import Catalog
+from martsmith.context.catalog import Catalog, entity_of
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan import lexicon as lx
 from martsmith.plan.assemble import assemble
-from martsmith.plan.cues import Cues, find_cues
-from martsmith.plan.intent import DateIntent, DimensionIntent, FilterIntent, Intent, MeasureIntent
+from martsmith.plan.cues import Cues, OrderCue, find_cues
+from martsmith.plan.intent import (
+    DateIntent,
+    DimensionIntent,
+    ExistsIntent,
+    FilterIntent,
+    HavingIntent,
+    Intent,
+    MeasureIntent,
+    OrderIntent,
+)
 from martsmith.plan.joins import distance
 from martsmith.plan.linking import Candidate, Index, Item, Link, _stems, build_index, closest, describe_fallback, link
 from martsmith.plan.tokens import tokenize
@@ -87,6 +96,12 @@ class _Reader:
         self.intent = Intent()
         self.context = self._context_tables()
         self.intent.context = sorted(self.context)
+        self._order_at: list[tuple[int, OrderIntent, bool]] = []
+        self._counted: str | None = None
+        self.group_plain = False
+        self._having_cmps: set[int] = set()
+        self.superlative_target: int | None = None
+        self._superlative_direction = "desc"
         if cues.top:
             self.intent.limit, self.intent.direction = cues.top.limit, cues.order_direction or cues.top.direction
             if cues.top.implicit_limit:
@@ -186,8 +201,19 @@ class _Reader:
 
     # ---- reading -------------------------------------------------------------------------
     def read(self) -> Intent:
+        self._distinct_listing()
         targets = self._agg_targets()
         qualifiers = self._qualifiers()
+        self._mode(targets)
+        sups = self._superlative_links()
+        order_keys = self._order_keys()
+        if self.superlative_target is not None:
+            order_keys[self.superlative_target] = OrderCue(-1, -1, self._superlative_direction, key=True)
+            self.intent.limit = 1
+            self.intent.notes.append(
+                f"'{self.links[self.superlative_target].text}': the row with the "
+                f"{'highest' if self._superlative_direction == 'desc' else 'lowest'} value (one row), not an aggregate."
+            )
         grouped_prev = negated_prev = False
         used_dates: set[int] = set()
         used_grains: set[int] = set()
@@ -203,9 +229,8 @@ class _Reader:
             grouped = any(i in self.cues.groups for i in range(self._prev_end(k), l.start)) or (
                 continuation and grouped_prev
             )
-            negated = any(i in self.cues.negations for i in range(self._prev_end(k), l.start)) or (
-                continuation and negated_prev
-            )
+            negations = [n for n in self.cues.negations if self._prev_end(k) <= n < l.start]
+            negated = bool(negations) or (continuation and negated_prev)
             in_top = self.cues.top is not None and self.cues.top.index < l.start
             nxt = self._next_content(l.end)
             grain_at = self._next_content(l.end, skip=("stop", "group"))
@@ -213,19 +238,56 @@ class _Reader:
                 (g for g in self.cues.grains if g.noun and g.index == grain_at and g.index not in used_grains), None
             )
             date = next((d for d in self.cues.dates if d.first == nxt and id(d) not in used_dates), None)
-            cmp_ = next((c for c in self.cues.comparisons if c.first == nxt and id(c) not in used_cmps), None)
+            cmp_ = next(
+                (
+                    c
+                    for c in self.cues.comparisons
+                    if c.first == nxt and id(c) not in used_cmps and id(c) not in self._having_cmps
+                ),
+                None,
+            )
+            before = next(
+                (
+                    c
+                    for c in self.cues.comparisons
+                    if id(c) not in used_cmps
+                    and c.end
+                    and self._next_content(c.end, skip=("stop", "filler")) == l.start
+                ),
+                None,
+            )
             grouped_prev, negated_prev = grouped, False
             if k in qualifiers:
                 self.intent.qualifiers.append(qualifiers[k])
                 continue
             qual = qualifiers.get(k - 1) if (k - 1) in qualifiers else qualifiers.get(k + 1)
             kinds = {c.item.kind for c in l.candidates}
+            if k in order_keys:
+                self._order_key(l, order_keys[k], k in targets, qual)
+                if k not in targets:
+                    continue
             if k in targets:
-                self._measure(l, targets[k], qual)
+                for target in targets[k]:
+                    self._measure(l, target, qual, sup=sups.get(k))
+                if cmp_ is not None and kinds == {"table"}:
+                    # 'how many trips were longer than 60 minutes': counted and compared.
+                    used_cmps.add(id(cmp_))
+                    self._comparison(l, cmp_, qual)
+            elif k in sups and kinds == {"table"}:
+                self._most(l, sups[k])
+            elif k in sups:
+                self._superlative_column(l, sups[k], qual)
             elif date is not None and self._time_anchor(l, date=date):
                 used_dates.add(id(date))
             elif grain is not None and self._time_anchor(l, grain=grain.grain):
                 used_grains.add(grain.index)
+            elif before is not None and kinds == {"table"} and not negated:
+                used_cmps.add(id(before))
+                self._having(l, before)
+            elif before is not None and "column" in kinds and cmp_ is None and not negated:
+                # 'books with more than 500 pages': the number before the column it compares.
+                used_cmps.add(id(before))
+                self._comparison(l, before, qual)
             elif cmp_ is not None:
                 used_cmps.add(id(cmp_))
                 self._comparison(l, cmp_, qual)
@@ -233,25 +295,159 @@ class _Reader:
                 self._filter(l, negated, qual)
                 negated_prev = negated
                 if negated:
-                    self.used_negations.update(n for n in self.cues.negations if self._prev_end(k) <= n < l.start)
+                    self.used_negations.update(negations)
+            elif kinds == {"table"} and negated and negations and self._exists(l):
+                self.used_negations.update(negations)
             elif kinds == {"table"}:
                 self._table(l, grouped or (in_top and self._prev_end(k) <= self.cues.top.index))  # type: ignore[union-attr]
             else:
                 self._column_role(l, grouped, in_top, qual)
         self._quoted()
+        self._directions()
+        self._implied_superlatives()
         self._loose_cues(used_dates, used_grains, used_cmps)
+        self._finish_mode()
         return self.intent
+
+    # ---- the shape: aggregate or listing -------------------------------------------------
+    def _mode(self, targets: dict[int, list[tuple[str, bool]]]) -> None:
+        """A listing when nothing is aggregated or grouped ('names and ages of singers'); a
+        superlative listing when the one aggregate is a min/max next to listed columns ('the
+        name of the singer with the largest net worth': one row, not max() beside a name)."""
+        c = self.cues
+        grouping = bool(c.groups) or bool(c.grains) or c.top is not None
+        rows = any(r == "rows" for r in c.role)
+        aggs = [a for ts in targets.values() for a, _ in ts]
+        counting = rows or any(a not in ("min", "max") for a in aggs)
+        sup_tables = any(
+            {x.item.kind for x in l.candidates} == {"table"}
+            for k, l in enumerate(self.links)
+            if k in self._superlative_links()
+        )
+        self._having_cmps = {
+            id(cmp)
+            for cmp in c.comparisons
+            for l in self.links
+            if cmp.end
+            and self._next_content(cmp.end, skip=("stop", "filler")) == l.start
+            and {x.item.kind for x in l.candidates} == {"table"}
+        }
+        before_tables = bool(self._having_cmps)
+        self.superlative_target: int | None = None
+        sup_aggregated = any(k in targets for k in self._superlative_links())
+        # Ranked or filtered counts ('the stadium with the most concerts', 'customers with at
+        # least 3 orders'): the other columns named are what the counts are grouped by.
+        self.group_plain = sup_tables or before_tables or sup_aggregated
+        if grouping or counting or sup_tables or before_tables:
+            return
+        plain = [
+            k for k, l in enumerate(self.links) if k not in targets and {x.item.kind for x in l.candidates} & {"column"}
+        ]
+        if not targets:
+            self.intent.kind = "listing"
+        elif len(targets) == 1 and len(aggs) == 1 and plain:
+            self.intent.kind = "listing"
+            self.superlative_target = next(iter(targets))
+        if self.superlative_target is not None:
+            agg = targets.pop(self.superlative_target)[0][0]
+            self._superlative_direction = "desc" if agg == "max" else "asc"
+
+    def _distinct_listing(self) -> None:
+        """'all distinct countries of singers': distinct rows of a listing, not a count, when
+        nothing else is counted or grouped."""
+        c = self.cues
+        if c.distinct is None or c.groups or c.grains or c.top is not None:
+            return
+        if any(r == "rows" for r in c.role) or set(c.aggs) - {c.distinct}:
+            return
+        c.aggs.pop(c.distinct, None)
+        c.role[c.distinct] = "distinct"
+        self.intent.distinct = True
+
+    def _finish_mode(self) -> None:
+        i = self.intent
+        avg_tables = {m.table for m in i.measures if m.agg == "avg"}
+        if avg_tables and all(m.agg == "avg" for m in i.measures):
+            for d in list(i.dimensions):
+                if d.column is None and d.grain is None and d.table in avg_tables:
+                    # 'average fare per trip': an average over the trips, not one group per trip.
+                    i.dimensions.remove(d)
+                    i.notes.append(f"'per {' '.join(d.words)}': the average over {self.tables[d.table].name} rows.")
+        if self.group_plain or i.having:
+            counted = {m.table for m in i.measures if m.column is None}
+            if i.having and any(m.column is None and m.table != self._counted for m in i.measures):
+                raise PlanError(
+                    "This counts groups that pass a filter on a count (two levels of aggregation): the offline "
+                    "planner builds one level.",
+                    hint="Build the filtered groups first (e.g. 'riders with at least 30 trips'), then count them.",
+                )
+            for t in [t for t in i.subjects if t not in counted]:
+                i.dimensions.insert(0, DimensionIntent(t, None, None, []))
+            i.subjects = [t for t in i.subjects if t in counted]
+        if i.latest:
+            return
+        if i.kind != "listing":
+            if i.distinct:
+                raise PlanError(
+                    "'distinct' next to an aggregate: count distinct values with 'number of distinct ...'.",
+                    hint="Say 'number of distinct X by Y', or list the distinct values alone.",
+                )
+            return
+        if i.measures:
+            raise PlanError(
+                "This reads as a list of rows, but it also names an aggregate: the offline planner "
+                "cannot put both in one model.",
+                hint="Ask for 'number of ... by ...' or for the rows alone.",
+            )
+        if self.cues.top is not None and i.limit and not i.order:
+            raise PlanError("'top N' needs something to rank by.", hint="Say e.g. 'top 5 stations by capacity'.")
+
+    def _superlative_links(self) -> dict[int, object]:
+        """Link index -> the superlative cue right before it ('the most concerts')."""
+        out: dict[int, object] = {}
+        for s in self.cues.superlatives:
+            if s.implied:
+                continue
+            nxt = self._next_content(s.index + 1, skip=("stop", "agg", "rows"))
+            k = next((k for k, l in enumerate(self.links) if l.start == nxt), None)
+            if k is not None:
+                out[k] = s
+        return out
+
+    def _order_keys(self) -> dict[int, object]:
+        out: dict[int, object] = {}
+        for o in self.cues.orders:
+            if not o.key:
+                continue
+            nxt = self._next_content(o.end, skip=("stop", "agg"))
+            k = next((k for k, l in enumerate(self.links) if l.start == nxt), None)
+            if k is None:
+                raise PlanError(
+                    f"'{' '.join(t.text for t in self.cues.tokens[o.index : o.end])}' what?",
+                    hint="Name the column to sort by, e.g. 'ordered by age'.",
+                )
+            out[k] = o
+        return out
 
     def _next_content(self, i: int, skip: tuple[str, ...] = ("stop",)) -> int:
         while i < len(self.cues.tokens) and self.cues.role[i] in skip:
             i += 1
         return i
 
-    def _agg_targets(self) -> dict[int, tuple[str, bool]]:
-        """Link index -> (aggregation, counts rows of the base). A cue applies to the next
-        table/column link (skipping value adjectives: 'number of completed orders'), or to
-        the previous link when nothing follows it before another cue ('order count')."""
-        out: dict[int, tuple[str, bool]] = {}
+    def _agg_targets(self) -> dict[int, list[tuple[str, bool]]]:
+        """Link index -> its aggregations (aggregation, counts rows of the base). A cue applies
+        to the next table/column link (skipping value adjectives: 'number of completed orders';
+        several cues in a row share it: 'average, minimum and maximum age'), or to the previous
+        link when nothing follows it before another cue ('order count')."""
+        out: dict[int, list[tuple[str, bool]]] = {}
+
+        def add(k: int, agg: str) -> None:
+            have = out.setdefault(k, [])
+            if agg == "count_distinct" and ("count", False) in have:
+                have.remove(("count", False))
+            if (agg, False) not in have:
+                have.append((agg, False))
+
         for pos, agg in sorted(self.cues.aggs.items()):
             rows = False
             j = pos
@@ -269,16 +465,11 @@ class _Reader:
             if rows:
                 self.intent.measures.append(MeasureIntent("count", None, None, ["row"]))
             elif between_ok:
-                prev = out.get(after[0])
-                if prev is None or agg == "count_distinct":
-                    out[after[0]] = (
-                        agg if not (prev and prev[0] == "count" and agg == "count_distinct") else "count_distinct",
-                        False,
-                    )
+                add(after[0], agg)
             else:
                 before = [k for k, l in enumerate(self.links) if l.end <= pos]
                 if before and before[-1] not in out:
-                    out[before[-1]] = (agg, False)
+                    add(before[-1], agg)
                 elif not before:
                     raise PlanError(
                         f"'{self.cues.tokens[pos].text}' of what?",
@@ -312,9 +503,201 @@ class _Reader:
                     break
         return out
 
-    def _measure(self, l: Link, target: tuple[str, bool], qual: str | None) -> None:
+    # ---- ordering, superlatives, having, existence ----------------------------------------
+    def _add_order(self, direction: str, at: int, explicit: bool, **ref) -> OrderIntent:
+        o = OrderIntent(direction, **ref)
+        self.intent.order.append(o)
+        self._order_at.append((at, o, explicit))
+        return o
+
+    def _order_key(self, l: Link, cue: OrderCue, aggregated: bool, qual: str | None) -> None:
+        """'ordered by age', 'in descending order of capacity': the sort key; listed too."""
+        direction = cue.direction or "asc"
+        if aggregated:
+            # The measure is added next by _measure; sort by it.
+            self._add_order(direction, l.start, cue.direction is not None, measure=len(self.intent.measures))
+            return
+        cands = [c for c in l.candidates if c.item.kind == "column"]
+        if not cands:
+            tables = [c.item for c in l.candidates if c.item.kind == "table"]
+            if len(tables) == 1 and self.intent.kind != "listing":
+                self._table(l, True)
+                return
+            raise PlanError(f"'{l.text}': sort by which column?", hint="Name a column, e.g. 'ordered by age'.")
+        item = self._choose(l, cands, qualifier=qual)
+        self._add_order(
+            direction, l.start, cue.direction is not None, table=item.table, column=item.column, text=l.text
+        )
+        if cue.index >= 0 or self.intent.kind == "listing":
+            self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+
+    def _directions(self) -> None:
+        """Direction cues after the key ('age descending', 'in alphabetical order')."""
+        for cue in self.cues.orders:
+            if cue.key:
+                continue
+            before = [(at, o, explicit) for at, o, explicit in self._order_at if at < cue.index]
+            if cue.direction in ("alpha", "alpha_desc"):
+                direction = "desc" if cue.direction == "alpha_desc" else "asc"
+                text = [d for d in self.intent.dimensions if d.column and self._is_text(d)]
+                if before:
+                    before[-1][1].direction = direction
+                elif text:
+                    d = text[0]
+                    self._add_order(direction, cue.index, True, table=d.table, column=d.column, text=" ".join(d.words))
+                else:
+                    raise PlanError(
+                        "'alphabetical' order of what?", hint="Name the column, e.g. 'names in alphabetical order'."
+                    )
+                continue
+            if cue.implied and not before:
+                self._implied_order(cue.implied, cue.direction or "asc", cue.index, limit=False)
+                continue
+            if before:
+                at, o, explicit = before[-1]
+                o.direction = cue.direction or o.direction
+                continue
+            prev = [l for l in self.links if l.end <= cue.index]
+            cols = [c.item for c in prev[-1].candidates if c.item.kind == "column"] if prev else []
+            if not cols:
+                raise PlanError(
+                    f"'{' '.join(t.text for t in self.cues.tokens[cue.index : cue.end])}' order of what?",
+                    hint="Say 'ordered by COLUMN', e.g. 'ordered by age descending'.",
+                )
+            item = self._choose(prev[-1], [Candidate(i, 100, 0) for i in cols])
+            measure = next(
+                (n for n, m in enumerate(self.intent.measures) if m.table == item.table and m.column == item.column),
+                None,
+            )
+            if measure is not None:
+                self._add_order(cue.direction or "asc", cue.index, True, measure=measure)
+            else:
+                self._add_order(cue.direction or "asc", cue.index, True, table=item.table, column=item.column)
+
+    def _is_text(self, d: DimensionIntent) -> bool:
+        col = self.tables[d.table].column(d.column or "") if d.table else None
+        return col is not None and col.family == "text"
+
+    def _implied_order(self, implied: tuple[str, ...], direction: str, at: int, *, limit: bool) -> None:
+        """The column an adjective implies ('youngest' -> age, ascending; or the birth date,
+        descending), among the tables the request names."""
+        tables = [self.tables[t] for t in sorted(self.context)] or list(self.tables.values())
+        hits = []
+        for t in tables:
+            for c in t.columns:
+                stems = {lx.stem(w) for w in lx.name_words(c.name)}
+                if c.family in ("number", "time") and stems & {lx.stem(w) for w in implied}:
+                    hits.append((t, c, direction))
+        if not hits and "age" in implied:
+            flip = "desc" if direction == "asc" else "asc"
+            for t in tables:
+                for c in t.columns:
+                    words = set(lx.name_words(c.name))
+                    if c.family in ("number", "time") and words & {"birth", "born", "dob", "birthday"}:
+                        hits.append((t, c, flip))
+        word = self.cues.tokens[at].text if at >= 0 else "superlative"
+        if len(hits) != 1:
+            names = ", ".join(f"{t.name}.{c.name}" for t, c, _ in hits) or "no column"
+            raise PlanError(
+                f"'{word}': which column does it rank by? ({names} fit)",
+                hint="Name the column, e.g. 'with the lowest age'.",
+            )
+        t, c, d = hits[0]
+        self._add_order(d, at, True, table=t.label, column=c.name, text=word)
+        if self.intent.kind == "listing":
+            self.intent.dimensions.append(DimensionIntent(t.label, c.name, None, lx.name_words(c.name)))
+        else:
+            raise PlanError(
+                f"'{word}' ranks rows, but this request aggregates.", hint="Ask for the rows, or rank by a measure."
+            )
+        if limit:
+            self.intent.limit = 1
+        self.intent.notes.append(f"'{word}' read as {t.name}.{c.name} {'descending' if d == 'desc' else 'ascending'}.")
+
+    def _implied_superlatives(self) -> None:
+        for sup in self.cues.superlatives:
+            if sup.implied:
+                self._implied_order(sup.implied, sup.direction, sup.index, limit=True)
+
+    def _most(self, l: Link, sup) -> None:
+        """'the stadium with the most concerts': count them per subject, keep the top one."""
+        item = self._choose(l, l.candidates)
+        self.intent.measures.append(MeasureIntent("count", item.table, None, l.words))
+        self._add_order(sup.direction, l.start, True, measure=len(self.intent.measures) - 1)
+        self.intent.limit = 1
+        self.intent.notes.append(
+            f"'{self.cues.tokens[sup.index].text} {l.text}': the one with the {'most' if sup.direction == 'desc' else 'fewest'} (one row)."
+        )
+        self._counted = item.table
+
+    def _superlative_column(self, l: Link, sup, qual: str | None) -> None:
+        """'the conductor with the most years of work' (a column of the row itself: sort, one
+        row); 'the product with the most revenue' (a column of another table: summed per
+        subject, sort, one row)."""
+        cands = [c for c in l.candidates if c.item.kind == "column"]
+        item = self._choose(l, cands or l.candidates, measure=True, qualifier=qual)
+        if item.kind != "column":
+            raise PlanError(f"'{l.text}': rank by what?", hint="Name a numeric column.")
+        others = [t for t in self.intent.subjects if t != item.table]
+        if others and self.catalog.foreign_keys and distance(self.catalog, item.table, others[0]) < 99:
+            self.intent.kind = "aggregate"
+            self.group_plain = True
+            self.intent.measures.append(MeasureIntent("sum", item.table, item.column, l.words))
+            self._add_order(sup.direction, l.start, True, measure=len(self.intent.measures) - 1)
+        else:
+            self._add_order(sup.direction, l.start, True, table=item.table, column=item.column, text=l.text)
+            self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+        self.intent.limit = 1
+
+    def _having(self, l: Link, cmp_) -> None:
+        """'stations with more than 320 trips': a count per subject, filtered after grouping."""
+        item = self._choose(l, l.candidates)
+        self.intent.measures.append(MeasureIntent("count", item.table, None, l.words))
+        self.intent.having.append(HavingIntent("count", item.table, None, cmp_.op, list(cmp_.values), text=cmp_.text))
+        self._counted = item.table
+
+    def _exists(self, l: Link) -> bool:
+        """'riders who never took a trip', 'bikes without any maintenance event': the subject's
+        rows without a related row (a not exists on the foreign key)."""
+        item = self._choose(l, l.candidates)
+        subjects = [t for t in self.context if t != item.table]
+        fks = [f for f in self.catalog.foreign_keys if f.table == item.table and f.ref_table in subjects]
+        if not fks:
+            return False
+        self.intent.exists.append(ExistsIntent(item.table, True, text=l.text))
+        return True
+
+    def _measure(self, l: Link, target: tuple[str, bool], qual: str | None, sup=None) -> None:
+        if sup is not None:
+            self._add_order(sup.direction, l.start, True, measure=len(self.intent.measures))
+            self.intent.limit = 1
+            sup = None
         agg = target[0]
         item = self._choose(l, l.candidates, measure=agg in ("sum", "avg"), qualifier=qual)
+        time_word = self._next_content(l.end) < len(self.cues.tokens) and (
+            self.cues.tokens[self._next_content(l.end)].text in lx.TIME_WORDS
+        )
+        if (
+            item.kind == "table"
+            and agg == "max"
+            and not time_word
+            and self.cues.groups
+            and self._event_time(item.table)
+        ):
+            # 'the latest maintenance event for each bike': that row, one per bike.
+            self.intent.kind = "listing"
+            self.intent.latest = item.table
+            self.intent.notes.append(
+                f"'{l.text}': the latest {self.tables[item.table].name} row per group, by "
+                f"{self._event_time(item.table)}."
+            )
+            return
+        if item.kind == "table" and agg in ("min", "max") and self._event_time(item.table) is not None:
+            # 'the first and last trip': the earliest / latest of its event time.
+            col = self._event_time(item.table)
+            self.intent.notes.append(f"'{l.text}': {agg} of {self.tables[item.table].name}.{col}, its event time.")
+            self.intent.measures.append(MeasureIntent(agg, item.table, col, l.words))
+            return
         if item.kind == "table":
             if agg in ("avg", "min", "max"):
                 raise PlanError(
@@ -370,6 +753,16 @@ class _Reader:
         if item.kind == "table":
             t = self.tables[item.table]
             nums = [c for c in t.columns if c.family == "number" and not self._is_key(Item("column", t.label, c.name))]
+            # 'trips longer than 60 minutes': the column in minutes, or the one 'longer' implies.
+            hints = [{cmp_.unit}] if cmp_.unit and cmp_.unit not in lx.UNITS else []
+            hints.append({lx.stem(w) for w in cmp_.implied})
+            for hint in hints:
+                fit = [
+                    c for c in nums if hint & ({lx.stem(w) for w in lx.name_words(c.name)} | set(lx.name_words(c.name)))
+                ]
+                if len(fit) == 1:
+                    nums = fit
+                    break
             if len(nums) != 1:
                 raise PlanError(
                     f"'{l.text} {cmp_.text}': which column of {t.name}? " + ", ".join(c.name for c in nums),
@@ -408,6 +801,15 @@ class _Reader:
 
     def _column_role(self, l: Link, grouped: bool, in_top: bool, qual: str | None) -> None:
         cands = [c for c in l.candidates if c.item.kind in ("column", "table")]
+        if self.intent.kind == "listing" or self.group_plain:
+            # Listed as it is (a listing), or what a ranked/filtered count is grouped by.
+            item = self._choose(l, cands or l.candidates, qualifier=qual)
+            if item.kind == "table":
+                return self._table(l, self.group_plain)
+            if item.kind != "column":
+                return self._filter(l, False, qual)
+            self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+            return
         numeric_first = not grouped or (in_top and not self.intent.measures)
         item = self._choose(
             l, cands or l.candidates, measure=numeric_first and self._mostly_numeric(cands), qualifier=qual
@@ -418,6 +820,12 @@ class _Reader:
         measure = (
             col.family == "number" and not self._is_key(item) and (not grouped or (in_top and not self.intent.measures))
         )
+        ref = self._referenced(item)
+        if not measure and ref is not None:
+            # Grouping by a foreign key ('by start station') groups by the entity it names: its
+            # key and label, reached through that key.
+            self.intent.dimensions.append(DimensionIntent(ref, None, None, l.words, via=item.column))
+            return
         if measure:
             self.intent.measures.append(MeasureIntent("sum", item.table, item.column, l.words))
             self.intent.notes.append(f"'{l.text}' is numeric: summed (say 'average {l.text}' etc. otherwise).")
@@ -426,6 +834,21 @@ class _Reader:
             if col.family == "time" and col.data_type.upper().startswith("TIMESTAMP"):
                 grain = "day"
             self.intent.dimensions.append(DimensionIntent(item.table, item.column, grain, l.words))
+
+    def _event_time(self, table: str) -> str | None:
+        from martsmith.plan.assemble import main_time_column  # assemble imports this module's peers
+
+        col = main_time_column(self.tables[table])
+        return col.name if col is not None else None
+
+    def _referenced(self, item: Item) -> str | None:
+        """The table a foreign-key column refers to, when that table has a label column."""
+        for f in self.catalog.foreign_keys:
+            if f.table == item.table and f.column == item.column and f.ref_table in self.tables:
+                t = self.tables[f.ref_table]
+                if any(t.column(n) for n in (*lx.LABEL_NAMES, f"{entity_of(t.name)}_name")):
+                    return f.ref_table
+        return None
 
     def _mostly_numeric(self, cands: list[Candidate]) -> bool:
         return any(c.item.kind == "column" and self._column(c.item).family == "number" for c in cands)
