@@ -24,6 +24,9 @@ from martsmith.spec import (
     MeasureSpec,
     ModelSpec,
     OrderSpec,
+    PivotSpec,
+    RatioSpec,
+    WindowSpec,
     check_identifier,
 )
 
@@ -90,6 +93,38 @@ class _Assembler:
             hint="List the columns of one table and those it refers to, or use --llm MODEL.",
         )
 
+    def _active_entities(self) -> None:
+        """'number of distinct riders per month': riders active in the month, counted on the one
+        table that refers to them and has its own event time (the trips), not their signup."""
+        i = self.i
+        timed = [d for d in i.dimensions if d.grain and d.table is None]
+        counted = [m for m in i.measures if m.agg == "count_distinct" and m.column is None and m.table]
+        if not timed or len(counted) != 1 or len(i.measures) != 1:
+            return
+        ent = str(counted[0].table)
+        facts = sorted(
+            {
+                f.table
+                for f in self.catalog.foreign_keys
+                if f.ref_table == ent and main_time_column(self.tables[f.table]) is not None
+            }
+        )
+        if len(facts) > 1:
+            raise PlanError(
+                f"'{' '.join(counted[0].words)}' per {timed[0].grain}: active in which table "
+                + ", ".join(self.tables[f].name for f in facts)
+                + "?",
+                hint="Name the event, e.g. 'distinct customers with orders per month'.",
+            )
+        if facts:
+            self.notes.append(
+                f"Distinct {self.tables[ent].name} per {timed[0].grain}: those with {self.tables[facts[0]].name} "
+                f"in the {timed[0].grain}, dated by {self.tables[facts[0]].name}."
+            )
+            for d in timed:
+                d.table = facts[0]
+            i.subjects = [facts[0], *i.subjects]
+
     def choose_base(self) -> str:
         i = self.i
         if i.latest:
@@ -100,7 +135,7 @@ class _Assembler:
             # 'employees per year' names the rows to count; so does 'employees hired per year',
             # where the table word qualifies the date column.
             counted = i.subjects or [t for t in i.qualifiers if t not in {f.table for f in i.filters}]
-            if counted and not i.dimensions and not i.limit:
+            if counted and not i.dimensions and not i.limit and not i.share:
                 # No count word and nothing to group by: 'stations opened before 2020' asks for
                 # the stations themselves. A count of them would be a different answer, exit 0.
                 name = self.tables[counted[0]].name
@@ -118,6 +153,7 @@ class _Assembler:
                     "Nothing to model: the request names no measure and no dimension.",
                     hint="Say what to compute and by what, e.g. 'number of orders by status'.",
                 )
+        self._active_entities()
         unsafe = {m.table for m in i.measures if m.table and m.column and m.agg in _UNSAFE}
         needed = self._needed()
         if len(unsafe) > 1:
@@ -132,7 +168,9 @@ class _Assembler:
         else:
             ents = [m.table for m in i.measures if m.table and m.column is None]
             rest = [m.table for m in i.measures if m.table] + i.subjects + sorted(needed)
-            order = list(dict.fromkeys(ents + rest))
+            # 'members who borrowed at each branch': counted through the event the verb names.
+            event = [i.event] if i.event and all(m.agg == "count_distinct" for m in i.measures) else []
+            order = list(dict.fromkeys(event + ents + rest))
         for b in order:
             if needed <= set(shortest_paths(self.catalog, b)):
                 return b
@@ -243,6 +281,9 @@ class _Assembler:
         having = [
             HavingSpec(column=measures[self._measure_index(h)].name, op=h.op, values=h.values) for h in self.i.having
         ]
+        ratios = self._share(measures)
+        windows = self._windows(dims, measures)
+        pivot = self._pivot(measures)
         outputs = [d.name for d in dims] + [m.name for m in measures]
         if self.i.limit and not order_by:
             if not measures:
@@ -270,6 +311,9 @@ class _Assembler:
                 kind="listing" if listing else "aggregate",
                 distinct=self.i.distinct and listing,
                 having=having,
+                ratios=ratios,
+                windows=windows,
+                pivot=pivot,
                 exists=exists,
                 order_by=order_by,
                 limit=self.i.limit,
@@ -283,6 +327,104 @@ class _Assembler:
             if len(set(outputs)) == len(outputs)
             else self._duplicate(outputs)
         )
+
+    def _share(self, measures: list[MeasureSpec]) -> list[RatioSpec]:
+        """'share of trips on electric bikes': the measure where the conditions hold over the
+        measure itself."""
+        if self.i.share is None:
+            return []
+        percent, conds = self.i.share
+        if len(measures) != 1 or measures[0].agg not in ("count", "sum", "count_distinct"):
+            raise PlanError(
+                "A share needs one count or sum to divide.", hint="Ask e.g. 'share of orders that are completed'."
+            )
+        total = measures[0]
+        where = []
+        for f in conds:
+            alias, _ = self.input_of(f.table)
+            where.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))
+        slug = snake("_".join(str(v) for f in conds for v in f.values) or conds[0].column or "part")[:30]
+        part = total.model_copy(update={"name": f"{total.name}_{slug}"[:63], "where": where})
+        part.description = total.description.rstrip(".") + " where " + " and ".join(c.text for c in conds) + "."
+        measures.insert(0, part)
+        name = f"{'pct' if percent else 'share'}_{part.name}"[:63]
+        return [
+            RatioSpec(
+                name=name,
+                numerator=part.name,
+                denominator=total.name,
+                percent=percent,
+                description=f"{part.name} / {total.name}" + (" x 100 (a percentage)." if percent else " (a fraction)."),
+            )
+        ]
+
+    def _windows(self, dims: list[DimensionSpec], measures: list[MeasureSpec]) -> list[WindowSpec]:
+        out: list[WindowSpec] = []
+        for function, periods in self.i.windows:
+            if not measures:
+                raise PlanError(f"A {function.replace('_', ' ')} of what?", hint="Name a measure.")
+            m = measures[0].name
+            if function == "rank":
+                part = [d.name for d in dims if d.name not in self.ranked_dims]
+                out.append(
+                    WindowSpec(
+                        name=f"{m}_rank",
+                        function="rank",
+                        partition_by=part,
+                        order_by=m,
+                        direction="desc",
+                        description=f"Rank by {m}, highest first"
+                        + (f", within each {', '.join(part)}." if part else "."),
+                    )
+                )
+                continue
+            timed = [d for d in dims if d.time_grain]
+            if len(timed) != 1:
+                raise PlanError(
+                    f"A {function.replace('_', ' ')} needs one time grain to run along (e.g. 'by month').",
+                    hint="Add 'by month' (or week, quarter, year).",
+                )
+            t = timed[0]
+            part = [d.name for d in dims if d is not t]
+            name = {
+                "running_total": f"running_{m}",
+                "moving_average": f"{m}_moving_avg_{periods or 3}",
+                "change": f"{m}_change",
+                "percent_change": f"{m}_pct_change",
+            }[function][:63]
+            what = {
+                "running_total": f"Running total of {m} by {t.name}",
+                "moving_average": f"Average of {m} over this and the previous {(periods or 3) - 1} {t.time_grain}s",
+                "change": f"{m} minus the previous {t.time_grain}'s",
+                "percent_change": f"Percent change of {m} from the previous {t.time_grain} (null for the first)",
+            }[function]
+            out.append(
+                WindowSpec(
+                    name=name,
+                    function=function,
+                    column=m,
+                    partition_by=part,
+                    order_by=t.name,
+                    periods=periods if function == "moving_average" else None,
+                    description=what + (f", within each {', '.join(part)}." if part else "."),
+                )
+            )
+        return out
+
+    def _pivot(self, measures: list[MeasureSpec]) -> PivotSpec | None:
+        if self.i.pivot is None:
+            return None
+        table, column = self.i.pivot
+        col = self.tables[table].column(column)
+        if not measures or col is None or not col.values:
+            raise PlanError("One column per value of what?", hint="Name a measure and a low-cardinality column.")
+        alias, _ = self.input_of(table)
+        self.notes.append(
+            f"One {measures[0].name} column per {self.tables[table].name}.{column} value ("
+            + ", ".join(str(v) for v in sorted(col.values, key=str))
+            + "), read from the data: a new value fails the model's values_in test."
+        )
+        return PivotSpec(input=alias, column=column, values=sorted(col.values, key=str), measure=measures[0].name)
 
     def _latest(self) -> list[str]:
         """The latest row of the base per grouped entity: its key columns to those entities
@@ -332,7 +474,7 @@ class _Assembler:
                 if not name:
                     raise PlanError(f"Sort by {o.column}: it is not an output column.", hint="List it too.")
             if name not in {x.column for x in out}:
-                out.append(OrderSpec(column=name, direction=o.direction))  # type: ignore[arg-type]
+                out.append(OrderSpec(column=name, direction=o.direction))
         return out
 
     def _exists(self) -> list[ExistsSpec]:
@@ -426,10 +568,14 @@ class _Assembler:
         out: list[DimensionSpec] = []
         seen: set[tuple] = set()
 
+        self.ranked_dims: set[str] = set()
+
         def add(alias: str, t: Table, column: str, grain: str | None, desc: str) -> None:
             if (alias, column, grain) in seen:
                 return
             seen.add((alias, column, grain))
+            if current.table in self.i.ranked and current.column is None:
+                self.ranked_dims.add(self._dim_name(t, column, grain))
             out.append(
                 DimensionSpec(
                     name=self._dim_name(t, column, grain),
@@ -441,6 +587,7 @@ class _Assembler:
             )
 
         for d in self.i.dimensions:
+            current = d
             if d.column is None and d.grain is None and d.table:
                 self._entity_dimension(d, add)
                 continue
@@ -511,6 +658,17 @@ class _Assembler:
                 "count": "Count",
                 "count_distinct": "Number of distinct",
             }[m.agg]
+            if m.as_date:
+                out.append(
+                    MeasureSpec(
+                        name=f"{name}_date"[:63],
+                        agg=m.agg,
+                        input=alias,
+                        expression=f"cast({alias}.{m.column} as date)",
+                        description=f"{what} of {t.name}.{m.column}, as a date.",
+                    )
+                )
+                continue
             out.append(
                 MeasureSpec(
                     name=name, agg=m.agg, input=alias, column=m.column, description=f"{what} of {t.name}.{m.column}."

@@ -80,6 +80,14 @@ class Superlative:
 
 
 @dataclass
+class WindowCue:
+    index: int
+    function: str
+    periods: int | None = None
+    grain: str | None = None  # '3 month moving average': the grain it runs along
+
+
+@dataclass
 class Cues:
     tokens: list[Token]
     role: list[str | None] = field(default_factory=list)  # None: a content word to link
@@ -94,6 +102,9 @@ class Cues:
     orders: list[OrderCue] = field(default_factory=list)
     superlatives: list[Superlative] = field(default_factory=list)
     distinct: int | None = None  # index of a standalone 'distinct' / 'different'
+    windows: list[WindowCue] = field(default_factory=list)
+    pivot: int | None = None  # index one past a pivot phrase: the next column is pivoted
+    share: tuple[int, bool] | None = None  # (index one past a share phrase, as a percentage)
 
     def free(self, i: int) -> bool:
         return 0 <= i < len(self.tokens) and self.role[i] is None
@@ -150,12 +161,63 @@ def parse_date(tokens: list[Token], i: int) -> tuple[date, date, int] | None:
     return None
 
 
-def _relative(tokens: list[Token]) -> None:
+def _phrase_at(toks: list[Token], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Tokens used when `phrase` (with <n> and <grain> slots) is spelt at i, else None."""
+    if i + len(phrase) > len(toks):
+        return None
+    for k, w in enumerate(phrase):
+        t = toks[i + k]
+        if w == "<n>":
+            if t.kind != "number" or not isinstance(t.number, int) or not 1 < t.number < 1000:
+                return None
+        elif w == "<grain>":
+            if t.text not in lx.GRAIN_NOUNS:
+                return None
+        elif t.kind not in ("word", "op") or t.text != w:
+            return None
+    return len(phrase)
+
+
+def _shapes(c: Cues) -> None:
+    """Window, pivot and share phrases, before relative dates ('the previous month' of a
+    change is not a date filter)."""
+    toks = c.tokens
+    windows = sorted(lx.WINDOW_PHRASES, key=len, reverse=True)
+    for i in range(len(toks)):
+        if not c.free(i):
+            continue
+        for p in windows:
+            n = _phrase_at(toks, i, p)
+            if n:
+                periods = next((toks[i + k].number for k, w in enumerate(p) if w == "<n>"), None)
+                grain = next((lx.GRAIN_NOUNS[toks[i + k].text] for k, w in enumerate(p) if w == "<grain>"), None)
+                c.windows.append(WindowCue(i, lx.WINDOW_PHRASES[p], periods, grain))  # type: ignore[arg-type]
+                c.mark(i, i + n, "window")
+                break
+        if not c.free(i):
+            continue
+        for p in lx.PIVOT_PHRASES:
+            if _words(toks, i, p):
+                c.pivot = i + len(p)
+                c.mark(i, i + len(p), "pivot")
+                break
+        if not c.free(i):
+            continue
+        for p, percent in lx.SHARE_PHRASES.items():
+            if _words(toks, i, p):
+                c.share = (i + len(p), percent)
+                c.mark(i, i + len(p), "share")
+                break
+
+
+def _relative(c: Cues) -> None:
+    tokens = c.tokens
+
     def grain_at(k: int) -> bool:
         return k < len(tokens) and tokens[k].kind == "word" and tokens[k].text in lx.GRAIN_NOUNS
 
     for i, t in enumerate(tokens):
-        if t.kind != "word":
+        if t.kind != "word" or not c.free(i):
             continue
         nxt_number = i + 1 < len(tokens) and tokens[i + 1].kind == "number"
         relative = t.text in lx.RELATIVE_WORDS and (grain_at(i + 1) or (nxt_number and grain_at(i + 2)))
@@ -422,7 +484,8 @@ def find_cues(tokens: list[Token]) -> Cues:
     refuses to guess: relative dates ('last 30 days') and aggregations it cannot express."""
     tokens = _column_first(tokens)
     c = Cues(tokens, role=[None] * len(tokens))
-    _relative(tokens)
+    _shapes(c)
+    _relative(c)
     for step in (_date_cues, _comparisons, _top, _bare_dates, _words_cues):
         step(c)
     return c

@@ -18,6 +18,7 @@ class MeasureIntent:
     column: str | None  # None: count the table's rows (or its distinct keys from another base)
     words: list[str] = field(default_factory=list)  # the request's words, for the output name
     via: str | None = None  # FK column that names the role of the table (role-playing joins)
+    as_date: bool = False  # 'first trip date': the min/max of a timestamp, as a date
 
 
 @dataclass
@@ -38,6 +39,7 @@ class FilterIntent:
     cast: str | None = None
     via: str | None = None
     text: str = ""
+    at: int = -1  # token index of its words (a share's conditions follow the share phrase)
 
 
 @dataclass
@@ -110,4 +112,9 @@ class Intent:
     order: list[OrderIntent] = field(default_factory=list)
     having: list[HavingIntent] = field(default_factory=list)
     exists: list[ExistsIntent] = field(default_factory=list)
+    event: str | None = None  # table whose event a verb names ('who borrowed' -> loans)
     latest: str | None = None  # table: one row per grouped entity, its latest by event time
+    windows: list[tuple[str, int | None]] = field(default_factory=list)  # (function, periods)
+    ranked: list[str] = field(default_factory=list)  # tables ranked within the other dimensions
+    pivot: tuple[str, str] | None = None  # (table, column) whose values become columns
+    share: tuple[bool, list[FilterIntent]] | None = None  # (as a percentage, the numerator's conditions)

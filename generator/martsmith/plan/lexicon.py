@@ -92,8 +92,8 @@ AGGREGATIONS: dict[tuple[str, ...], str] = {
 # Aggregations the spec cannot express: a clear error beats a wrong model.
 UNSUPPORTED = frozenset(
     """
-    median percentile percentiles stddev deviation variance ratio ratios share percent
-    percentage growth cumulative running rolling rank ranking retention churn cohort lag lead
+    median percentile percentiles stddev deviation variance ratio ratios growth rolling ranking
+    retention churn cohort lag lead share percent percentage
     """.split()
 )
 
@@ -298,6 +298,48 @@ UNIT_SUFFIXES = frozenset(
     bn cents count num qty
     """.split()
 )
+
+# Window phrases over the aggregated rows (see cues._windows). "<grain>" stands for any grain
+# noun, "<n>" for a number.
+WINDOW_PHRASES: dict[tuple[str, ...], str] = {
+    ("running", "total", "of"): "running_total",
+    ("running", "total"): "running_total",
+    ("running", "sum", "of"): "running_total",
+    ("cumulative", "total", "of"): "running_total",
+    ("cumulative", "sum", "of"): "running_total",
+    ("cumulative",): "running_total",
+    ("rank",): "rank",
+    ("ranked",): "rank",
+    ("percent", "change", "from", "the", "previous", "<grain>"): "percent_change",
+    ("percentage", "change", "from", "the", "previous", "<grain>"): "percent_change",
+    ("percent", "change", "from", "previous", "<grain>"): "percent_change",
+    ("change", "from", "the", "previous", "<grain>"): "change",
+    ("change", "from", "previous", "<grain>"): "change",
+    ("change", "over", "the", "previous", "<grain>"): "change",
+    ("difference", "from", "the", "previous", "<grain>"): "change",
+    ("<n>", "<grain>", "moving", "average", "of"): "moving_average",
+    ("<n>", "<grain>", "rolling", "average", "of"): "moving_average",
+    ("moving", "average", "over", "<n>", "<grain>", "of"): "moving_average",
+}
+# Pivot phrases: the next column's values become columns.
+PIVOT_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("with", "one", "column", "per"),
+    ("with", "a", "column", "per"),
+    ("with", "one", "column", "for", "each"),
+    ("with", "a", "column", "for", "each"),
+    ("one", "column", "per"),
+    ("a", "column", "per"),
+    ("pivoted", "by"),
+    ("pivot", "by"),
+)
+# Share phrases: the measure that follows, restricted by the conditions after it, over its total.
+SHARE_PHRASES: dict[tuple[str, ...], bool] = {
+    ("share", "of"): False,
+    ("proportion", "of"): False,
+    ("fraction", "of"): False,
+    ("percentage", "of"): True,
+    ("percent", "of"): True,
+}
 
 # Date cues followed by a date expression (see cues.parse_date).
 DATE_RANGE_CUES = frozenset({"in", "during", "for", "on", "of", "within"})

@@ -16,7 +16,7 @@ from martsmith.context.catalog import Catalog, entity_of
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan import lexicon as lx
 from martsmith.plan.assemble import assemble
-from martsmith.plan.cues import Cues, OrderCue, find_cues
+from martsmith.plan.cues import Cues, OrderCue, Superlative, find_cues
 from martsmith.plan.intent import (
     DateIntent,
     DimensionIntent,
@@ -100,6 +100,7 @@ class _Reader:
         self._counted: str | None = None
         self.group_plain = False
         self._having_cmps: set[int] = set()
+        self._column_cmps: set[int] = set()
         self.superlative_target: int | None = None
         self._superlative_direction = "desc"
         if cues.top:
@@ -242,7 +243,10 @@ class _Reader:
                 (
                     c
                     for c in self.cues.comparisons
-                    if c.first == nxt and id(c) not in used_cmps and id(c) not in self._having_cmps
+                    if c.first == nxt
+                    and id(c) not in used_cmps
+                    and id(c) not in self._having_cmps
+                    and id(c) not in self._column_cmps
                 ),
                 None,
             )
@@ -262,6 +266,9 @@ class _Reader:
                 continue
             qual = qualifiers.get(k - 1) if (k - 1) in qualifiers else qualifiers.get(k + 1)
             kinds = {c.item.kind for c in l.candidates}
+            if self.cues.pivot is not None and l.start == self._next_content(self.cues.pivot):
+                self._pivot(l, qual)
+                continue
             if k in order_keys:
                 self._order_key(l, order_keys[k], k in targets, qual)
                 if k not in targets:
@@ -307,7 +314,45 @@ class _Reader:
         self._implied_superlatives()
         self._loose_cues(used_dates, used_grains, used_cmps)
         self._finish_mode()
+        self._shapes()
         return self.intent
+
+    def _pivot(self, l: Link, qual: str | None) -> None:
+        cands = [c for c in l.candidates if c.item.kind == "column"]
+        item = self._choose(l, cands or l.candidates, qualifier=qual)
+        col = self._column(item) if item.kind == "column" else None
+        if col is None or not col.values or len(col.values) > 20:
+            raise PlanError(
+                f"'{l.text}': one column per value needs a column with a few known values.",
+                hint="Pivot a low-cardinality text column, e.g. 'one column per status'.",
+            )
+        self.intent.pivot = (item.table, item.column)  # type: ignore[assignment]
+
+    def _shapes(self) -> None:
+        """Windows and shares, read once the measures and dimensions are known."""
+        i = self.intent
+        for w in self.cues.windows:
+            i.windows.append((w.function, w.periods))
+            if w.function == "moving_average" and w.grain and not any(d.grain for d in i.dimensions):
+                i.dimensions.append(DimensionIntent(None, None, w.grain, []))
+        if any(w.function == "rank" for w in self.cues.windows) and not i.ranked:
+            raise PlanError("'rank' what?", hint="Say e.g. 'rank products within each category by revenue'.")
+        if self.cues.share is not None:
+            at, percent = self.cues.share
+            conds = [f for f in i.filters if f.at >= at]
+            if not conds:
+                raise PlanError(
+                    "A share of what? Say which rows are the part, e.g. 'share of orders that are completed'.",
+                    hint="Name a value after the measure.",
+                )
+            i.filters = [f for f in i.filters if f not in conds]
+            i.share = (percent, conds)
+            i.notes.append(
+                "Share: "
+                + " and ".join(c.text for c in conds)
+                + " over all rows"
+                + (" (a percentage)." if percent else " (a fraction).")
+            )
 
     # ---- the shape: aggregate or listing -------------------------------------------------
     def _mode(self, targets: dict[int, list[tuple[str, bool]]]) -> None:
@@ -318,7 +363,7 @@ class _Reader:
         grouping = bool(c.groups) or bool(c.grains) or c.top is not None
         rows = any(r == "rows" for r in c.role)
         aggs = [a for ts in targets.values() for a, _ in ts]
-        counting = rows or any(a not in ("min", "max") for a in aggs)
+        counting = rows or any(a not in ("min", "max") for a in aggs) or bool(c.windows or c.share or c.pivot)
         sup_tables = any(
             {x.item.kind for x in l.candidates} == {"table"}
             for k, l in enumerate(self.links)
@@ -333,11 +378,21 @@ class _Reader:
             and {x.item.kind for x in l.candidates} == {"table"}
         }
         before_tables = bool(self._having_cmps)
-        self.superlative_target: int | None = None
+        self._column_cmps = {
+            id(cmp)
+            for cmp in c.comparisons
+            for l in self.links
+            if cmp.end
+            and self._next_content(cmp.end, skip=("stop", "filler")) == l.start
+            and "column" in {x.item.kind for x in l.candidates}
+            and id(cmp) not in self._having_cmps
+        }
+        self.superlative_target = None
         sup_aggregated = any(k in targets for k in self._superlative_links())
         # Ranked or filtered counts ('the stadium with the most concerts', 'customers with at
         # least 3 orders'): the other columns named are what the counts are grouped by.
-        self.group_plain = sup_tables or before_tables or sup_aggregated
+        ranking = any(w.function == "rank" for w in c.windows)
+        self.group_plain = sup_tables or before_tables or sup_aggregated or ranking
         if grouping or counting or sup_tables or before_tables:
             return
         plain = [
@@ -372,7 +427,9 @@ class _Reader:
                 if d.column is None and d.grain is None and d.table in avg_tables:
                     # 'average fare per trip': an average over the trips, not one group per trip.
                     i.dimensions.remove(d)
-                    i.notes.append(f"'per {' '.join(d.words)}': the average over {self.tables[d.table].name} rows.")
+                    i.notes.append(
+                        f"'per {' '.join(d.words)}': the average over {self.tables[str(d.table)].name} rows."
+                    )
         if self.group_plain or i.having:
             counted = {m.table for m in i.measures if m.column is None}
             if i.having and any(m.column is None and m.table != self._counted for m in i.measures):
@@ -383,6 +440,7 @@ class _Reader:
                 )
             for t in [t for t in i.subjects if t not in counted]:
                 i.dimensions.insert(0, DimensionIntent(t, None, None, []))
+                i.ranked.append(t)
             i.subjects = [t for t in i.subjects if t in counted]
         if i.latest:
             return
@@ -402,9 +460,9 @@ class _Reader:
         if self.cues.top is not None and i.limit and not i.order:
             raise PlanError("'top N' needs something to rank by.", hint="Say e.g. 'top 5 stations by capacity'.")
 
-    def _superlative_links(self) -> dict[int, object]:
+    def _superlative_links(self) -> dict[int, Superlative]:
         """Link index -> the superlative cue right before it ('the most concerts')."""
-        out: dict[int, object] = {}
+        out: dict[int, Superlative] = {}
         for s in self.cues.superlatives:
             if s.implied:
                 continue
@@ -414,8 +472,8 @@ class _Reader:
                 out[k] = s
         return out
 
-    def _order_keys(self) -> dict[int, object]:
-        out: dict[int, object] = {}
+    def _order_keys(self) -> dict[int, OrderCue]:
+        out: dict[int, OrderCue] = {}
         for o in self.cues.orders:
             if not o.key:
                 continue
@@ -605,6 +663,9 @@ class _Reader:
         t, c, d = hits[0]
         self._add_order(d, at, True, table=t.label, column=c.name, text=word)
         if self.intent.kind == "listing":
+            if limit and not any(d.column for d in self.intent.dimensions):
+                # 'the oldest author': the author (key and label), with the column ranked by.
+                self.intent.dimensions.append(DimensionIntent(t.label, None, None, []))
             self.intent.dimensions.append(DimensionIntent(t.label, c.name, None, lx.name_words(c.name)))
         else:
             raise PlanError(
@@ -696,7 +757,9 @@ class _Reader:
             # 'the first and last trip': the earliest / latest of its event time.
             col = self._event_time(item.table)
             self.intent.notes.append(f"'{l.text}': {agg} of {self.tables[item.table].name}.{col}, its event time.")
-            self.intent.measures.append(MeasureIntent(agg, item.table, col, l.words))
+            column = self.tables[item.table].column(str(col))
+            as_date = bool(time_word and column is not None and column.data_type.upper().startswith("TIMESTAMP"))
+            self.intent.measures.append(MeasureIntent(agg, item.table, col, l.words, as_date=as_date))
             return
         if item.kind == "table":
             if agg in ("avg", "min", "max"):
@@ -777,20 +840,24 @@ class _Reader:
                 f"'{l.text} {cmp_.text}': {item.describe()} is not a number.", hint="Compare a numeric column."
             )
         self.intent.filters.append(
-            FilterIntent(item.table, item.column, cmp_.op, list(cmp_.values), text=f"{l.text} {cmp_.text}")
+            FilterIntent(item.table, item.column, cmp_.op, list(cmp_.values), text=f"{l.text} {cmp_.text}", at=l.start)
         )
 
     def _filter(self, l: Link, negated: bool, qual: str | None) -> None:
         item = self._choose(l, [c for c in l.candidates if c.item.kind in ("value", "flag")], qualifier=qual)
         if item.kind == "flag":
-            self.intent.filters.append(FilterIntent(item.table, item.column, "=", [not negated], text=l.text))
+            self.intent.filters.append(
+                FilterIntent(item.table, item.column, "=", [not negated], text=l.text, at=l.start)
+            )
             return
         op = "not in" if negated else "in"
         for f in self.intent.filters:
             if f.table == item.table and f.column == item.column and f.op == op:
                 f.values += [v for v in item.values if v not in f.values]
                 return
-        self.intent.filters.append(FilterIntent(item.table, item.column, op, list(item.values), text=l.text))
+        self.intent.filters.append(
+            FilterIntent(item.table, item.column, op, list(item.values), text=l.text, at=l.start)
+        )
 
     def _table(self, l: Link, grouped: bool) -> None:
         item = self._choose(l, l.candidates)
@@ -809,6 +876,8 @@ class _Reader:
             if item.kind != "column":
                 return self._filter(l, False, qual)
             self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+            return
+        if self._event_verb(l, item_of=cands, grouped=grouped):
             return
         numeric_first = not grouped or (in_top and not self.intent.measures)
         item = self._choose(
@@ -834,6 +903,20 @@ class _Reader:
             if col.family == "time" and col.data_type.upper().startswith("TIMESTAMP"):
                 grain = "day"
             self.intent.dimensions.append(DimensionIntent(item.table, item.column, grain, l.words))
+
+    def _event_verb(self, l: Link, *, item_of: list[Candidate], grouped: bool) -> bool:
+        """'members who borrowed at each branch': a past-tense verb that names a time column
+        (borrowed_at) states the relationship; it is not a column to group by."""
+        word = l.words[0] if len(l.words) == 1 else ""
+        if grouped or not word.endswith("ed") or word in lx.TIME_WORDS:
+            return False
+        cols = [c.item for c in item_of if c.item.kind == "column"]
+        if cols and all(self._column(i).family == "time" for i in cols):
+            if len({i.table for i in cols}) == 1:
+                self.intent.event = cols[0].table
+            self.intent.notes.append(f"'{word}' read as the event that relates the tables, not as a column.")
+            return True
+        return False
 
     def _event_time(self, table: str) -> str | None:
         from martsmith.plan.assemble import main_time_column  # assemble imports this module's peers
