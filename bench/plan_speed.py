@@ -334,7 +334,7 @@ def run_all(runs: int, cli_runs: int, *, cli: bool = True) -> dict:
 
 def report(results: dict) -> str:
     lines = []
-    for n, r in results["planning"].items():
+    for r in results["planning"].values():
         lines.append(
             f"plan_offline on {r['tables']} tables ({r['columns']} columns, {r['foreign_keys']} keys): "
             f"worst median {r['worst_median_s'] * 1000:.0f} ms (target <= {r['target_s'] * 1000:.0f} ms)"

@@ -145,7 +145,9 @@ def _catalog() -> Catalog:
         primary_key="id",
         primary_key_unique=True,
     )
-    customers = Table("model", "customers", "main", "customers", unique_id="model.p.customers", generated_aggregate=True)
+    customers = Table(
+        "model", "customers", "main", "customers", unique_id="model.p.customers", generated_aggregate=True
+    )
     return Catalog(
         tables=[orders, customers],
         foreign_keys=[ForeignKey("source:shop.orders", "customer_id", "customers", "id")],

@@ -208,7 +208,9 @@ def _ns(value: Any) -> Any:
     if isinstance(value, dict):
         fields = {}
         for k, v in value.items():
-            fields[k] = v if k in ("meta", "kwargs") else ({n: _ns(c) for n, c in v.items()} if k == "columns" else _ns(v))
+            fields[k] = (
+                v if k in ("meta", "kwargs") else ({n: _ns(c) for n, c in v.items()} if k == "columns" else _ns(v))
+            )
         return SimpleNamespace(**fields)
     return value
 
@@ -290,7 +292,9 @@ def summarize_manifest(manifest: Any) -> dict:
         }
         for uid, src in manifest.sources.items()
     }
-    macros = {uid: {"unique_id": uid, "name": m.name, "package_name": m.package_name} for uid, m in manifest.macros.items()}
+    macros = {
+        uid: {"unique_id": uid, "name": m.name, "package_name": m.package_name} for uid, m in manifest.macros.items()
+    }
     units = {
         uid: {
             "unique_id": uid,
@@ -317,10 +321,7 @@ def catalog_to_dict(catalog: Catalog) -> dict:
 
 
 def catalog_from_dict(data: dict) -> Catalog:
-    tables = [
-        Table(**{**t, "columns": [Column(**c) for c in t["columns"]]})  # type: ignore[arg-type]
-        for t in data["tables"]
-    ]
+    tables = [Table(**{**t, "columns": [Column(**c) for c in t["columns"]]}) for t in data["tables"]]
     return Catalog(
         tables=tables,
         foreign_keys=[ForeignKey(**f) for f in data["foreign_keys"]],
