@@ -22,8 +22,8 @@ martsmith reads (`ManifestView`), so a fresh cache never imports dbt.
 >>> view = ManifestView.from_dict({"nodes": {"model.p.m": {"name": "m", "resource_type": "model",
 ...     "config": {"enabled": True, "meta": {}}, "depends_on": {"nodes": ["source.p.s.t"]}}}})
 >>> node = view.nodes["model.p.m"]
->>> (node.name, node.config.enabled, node.depends_on.nodes, node.test_metadata)
-('m', True, ['source.p.s.t'], None)
+>>> (node.name, node.resource_type, node.config.enabled, node.depends_on.nodes)
+('m', 'model', True, ['source.p.s.t'])
 """
 
 from __future__ import annotations
