@@ -4,8 +4,12 @@
 2. `martsmith model` end to end (plan, lint, dbt build and tests of the new model) on the sample
    project, against a bare `dbt build --select <that model>` subprocess on the same project
    (target: at most 1.2x). Runs alternate so that both see the same machine state.
+3. Planning speed (bench/plan_speed.py): the offline planner on synthetic 50- and 1,000-table
+   catalogs (targets: <= 0.2 s, <= 1 s), and `model --dry-run` on a warm project (<= 2 s) against
+   the same command cold.
 
-Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--json bench/results/latest.json]
+Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed]
+       [--json bench/results/latest.json]
 """
 
 from __future__ import annotations
@@ -80,14 +84,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--skip-plan-speed", action="store_true", help="leave out bench/plan_speed.py")
     args = parser.parse_args()
     results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
+    if not args.skip_plan_speed:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import plan_speed  # bench/ is not a package: its scripts import each other by path
+
+        results["plan_speed"] = plan_speed.run_all(max(args.runs, 7), args.runs)
     h, m = results["help"], results["model"]
     print(f"martsmith --help: {h['martsmith_help_s']:.3f} s (python floor {h['python_floor_s']:.3f} s; target < 0.5 s)")
     print(
         f"martsmith model: {m['martsmith_model_s']:.2f} s vs bare dbt build subprocess "
         f"{m['dbt_build_subprocess_s']:.2f} s -> ratio {m['ratio']:.2f} (target <= 1.2)"
     )
+    if "plan_speed" in results:
+        print(plan_speed.report(results["plan_speed"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

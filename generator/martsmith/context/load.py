@@ -1,22 +1,24 @@
 """The context stage, loaded once per command: the project's manifest (through dbt) and the
 catalog of what is built in the warehouse, with the checks every generating command needs first
-(the martsmith dbt package installed, something built to build on)."""
+(the martsmith dbt package installed, something built to build on).
+
+Both are kept in `target/martsmith_context.json` (context/cache.py) and taken from there while
+nothing they were made from has changed: then planning — a refusal, a `--dry-run` — starts no
+dbt at all, and only a build parses (dbt's own build does, with partial parsing)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
+from martsmith.context import cache
 from martsmith.context.catalog import Catalog, build_catalog
 from martsmith.context.dbt import Dbt
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import PlanError, ProjectError
 from martsmith.scaffold.package import package_path
-
-if TYPE_CHECKING:
-    from dbt.contracts.graph.manifest import Manifest
 
 Progress = Callable[[str], None]
 
@@ -25,8 +27,11 @@ Progress = Callable[[str], None]
 class Context:
     project: Project
     dbt: Dbt
-    manifest: Manifest
+    # dbt's Manifest when this command parsed, else its cached `ManifestView`: the same names
+    # for everything martsmith reads (nodes, sources, macros, unit_tests).
+    manifest: Any
     catalog: Catalog
+    parsed: bool = True  # False: the manifest came from the cache, dbt was not started
 
 
 def ensure_packages(project: Project, dbt: Dbt) -> None:
@@ -47,23 +52,42 @@ def require_package(manifest) -> None:
 
 
 def load_context(project: Project, progress: Progress, *, profile: bool = True, need_package: bool = True) -> Context:
-    """The project's manifest and its catalog. `profile=False` skips the per-table statistics
-    (row counts, distinct values) for commands that look at one table themselves;
-    `need_package=False` for commands that generate nothing."""
+    """The project's manifest and its catalog, from the cache when fresh (context/cache.py).
+    `profile=False` skips the per-table statistics (row counts, distinct values) for commands
+    that look at one table themselves; `need_package=False` for commands that generate nothing."""
     warehouse = Warehouse(project)  # refuses targets it can't read before dbt is even started
     dbt = Dbt(project)
     ensure_packages(project, dbt)
-    progress("reading the dbt project")
-    manifest = dbt.parse()
+    kept = cache.read_cache(project)
+    fingerprint = cache.project_fingerprint(project)
+    manifest: Any = kept.fresh_manifest(fingerprint)
+    parsed = manifest is None
+    changed = False
+    if parsed:
+        progress("reading the dbt project")
+        manifest = dbt.parse()
+        # A file edited while dbt parsed: the manifest may predate it, so it is not kept.
+        if fingerprint is not None and cache.project_fingerprint(project) == fingerprint:
+            kept.keep_manifest(fingerprint, cache.summarize_manifest(manifest))
+            changed = True
     if need_package:
         require_package(manifest)
-    progress("reading the warehouse catalog")
-    with warehouse as wh:
-        catalog = build_catalog(manifest, wh, profile=profile)
+    stamp = cache.warehouse_stamp(project)
+    catalog = kept.fresh_catalog(fingerprint, stamp, profile=profile)
+    if catalog is None:
+        progress("reading the warehouse catalog")
+        with warehouse as wh:
+            catalog = build_catalog(manifest, wh, profile=profile)
+        # Kept only if the warehouse did not change while it was read, under the manifest kept.
+        if stamp is not None and stamp == cache.warehouse_stamp(project) and kept.fingerprint == fingerprint:
+            kept.keep_catalog(stamp, catalog, profile=profile)
+            changed = True
+    if changed:
+        cache.write_cache(project, kept)
     if not catalog.tables:
         hint = "Declare them with `martsmith sources --schema SCHEMA`." if catalog.undeclared else "Load data first."
         raise PlanError("The project has no built sources or models to build on.", hint=hint)
-    return Context(project, dbt, manifest, catalog)
+    return Context(project, dbt, manifest, catalog, parsed=parsed)
 
 
 __all__ = ["Context", "Progress", "ensure_packages", "load_context", "require_package"]

@@ -91,7 +91,10 @@ class CheckWorker:
             self._conn.close()
             self._conn = None
         if self._proc is not None:
-            self._proc.join(timeout=2)
+            # An idle worker exits on the None at once; one still warming up (a refusal before any
+            # check, now that a cached context leaves no dbt parse to overlap) holds nothing worth
+            # waiting for.
+            self._proc.join(timeout=0.2)
             if self._proc.is_alive():
                 self._proc.kill()
             self._proc = None
