@@ -11,6 +11,7 @@ stand for. Schema words (tables, columns, values) are linked by `linking.py`, no
 
 from __future__ import annotations
 
+import functools
 import re
 
 from martsmith.context.words import singular
@@ -463,6 +464,7 @@ _IRREGULAR = {
 }
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light, deterministic stem: plural and -ed/-ing endings off, doubled consonant and
     trailing 'e' dropped, so 'completed'/'complete', 'shipped'/'ship', 'orders'/'ordered'
@@ -500,5 +502,10 @@ def alternatives(word: str) -> dict[str, int]:
 
 def name_words(identifier: str) -> list[str]:
     """Words of an identifier: 'first_name' -> ['first', 'name'], 'orderDate' -> ['order', 'date']."""
+    return list(_name_words(identifier))
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_words(identifier: str) -> tuple[str, ...]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", identifier)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
