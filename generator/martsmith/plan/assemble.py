@@ -343,7 +343,9 @@ class _Assembler:
         for f in conds:
             alias, _ = self.input_of(f.table)
             where.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))
-        slug = snake("_".join(str(v) for f in conds for v in f.values) or conds[0].column or "part")[:30]
+        slug = snake(
+            "_".join(("_".join(str(v) for v in f.values) if f.op in ("in", "=") else str(f.column)) for f in conds)
+        )[:30]
         part = total.model_copy(update={"name": f"{total.name}_{slug}"[:63], "where": where})
         part.description = total.description.rstrip(".") + " where " + " and ".join(c.text for c in conds) + "."
         measures.insert(0, part)

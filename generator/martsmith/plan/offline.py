@@ -101,6 +101,7 @@ class _Reader:
         self.group_plain = False
         self._having_cmps: set[int] = set()
         self._column_cmps: set[int] = set()
+        self._absorb: str | None = None
         self.superlative_target: int | None = None
         self._superlative_direction = "desc"
         if cues.top:
@@ -303,8 +304,14 @@ class _Reader:
                 negated_prev = negated
                 if negated:
                     self.used_negations.update(negations)
+            elif kinds == {"table"} and self._absorbed(l):
+                pass
             elif kinds == {"table"} and negated and negations and self._exists(l):
                 self.used_negations.update(negations)
+            elif negations and "column" in kinds and self._negated_event(l):
+                self.used_negations.update(negations)
+            elif "column" in kinds and self._share_condition(l, qual):
+                pass
             elif kinds == {"table"}:
                 self._table(l, grouped or (in_top and self._prev_end(k) <= self.cues.top.index))  # type: ignore[union-attr]
             else:
@@ -719,13 +726,111 @@ class _Reader:
 
     def _exists(self, l: Link) -> bool:
         """'riders who never took a trip', 'bikes without any maintenance event': the subject's
-        rows without a related row (a not exists on the foreign key)."""
+        rows without a related row (a not exists on the foreign key); 'members who never
+        borrowed a book': without a row of the one table that links both (loans)."""
         item = self._choose(l, l.candidates)
         subjects = [t for t in self.context if t != item.table]
         fks = [f for f in self.catalog.foreign_keys if f.table == item.table and f.ref_table in subjects]
-        if not fks:
+        if fks:
+            self.intent.exists.append(ExistsIntent(item.table, True, text=l.text))
+            return True
+        bridges = sorted(
+            {
+                f.table
+                for f in self.catalog.foreign_keys
+                if f.ref_table in subjects
+                and any(g.table == f.table and g.ref_table == item.table for g in self.catalog.foreign_keys)
+            }
+        )
+        if self.intent.event in bridges:
+            bridges = [self.intent.event]
+        if len(bridges) != 1:
             return False
-        self.intent.exists.append(ExistsIntent(item.table, True, text=l.text))
+        self.context.discard(item.table)
+        self.intent.exists.append(ExistsIntent(bridges[0], True, text=l.text))
+        self.intent.notes.append(
+            f"'{l.text}': through {self.tables[bridges[0]].name}, the table that links them (no row there)."
+        )
+        return True
+
+    def _negated_event(self, l: Link) -> bool:
+        """A negated past-tense verb that names a time column: 'loans that have not been
+        returned' (the subject's own column: is null), 'members who never borrowed' (another
+        table's event: no row there)."""
+        word = l.words[0] if len(l.words) == 1 else ""
+        cols = [c.item for c in l.candidates if c.item.kind == "column" and self._column(c.item).family == "time"]
+        if not word.endswith("ed") or not cols or len({c.table for c in cols}) != 1:
+            return False
+        table = cols[0].table
+        subjects = [t for t in self.context if t != table]
+        if table in self.intent.subjects and len(cols) == 1:
+            self.intent.filters.append(
+                FilterIntent(table, cols[0].column, "is null", [], text=f"not {word}", at=l.start)
+            )
+            self.intent.notes.append(f"'not {word}': {self.tables[table].name}.{cols[0].column} is null.")
+            return True
+        if subjects and any(f.table == table and f.ref_table in subjects for f in self.catalog.foreign_keys):
+            self.intent.event = table
+            self._absorb = table
+            self.intent.exists.append(ExistsIntent(table, True, text=f"never {word}"))
+            self.intent.notes.append(f"'{word}' read as a {self.tables[table].name} row; none for these.")
+            return True
+        return False
+
+    def _share_condition(self, l: Link, qual: str | None) -> bool:
+        """'percentage of loans with a late fee': after a share phrase, 'with <number column>'
+        is the part where it is above 0 ('with <date column>': where it is set)."""
+        if self.cues.share is None or l.start < self.cues.share[0]:
+            return False
+        if not any(self.cues.tokens[i].text == "with" for i in range(self._prev_end_of(l), l.start)):
+            return False
+        cols = [c for c in l.candidates if c.item.kind == "column"]
+        item = self._choose(l, cols, qualifier=qual)
+        col = self._column(item)
+        if col.family == "number" and not self._is_key(item):
+            f = FilterIntent(item.table, item.column, ">", [0], text=f"with {l.text}", at=l.start)
+        elif col.family == "time":
+            f = FilterIntent(item.table, item.column, "is not null", [], text=f"with {l.text}", at=l.start)
+        else:
+            return False
+        self.intent.filters.append(f)
+        self.intent.notes.append(
+            f"'with {l.text}': {item.describe()} {f.op} {f.values[0] if f.values else ''}".rstrip() + "."
+        )
+        return True
+
+    def _prev_end_of(self, l: Link) -> int:
+        k = self.links.index(l)
+        return self._prev_end(k)
+
+    def _absorbed(self, l: Link) -> bool:
+        """'never borrowed a book': the object of a negated event verb is part of the event."""
+        if self._absorb is None or len(l.candidates) != 1:
+            return False
+        t = l.candidates[0].item.table
+        if any(f.table == self._absorb and f.ref_table == t for f in self.catalog.foreign_keys):
+            self.context.discard(t)
+            self.intent.notes.append(f"'{l.text}': the {self.tables[self._absorb].name} row's {self.tables[t].name}.")
+            self._absorb = None
+            return True
+        return False
+
+    def _verb_negation(self, n: int) -> bool:
+        """'books that were never lent': a negation followed only by verbs and function words,
+        about the one subject that exactly one table refers to."""
+        rest = [i for i in range(n + 1, len(self.cues.tokens)) if self.cues.role[i] not in ("stop", "filler")]
+        if rest or len(self.intent.subjects) != 1 or self.intent.exists:
+            return False
+        subject = self.intent.subjects[0]
+        refs = sorted({f.table for f in self.catalog.foreign_keys if f.ref_table == subject})
+        if len(refs) != 1:
+            return False
+        words = " ".join(t.text for t in self.cues.tokens[n:])
+        self.intent.exists.append(ExistsIntent(refs[0], True, text=words))
+        self.intent.notes.append(
+            f"'{words}' read as: no {self.tables[refs[0]].name} row for it (the one table that refers to "
+            f"{self.tables[subject].name})."
+        )
         return True
 
     def _measure(self, l: Link, target: tuple[str, bool], qual: str | None, sup=None) -> None:
@@ -969,6 +1074,8 @@ class _Reader:
         # never drop one. (Today only a negated value or flag filter applies it.)
         for n in sorted(self.cues.negations - self.used_negations):
             word = self.cues.tokens[n].text
+            if self._verb_negation(n):
+                continue
             raise PlanError(
                 f"'{word}': the offline planner cannot apply this negation here, and it never drops one.",
                 hint="Negate a value of a column (e.g. 'orders other than cancelled', 'products that are not "

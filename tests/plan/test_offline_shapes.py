@@ -1,0 +1,193 @@
+"""The offline planner on each analytic shape, over the shop catalog: the spec it builds (what
+the renderer and golden tests then prove) and the metamorphic properties that keep it honest —
+negating changes the plan, an unknown word refuses, rewording that keeps the meaning keeps the
+plan, and every reading is a note."""
+
+from __future__ import annotations
+
+import pytest
+
+from martsmith.errors import PlanError, UnplacedWordsError
+from martsmith.plan.offline import plan_offline
+
+
+def _plan(catalog, request):
+    return plan_offline(request, catalog)
+
+
+def test_listing_with_order(shop):
+    spec = _plan(shop, "names and prices of products ordered by price descending")
+    assert spec.kind == "listing" and not spec.measures
+    assert [d.column for d in spec.dimensions] == ["name", "price"]
+    assert [(o.column, o.direction) for o in spec.order_by] == [("price", "desc")]
+    assert spec.surrogate_key is None
+
+
+def test_alphabetical_order_sorts_the_label(shop):
+    spec = _plan(shop, "product names in alphabetical order")
+    assert [(o.column, o.direction) for o in spec.order_by] == [(spec.dimensions[0].name, "asc")]
+
+
+def test_distinct_listing(shop):
+    spec = _plan(shop, "all distinct countries of customers")
+    assert spec.kind == "listing" and spec.distinct
+    assert [d.column for d in spec.dimensions] == ["country"]
+
+
+def test_superlative_is_one_row_not_an_aggregate(shop):
+    spec = _plan(shop, "the name of the product with the highest price")
+    assert spec.kind == "listing" and spec.limit == 1 and not spec.measures
+    assert [(o.column, o.direction) for o in spec.order_by] == [("price", "desc")]
+    assert any("one row" in n for n in spec.notes)
+
+
+def test_lowest_flips_the_direction(shop):
+    spec = _plan(shop, "the name of the product with the lowest price")
+    assert [(o.column, o.direction) for o in spec.order_by] == [("price", "asc")]
+
+
+def test_most_counts_and_keeps_the_top_one(shop):
+    spec = _plan(shop, "the customer with the most orders")
+    assert spec.kind == "aggregate" and spec.limit == 1
+    assert [m.agg for m in spec.measures] == ["count"]
+    assert spec.order_by[0].column == spec.measures[0].name and spec.order_by[0].direction == "desc"
+    assert {d.input for d in spec.dimensions} >= {"orders"} or spec.dimensions
+
+
+def test_having_filters_after_grouping(shop):
+    spec = _plan(shop, "customers with at least 3 orders")
+    assert [(h.op, h.values) for h in spec.having] == [(">=", [3])]
+    assert spec.having[0].column == spec.measures[0].name
+    assert not spec.filters  # never a row filter on a column
+
+
+def test_counting_groups_that_pass_a_having_is_refused(shop):
+    with pytest.raises(PlanError, match="two levels"):
+        _plan(shop, "number of customers with at least 3 orders")
+
+
+def test_not_exists(shop):
+    spec = _plan(shop, "customers who never placed an order")
+    assert spec.kind == "listing"
+    assert [(e.input, e.column, e.negated) for e in spec.exists] == [("orders", "customer_id", True)]
+    assert not spec.joins
+
+
+def test_multiple_aggregates_of_one_column(shop):
+    spec = _plan(shop, "average, minimum and maximum order amount")
+    assert sorted(m.agg for m in spec.measures) == ["avg", "max", "min"]
+    assert {m.column for m in spec.measures} == {"amount"}
+
+
+def test_running_total(shop):
+    spec = _plan(shop, "running total of order amount by month")
+    (w,) = spec.windows
+    assert w.function == "running_total" and w.column == spec.measures[0].name
+    assert w.order_by == next(d.name for d in spec.dimensions if d.time_grain == "month")
+
+
+def test_change_from_previous_period_is_not_a_relative_date(shop):
+    spec = _plan(shop, "total order amount per month and the change from the previous month")
+    assert [w.function for w in spec.windows] == ["change"]
+    assert not spec.filters
+
+
+def test_moving_average_brings_its_grain(shop):
+    spec = _plan(shop, "3 month moving average of the number of orders")
+    (w,) = spec.windows
+    assert (w.function, w.periods) == ("moving_average", 3)
+    assert [d.time_grain for d in spec.dimensions] == ["month"]
+
+
+def test_rank_within_a_partition(shop):
+    spec = _plan(shop, "rank products within each category by quantity")
+    (w,) = spec.windows
+    assert w.function == "rank" and w.direction == "desc"
+    part = {d.name: d for d in spec.dimensions}
+    assert [part[p].column for p in w.partition_by] == ["category"]
+
+
+def test_pivot_reads_the_values_from_the_catalog(shop):
+    spec = _plan(shop, "number of payments per month with one column per method")
+    assert spec.pivot is not None and spec.pivot.column == "method"
+    assert spec.pivot.values == ["bank_transfer", "credit_card", "gift_card", "paypal"]
+    assert any("values_in" in n for n in spec.notes)
+
+
+def test_share_is_a_conditional_count_over_the_count(shop):
+    spec = _plan(shop, "share of orders that are cancelled")
+    part, total = spec.measures
+    assert part.where and part.where[0].values == ["cancelled"] and not total.where
+    assert (spec.ratios[0].numerator, spec.ratios[0].denominator) == (part.name, total.name)
+    assert not spec.filters  # the condition is the part's, never a filter on every row
+
+
+def test_percentage_multiplies_by_100(shop):
+    spec = _plan(shop, "percentage of orders that are cancelled")
+    assert spec.ratios[0].percent
+
+
+def test_latest_per_key(shop):
+    spec = _plan(shop, "the latest order for each customer")
+    assert spec.kind == "listing"
+    assert spec.inputs[0].dedupe_key == ["customer_id"] and spec.inputs[0].dedupe_order_by == "ordered_at"
+
+
+def test_comparative_implies_its_column(shop):
+    spec = _plan(shop, "how many products are cheaper than 10")
+    assert [(f.column, f.op, f.values) for f in spec.filters] == [("price", "<", [10])]
+
+
+def test_comparison_before_its_column(shop):
+    spec = _plan(shop, "number of customers above id 100")
+    assert [(f.column, f.op) for f in spec.filters] == [("id", ">")]
+
+
+def test_verb_with_not_on_an_own_time_column_is_null(shop):
+    spec = _plan(shop, "orders that were not shipped")
+    assert [(f.column, f.op) for f in spec.filters] == [("shipped_at", "is null")]
+
+
+# -- metamorphic -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "plain, negated",
+    [
+        ("customers who placed an order", "customers who never placed an order"),
+        ("orders that were shipped", "orders that were not shipped"),
+        ("names of products that are active", "names of products that are not active"),
+    ],
+)
+def test_negating_changes_the_plan(shop, plain, negated):
+    def dump(r):
+        try:
+            return _plan(shop, r).model_dump(exclude={"request", "description", "notes", "name"})
+        except PlanError as e:
+            return f"refused: {e.message}"
+
+    assert dump(plain) != dump(negated)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    ["names of products ordered by price", "customers with at least 3 orders", "running total of orders by month"],
+)
+def test_an_unknown_word_refuses(shop, request_):
+    with pytest.raises((UnplacedWordsError, PlanError)):
+        _plan(shop, request_ + " flibbertigibbet")
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("names and prices of products ordered by price", "product names and prices sorted by price"),
+        ("number of orders by status", "order count per status"),
+        ("customers with at least 3 orders", "customers that have at least 3 orders"),
+    ],
+)
+def test_rewording_keeps_the_plan(shop, a, b):
+    def core(spec):
+        return spec.model_dump(exclude={"request", "description", "notes", "name", "surrogate_key"})
+
+    assert core(_plan(shop, a)) == core(_plan(shop, b))
