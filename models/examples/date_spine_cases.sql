@@ -22,9 +22,9 @@ with
 {% endfor %}
 {%- endfor %}
 unioned as (
-{%- for implementation in implementations %}
-{%- set outer_loop = loop %}
-{%- for case_id in cases %}
+    {%- for implementation in implementations %}
+    {%- set outer_loop = loop %}
+    {%- for case_id in cases %}
     select
         '{{ implementation }}' as implementation,
         '{{ case_id }}' as case_id,
@@ -33,8 +33,8 @@ unioned as (
     {%- if not (outer_loop.last and loop.last) %}
     union all
     {%- endif %}
-{%- endfor %}
-{%- endfor %}
+    {%- endfor %}
+    {%- endfor %}
 )
 
 select * from unioned

@@ -12,7 +12,9 @@ keyed as (
         expected_key_one_field,
         expected_key_three_fields,
         {{ martsmith.surrogate_key(['text_value']) }} as surrogate_key_one_field,
-        {{ martsmith.surrogate_key(['text_value', 'int_value', 'date_value']) }} as surrogate_key_three_fields
+        {{ martsmith.surrogate_key(
+            ['text_value', 'int_value', 'date_value']
+        ) }} as surrogate_key_three_fields
     from cases
 )
 
