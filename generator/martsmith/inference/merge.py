@@ -11,7 +11,8 @@ result is checked to read as the merged data either way.) Rules:
   old-style keyword arguments beside `config:` or new-style under `arguments:`, under
   `tests:` or `data_tests:`. Lists of values compare as sets.
 - New entries use `data_tests:` with `arguments:` (dbt >= 1.10), except where the entry already
-  has a `tests:` list: dbt refuses both keys on one entry, so they join that list.
+  has a `tests:` list (dbt refuses both keys on one entry, so they join that list), and where
+  the file (or, for a new file, the project: `tests_key`) writes `tests:` everywhere.
 - Source tables: `sources: - name: <source> tables: - name: <table> columns:`; the source must
   be declared in the file, a missing table entry is added. Models: `models: - name: columns:`;
   the entry (and the file) is created when missing.
@@ -172,9 +173,13 @@ def _find(items: Any, name: str, path: Path, what: str) -> dict | None:
     return None
 
 
-def _test_list(entry: dict, path: Path, edits: Edits) -> list:
-    """The entry's list of tests: its `tests:` (old style) if it has one, else `data_tests:`."""
-    key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
+def _test_list(entry: dict, path: Path, edits: Edits, new_key: str = "data_tests") -> list:
+    """The entry's list of tests: its `tests:` (old style) or `data_tests:` if it has one, else
+    a new `new_key:` list (the key the rest of the file uses)."""
+    if "tests" in entry or "data_tests" in entry:
+        key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
+    else:
+        key = new_key
     if entry.get(key) is None:
         edits.put(entry, key, _to_yaml_node([]))
     tests = entry[key]
@@ -241,6 +246,7 @@ def merge_into(
     tests: list[TestSpec],
     *,
     text: str | None = None,
+    tests_key: str = "data_tests",
 ) -> tuple[str, list[TestSpec]]:
     """Like `merge_tests`, also returning the tests that were actually added (not duplicates).
     `text` is the file's current content when already in hand (several nodes, one file)."""
@@ -249,6 +255,7 @@ def merge_into(
         text = read_properties(path) or ""
     y, data = _load(path, text)
     edits = Edits(data)
+    new_key = file_tests_key(data) or tests_key
     if node_kind == "source":
         source = _find(data.get("sources"), source_name or "", path, "sources")
         if source is None:
@@ -277,7 +284,7 @@ def merge_into(
         if test.column is None:
             if spec_identity(test) in node_seen:
                 continue
-            edits.append(_test_list(node, path, edits), _to_yaml_node(render_test(test)))
+            edits.append(_test_list(node, path, edits, new_key), _to_yaml_node(render_test(test)))
             node_seen.add(spec_identity(test))
             added.append(test)
             continue
@@ -291,7 +298,7 @@ def merge_into(
         have = _existing(col, test.column) | {i for i in node_seen if i[1] == test.column}
         if (ident[0], str(col.get("name")), ident[2]) in have or ident in have:
             continue
-        edits.append(_test_list(col, path, edits), _to_yaml_node(render_test(test)))
+        edits.append(_test_list(col, path, edits, new_key), _to_yaml_node(render_test(test)))
         added.append(test)
     if not added:
         return text, []
@@ -328,7 +335,32 @@ def merge_tests(
     tests: list[TestSpec],
     *,
     text: str | None = None,
+    tests_key: str = "data_tests",
 ) -> str:
     """The new text of `yml_path` with `tests` merged in (the file is not written); the
     original text, byte for byte, when every test is already there."""
-    return merge_into(yml_path, node_kind, node_name, source_name, tests, text=text)[0]
+    return merge_into(yml_path, node_kind, node_name, source_name, tests, text=text, tests_key=tests_key)[0]
+
+
+def file_tests_key(data: Any) -> str | None:
+    """`tests` or `data_tests`: the key a properties file writes its tests under (the one it
+    uses more often), None when it has no tests.
+
+    >>> file_tests_key({"models": [{"name": "m", "columns": [{"name": "id", "tests": ["unique"]}]}]})
+    'tests'
+    """
+    counts = {"tests": 0, "data_tests": 0}
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in counts and isinstance(value, list):
+                    counts[str(key)] += 1
+                if key not in ("unit_tests",):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    if not any(counts.values()):
+        return None
+    return "tests" if counts["tests"] > counts["data_tests"] else "data_tests"

@@ -182,6 +182,13 @@ class _Splicer:
         start, end = node.start_mark.index, node.end_mark.index
         if end <= start:
             return -1  # an empty value: its marks point at the next token
+        if getattr(node, "style", None) in ("|", ">"):
+            header = self.text[start : self.after_line(self.line_of(start))]
+            if "+" not in header.split("#", 1)[0]:
+                # A block scalar's marks run over the blank lines after it (they decide its
+                # chomping); they separate it from what follows, and what is added to its
+                # mapping goes before them. With `|+` they are part of the value.
+                end = start + len(self.text[start:end].rstrip())
         # A block scalar ends at the start of the next line: its last character is its newline.
         return self.line_of(end - 1)
 
