@@ -120,6 +120,7 @@ def test_styled_file_keeps_every_byte(tmp_path):
         "              - accepted_values:\n",
         "                  arguments:\n",
         "                    values: [placed, 'a, b']\n",
+        "\n",  # the file leaves a blank line between its columns: so does the new one
         "          - name: customer_id\n",
         "            tests:\n",
         "              - not_null:\n",

@@ -38,6 +38,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
+from martsmith.context.conventions import count_test_lists
 from martsmith.errors import YamlMergeError, filesystem_error
 from martsmith.inference.yaml_splice import Edits, splice
 from martsmith.render.properties import render_test
@@ -349,18 +350,89 @@ def file_tests_key(data: Any) -> str | None:
     >>> file_tests_key({"models": [{"name": "m", "columns": [{"name": "id", "tests": ["unique"]}]}]})
     'tests'
     """
-    counts = {"tests": 0, "data_tests": 0}
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in counts and isinstance(value, list):
-                    counts[str(key)] += 1
-                if key not in ("unit_tests",):
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(node)
-    if not any(counts.values()):
+    old, new = count_test_lists(data)
+    if not old and not new:
         return None
-    return "tests" if counts["tests"] > counts["data_tests"] else "data_tests"
+    return "tests" if old > new else "data_tests"
+
+
+def with_tests_key(data: Any, key: str) -> Any:
+    """`data` (rendered properties) with its test lists under `key` (`tests` or `data_tests`).
+
+    >>> with_tests_key({"models": [{"name": "m", "data_tests": ["martsmith.not_empty"]}]}, "tests")
+    {'models': [{'name': 'm', 'tests': ['martsmith.not_empty']}]}
+    """
+    if isinstance(data, dict):
+        other = "data_tests" if key == "tests" else "tests"
+        return {
+            (key if k == other else k): (v if k == "unit_tests" else with_tests_key(v, key)) for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [with_tests_key(v, key) for v in data]
+    return data
+
+
+def _to_block_node(value: Any) -> Any:
+    """Plain data -> ruamel nodes in block style, as render_properties lays a new file out."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = _to_block_node(v)
+        return m
+    if isinstance(value, list):
+        return CommentedSeq(_to_block_node(v) for v in value)
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    if isinstance(value, str) and _yaml11_would_retype(value):
+        return SingleQuotedScalarString(value)
+    return value
+
+
+def place_properties(yml_path: Path, rendered: str, *, tests_key: str = "data_tests", text: str | None = None) -> str:
+    """The text to write at `yml_path` for a model's rendered properties (a whole document as
+    render_properties writes it), its tests under the project's key. A file of its own (new, or
+    documenting only this model) is the rendered document; a file shared with other models (one
+    `schema.yml` per folder) gets the model's entry appended, or put in place of its old entry,
+    and every other byte stays."""
+    import yaml as pyyaml
+
+    from martsmith.render.properties import dump_yaml  # the writer of every rendered file
+
+    new = pyyaml.safe_load(rendered)
+    names = {str(m.get("name")) for m in new.get("models") or []}
+    path = Path(yml_path)
+    if text is None:
+        text = read_properties(path)
+    if text and text.strip():
+        y, data = _load(path, text)
+        models = data.get("models")
+        others = [m for m in models or [] if isinstance(m, dict) and str(m.get("name")) not in names]
+        shared = bool(others or data.get("sources") or data.get("seeds") or data.get("unit_tests"))
+    else:
+        shared = False
+    if shared:
+        tests_key = file_tests_key(data) or tests_key  # the key the rest of the file uses
+    if tests_key != "data_tests":
+        new = with_tests_key(new, tests_key)
+        rendered = dump_yaml(new)
+    if not shared or not text:
+        return rendered  # a file of its own: written whole
+    edits = Edits(data)
+    if models is None:
+        edits.put(data, "models", _to_yaml_node([]))
+        models = data["models"]
+    if not isinstance(models, list):
+        raise YamlMergeError(path, "models should be a list", _line_of(models))
+    for entry in new.get("models") or []:
+        node = _to_block_node(entry)
+        index = next(
+            (i for i, m in enumerate(models) if isinstance(m, dict) and str(m.get("name")) == entry["name"]), None
+        )
+        if index is None:
+            edits.append(models, node)
+        else:
+            edits.replace(models, index, node)
+    return _new_text(path, text, y, data, edits)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from martsmith.errors import JinjaCheckError
 from martsmith.render.jinja_static import macro_namespaces, render_static
@@ -54,11 +55,11 @@ def _config(project_root: Path, overrides: dict[str, str] | None = None):
 
     # Generated models are dbt Jinja: whatever templater the host names (dbt, or one sqlfluff
     # cannot load without a plugin), they are linted by the jinja one with dbt's builtins.
-    overrides = {"templater": "jinja", **(overrides or {})}
+    settings: dict[str, Any] = {"templater": "jinja", **(overrides or {})}
     if (project_root / ".sqlfluff").is_file():
-        config = FluffConfig.from_path(str(project_root), overrides=overrides)
+        config = FluffConfig.from_path(str(project_root), overrides=settings)
     else:
-        config = FluffConfig.from_string(DEFAULT_SQLFLUFF, overrides=overrides)
+        config = FluffConfig.from_string(DEFAULT_SQLFLUFF, overrides=settings)
     jinja = config._configs.setdefault("templater", {}).setdefault("jinja", {})
     jinja["apply_dbt_builtins"] = True
     config._configs["core"]["templater_obj"] = _templater_class()()
