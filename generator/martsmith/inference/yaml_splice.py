@@ -229,8 +229,13 @@ class _Splicer:
             if not node.value:
                 raise _CannotPlace()
             column = node.value[0][0].start_mark.column
-            block = _block(_map(mapping, keys), self.style, column, self.nl)
-            out.append(_Op(self.after_line(self.end_line(node)), depth, self._need(block)))
+            out.append(
+                _Op(
+                    self.after_line(self.end_line(node)),
+                    depth,
+                    self._need(_block(_map(mapping, keys), self.style, column, self.nl)),
+                )
+            )
         for mapping, key in edits.fills:
             node, depth = self.node(mapping)
             pair = (
