@@ -31,7 +31,10 @@ def test_every_generated_model_passes_the_projects_own_sqlfluff(sample_project: 
     assert len(files) >= 6  # the model, staging models, dimensions, the date dimension, the fact
     linter = Linter(config=FluffConfig.from_path(str(sample_project)))
     violations = {
-        f: [f"{v.rule_code()}: {v.desc()}" for v in linter.lint_string((sample_project / f).read_text(), fname=f).violations]
+        f: [
+            f"{v.rule_code()}: {v.desc()}"
+            for v in linter.lint_string((sample_project / f).read_text(), fname=f).violations
+        ]
         for f in files
     }
     assert violations == {f: [] for f in files}

@@ -1,9 +1,9 @@
 -- One row per surrogate_key case: the keys martsmith.surrogate_key computes beside the keys
--- expected for the same inputs (seed surrogate_key_expected).
+-- expected for the same inputs (seed martsmith_surrogate_key_expected).
 with
 
 cases as (
-    select * from {{ ref('surrogate_key_expected') }}
+    select * from {{ ref('martsmith_surrogate_key_expected') }}
 ),
 
 keyed as (
