@@ -50,6 +50,7 @@ test: install
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint macros models
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop: everything but the tests that run dbt on a real project (about 40 s).

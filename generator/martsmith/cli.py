@@ -36,6 +36,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "profile": ("martsmith.commands.profile", "profile", "Profile a source or model in one pass per table."),
     "tests": ("martsmith.commands.tests", "tests", "Infer data tests from the data and merge them into YAML."),
     "status": ("martsmith.commands.status", "status", "List the models martsmith generated here, with rows and tests."),
+    "conventions": (
+        "martsmith.commands.conventions",
+        "conventions",
+        "Show the layout, YAML style and names this project uses, which martsmith follows.",
+    ),
     "unit-test": ("martsmith.commands.unit_test", "unit_test", "Write a dbt unit test from real input rows."),
     "eval": (
         "martsmith.commands.eval",

@@ -10,7 +10,9 @@
                 inclusive: true
 -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
-    {{ return(adapter.dispatch('test_accepted_range', 'martsmith')(model, column_name, min_value, max_value, inclusive)) }}
+    {{ return(adapter.dispatch('test_accepted_range', 'martsmith')(
+        model, column_name, min_value, max_value, inclusive
+    )) }}
 {% endtest %}
 
 {% macro default__test_accepted_range(model, column_name, min_value, max_value, inclusive) %}

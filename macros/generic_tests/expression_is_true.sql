@@ -18,7 +18,9 @@
                     expression: ">= 0"
 -#}
 {% test expression_is_true(model, expression, column_name=none) %}
-    {{ return(adapter.dispatch('test_expression_is_true', 'martsmith')(model, expression, column_name)) }}
+    {{ return(adapter.dispatch('test_expression_is_true', 'martsmith')(
+        model, expression, column_name
+    )) }}
 {% endtest %}
 
 {% macro default__test_expression_is_true(model, expression, column_name) %}

@@ -13,11 +13,17 @@
                     from_condition: "amount_cents > 0"
                     to_condition: "is_active"
 -#}
-{% test relationships_where(model, column_name, to, field, from_condition='1=1', to_condition='1=1') %}
-    {{ return(adapter.dispatch('test_relationships_where', 'martsmith')(model, column_name, to, field, from_condition, to_condition)) }}
+{% test relationships_where(
+    model, column_name, to, field, from_condition='1=1', to_condition='1=1'
+) %}
+    {{ return(adapter.dispatch('test_relationships_where', 'martsmith')(
+        model, column_name, to, field, from_condition, to_condition
+    )) }}
 {% endtest %}
 
-{% macro default__test_relationships_where(model, column_name, to, field, from_condition, to_condition) %}
+{% macro default__test_relationships_where(
+    model, column_name, to, field, from_condition, to_condition
+) %}
 with left_table as (
     select {{ column_name }} as child_value
     from {{ model }}

@@ -7,7 +7,9 @@
                 combination_of_columns: [order_id, line_number]
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-    {{ return(adapter.dispatch('test_unique_combination_of_columns', 'martsmith')(model, combination_of_columns)) }}
+    {{ return(adapter.dispatch('test_unique_combination_of_columns', 'martsmith')(
+        model, combination_of_columns
+    )) }}
 {% endtest %}
 
 {% macro default__test_unique_combination_of_columns(model, combination_of_columns) %}

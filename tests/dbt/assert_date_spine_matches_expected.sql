@@ -1,10 +1,10 @@
 -- Every date_spine case, in both implementations, returns exactly the expected days: as many
 -- rows as expected, no duplicates, and the expected first and last day (together: no gaps).
--- Returns one row per implementation and case that differs from seed date_spine_expected.
+-- Returns one row per implementation and case that differs from seed martsmith_date_spine_expected.
 with
 
 expected as (
-    select * from {{ ref('date_spine_expected') }}
+    select * from {{ ref('martsmith_date_spine_expected') }}
 ),
 
 implementations as (
@@ -21,7 +21,7 @@ actual as (
         count(distinct date_day) as actual_distinct_days,
         min(date_day) as actual_first_day,
         max(date_day) as actual_last_day
-    from {{ ref('date_spine_cases') }}
+    from {{ ref('martsmith_date_spine_cases') }}
     group by implementation, case_id
 ),
 

@@ -48,12 +48,12 @@ def sources_yml(tmp_path):
     return path
 
 
-def test_merge_keeps_comments_order_and_uses_data_tests_arguments(sources_yml):
+def test_merge_keeps_comments_order_and_uses_the_files_tests_key_with_arguments(sources_yml):
     out = merge_tests(sources_yml, "source", "orders", "shop", NEW)
     assert out == SOURCES.replace(
         "            description: 'Order status'   # mixed case upstream\n",
         "            description: 'Order status'   # mixed case upstream\n"
-        "            data_tests:\n"
+        "            tests:\n"
         "              - accepted_values:\n"
         "                  arguments:\n"
         "                    values: [shipped, placed]\n",
@@ -62,11 +62,11 @@ def test_merge_keeps_comments_order_and_uses_data_tests_arguments(sources_yml):
         "                  field: id\n"
         "              - not_null\n"
         "          - name: customer_id\n"
-        "            data_tests:\n"
+        "            tests:\n"
         "              - not_null:\n"
         "                  config:\n"
         "                    severity: warn\n"
-        "        data_tests:\n"
+        "        tests:\n"
         "          - martsmith.not_empty\n"
         "      - name: payments\n",
     )

@@ -98,29 +98,35 @@ def orders_of(parsed: dict) -> dict:
     return next(e for e in entries if e["name"] == "orders")
 
 
+def _tests(entry: dict) -> list:
+    return entry.get("tests", entry.get("data_tests"))
+
+
 def assert_merged(parsed: dict) -> None:
     orders = orders_of(parsed)
     cols = {c["name"]: c for c in orders["columns"]}
-    assert cols["id"].get("tests", cols["id"].get("data_tests"))[-1] == "not_null"
-    assert cols["status"]["data_tests"][-1] == {"accepted_values": {"arguments": {"values": ["placed", "a, b"]}}}
-    assert cols["customer_id"]["data_tests"] == [{"not_null": {"config": {"severity": "warn"}}}]
-    assert orders["data_tests"] == ["martsmith.not_empty"]
+    assert _tests(cols["id"])[-1] == "not_null"
+    assert _tests(cols["status"])[-1] == {"accepted_values": {"arguments": {"values": ["placed", "a, b"]}}}
+    assert _tests(cols["customer_id"]) == [{"not_null": {"config": {"severity": "warn"}}}]
+    assert _tests(orders) == ["martsmith.not_empty"]
 
 
 def test_styled_file_keeps_every_byte(tmp_path):
     out = merge(tmp_path, STYLED)
+    # the file writes `tests:`: so do the new entries (not a mix of both keys)
     assert inserted_lines(STYLED, out) == [
         "              - not_null\n",
-        "            data_tests:\n",
+        "            tests:\n",
         "              - accepted_values:\n",
         "                  arguments:\n",
         "                    values: [placed, 'a, b']\n",
+        "\n",  # the file leaves a blank line between its columns: so does the new one
         "          - name: customer_id\n",
-        "            data_tests:\n",
+        "            tests:\n",
         "              - not_null:\n",
         "                  config:\n",
         "                    severity: warn\n",
-        "        data_tests:\n",
+        "        tests:\n",
         "          - martsmith.not_empty\n",
     ]
     # the escape, the quotes, the blocks and the comments are the original bytes
@@ -326,3 +332,45 @@ models:
     assert yaml.safe_load(out)["models"][0]["columns"][0]["data_tests"][1] == {
         "accepted_values": {"arguments": {"values": ["placed", "a, b"]}}
     }
+
+
+SEPARATED = """\
+version: 2
+
+models:
+  - name: orders
+    columns:
+      - name: id
+        description: >
+          The key.
+
+      - name: status
+        description: A status.
+        {key}:
+          - not_null
+"""
+
+
+@pytest.mark.parametrize("key", ["tests", "data_tests"])
+def test_new_tests_go_before_the_blank_line_under_the_key_the_file_uses(tmp_path, key):
+    """A folded description's blank lines separate the column from the next one: what is added
+    to the column goes before them, under the key the rest of the file writes."""
+    text = SEPARATED.format(key=key)
+    out = merge(tmp_path, text, kind="model", tests=[TestSpec(name="unique", column="id")])
+    assert inserted_lines(text, out) == [f"        {key}:\n", "          - unique\n"]
+    assert "          The key.\n        " + key + ":\n          - unique\n\n      - name: status" in out
+
+
+def test_a_file_without_tests_takes_the_projects_key(tmp_path):
+    path = tmp_path / "schema.yml"
+    path.write_text("version: 2\nmodels:\n  - name: orders\n")
+    tests = [TestSpec(name="unique", column="id")]
+    assert "        tests:\n" in merge_tests(path, "model", "orders", None, tests, tests_key="tests")
+    assert "        data_tests:\n" in merge_tests(path, "model", "orders", None, tests)
+
+
+def test_a_kept_block_scalar_keeps_its_blank_lines(tmp_path):
+    """With `|+` the blank lines are part of the description: new keys go after them."""
+    text = "models:\n  - name: orders\n    description: |+\n      Kept.\n\n    columns:\n      - name: id\n"
+    out = merge(tmp_path, text, kind="model", tests=[TestSpec(name="martsmith.not_empty")])
+    assert yaml.safe_load(out)["models"][0]["description"] == "Kept.\n\n"

@@ -148,7 +148,7 @@ def test_generic_test_passes_on_good_data_and_fails_on_bad(package_run: PackageR
     [
         "surrogate_key__matches_expected_one_field",
         "surrogate_key__matches_expected_three_fields",
-        "unique_surrogate_key_cases_surrogate_key_three_fields",
+        "unique_martsmith_surrogate_key_cases_surrogate_key_three_fields",
         "assert_date_spine_matches_expected",
         "date_spine__one_row_per_implementation_case_and_day",
     ],
@@ -160,7 +160,7 @@ def test_macro_output_matches_expected(package_run: PackageRun, check: str) -> N
 
 def test_expected_surrogate_keys_are_the_md5_of_the_documented_recipe() -> None:
     """The expected keys in the seed are recomputed here, outside any warehouse."""
-    seed = REPO_ROOT / "seeds" / "package_tests" / "surrogate_key_expected.csv"
+    seed = REPO_ROOT / "seeds" / "package_tests" / "martsmith_surrogate_key_expected.csv"
     rows = list(csv.DictReader(seed.open(encoding="utf-8")))
     assert len(rows) >= 5
     md5 = lambda text: hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: E731

@@ -11,7 +11,8 @@ result is checked to read as the merged data either way.) Rules:
   old-style keyword arguments beside `config:` or new-style under `arguments:`, under
   `tests:` or `data_tests:`. Lists of values compare as sets.
 - New entries use `data_tests:` with `arguments:` (dbt >= 1.10), except where the entry already
-  has a `tests:` list: dbt refuses both keys on one entry, so they join that list.
+  has a `tests:` list (dbt refuses both keys on one entry, so they join that list), and where
+  the file (or, for a new file, the project: `tests_key`) writes `tests:` everywhere.
 - Source tables: `sources: - name: <source> tables: - name: <table> columns:`; the source must
   be declared in the file, a missing table entry is added. Models: `models: - name: columns:`;
   the entry (and the file) is created when missing.
@@ -37,6 +38,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
+from martsmith.context.conventions import count_test_lists
 from martsmith.errors import YamlMergeError, filesystem_error
 from martsmith.inference.yaml_splice import Edits, splice
 from martsmith.render.properties import render_test
@@ -172,9 +174,13 @@ def _find(items: Any, name: str, path: Path, what: str) -> dict | None:
     return None
 
 
-def _test_list(entry: dict, path: Path, edits: Edits) -> list:
-    """The entry's list of tests: its `tests:` (old style) if it has one, else `data_tests:`."""
-    key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
+def _test_list(entry: dict, path: Path, edits: Edits, new_key: str = "data_tests") -> list:
+    """The entry's list of tests: its `tests:` (old style) or `data_tests:` if it has one, else
+    a new `new_key:` list (the key the rest of the file uses)."""
+    if "tests" in entry or "data_tests" in entry:
+        key = "tests" if "tests" in entry and "data_tests" not in entry else "data_tests"
+    else:
+        key = new_key
     if entry.get(key) is None:
         edits.put(entry, key, _to_yaml_node([]))
     tests = entry[key]
@@ -241,6 +247,7 @@ def merge_into(
     tests: list[TestSpec],
     *,
     text: str | None = None,
+    tests_key: str = "data_tests",
 ) -> tuple[str, list[TestSpec]]:
     """Like `merge_tests`, also returning the tests that were actually added (not duplicates).
     `text` is the file's current content when already in hand (several nodes, one file)."""
@@ -249,6 +256,7 @@ def merge_into(
         text = read_properties(path) or ""
     y, data = _load(path, text)
     edits = Edits(data)
+    new_key = file_tests_key(data) or tests_key
     if node_kind == "source":
         source = _find(data.get("sources"), source_name or "", path, "sources")
         if source is None:
@@ -277,7 +285,7 @@ def merge_into(
         if test.column is None:
             if spec_identity(test) in node_seen:
                 continue
-            edits.append(_test_list(node, path, edits), _to_yaml_node(render_test(test)))
+            edits.append(_test_list(node, path, edits, new_key), _to_yaml_node(render_test(test)))
             node_seen.add(spec_identity(test))
             added.append(test)
             continue
@@ -291,7 +299,7 @@ def merge_into(
         have = _existing(col, test.column) | {i for i in node_seen if i[1] == test.column}
         if (ident[0], str(col.get("name")), ident[2]) in have or ident in have:
             continue
-        edits.append(_test_list(col, path, edits), _to_yaml_node(render_test(test)))
+        edits.append(_test_list(col, path, edits, new_key), _to_yaml_node(render_test(test)))
         added.append(test)
     if not added:
         return text, []
@@ -328,7 +336,103 @@ def merge_tests(
     tests: list[TestSpec],
     *,
     text: str | None = None,
+    tests_key: str = "data_tests",
 ) -> str:
     """The new text of `yml_path` with `tests` merged in (the file is not written); the
     original text, byte for byte, when every test is already there."""
-    return merge_into(yml_path, node_kind, node_name, source_name, tests, text=text)[0]
+    return merge_into(yml_path, node_kind, node_name, source_name, tests, text=text, tests_key=tests_key)[0]
+
+
+def file_tests_key(data: Any) -> str | None:
+    """`tests` or `data_tests`: the key a properties file writes its tests under (the one it
+    uses more often), None when it has no tests.
+
+    >>> file_tests_key({"models": [{"name": "m", "columns": [{"name": "id", "tests": ["unique"]}]}]})
+    'tests'
+    """
+    old, new = count_test_lists(data)
+    if not old and not new:
+        return None
+    return "tests" if old > new else "data_tests"
+
+
+def with_tests_key(data: Any, key: str) -> Any:
+    """`data` (rendered properties) with its test lists under `key` (`tests` or `data_tests`).
+
+    >>> with_tests_key({"models": [{"name": "m", "data_tests": ["martsmith.not_empty"]}]}, "tests")
+    {'models': [{'name': 'm', 'tests': ['martsmith.not_empty']}]}
+    """
+    if isinstance(data, dict):
+        other = "data_tests" if key == "tests" else "tests"
+        return {
+            (key if k == other else k): (v if k == "unit_tests" else with_tests_key(v, key)) for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [with_tests_key(v, key) for v in data]
+    return data
+
+
+def _to_block_node(value: Any) -> Any:
+    """Plain data -> ruamel nodes in block style, as render_properties lays a new file out."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = _to_block_node(v)
+        return m
+    if isinstance(value, list):
+        return CommentedSeq(_to_block_node(v) for v in value)
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    if isinstance(value, str) and _yaml11_would_retype(value):
+        return SingleQuotedScalarString(value)
+    return value
+
+
+def place_properties(yml_path: Path, rendered: str, *, tests_key: str = "data_tests", text: str | None = None) -> str:
+    """The text to write at `yml_path` for a model's rendered properties (a whole document as
+    render_properties writes it), its tests under the project's key. A file of its own (new, or
+    documenting only this model) is the rendered document; a file shared with other models (one
+    `schema.yml` per folder) gets the model's entry appended, or put in place of its old entry,
+    and every other byte stays."""
+    import yaml as pyyaml
+
+    from martsmith.render.properties import dump_yaml  # the writer of every rendered file
+
+    new = pyyaml.safe_load(rendered)
+    names = {str(m.get("name")) for m in new.get("models") or []}
+    path = Path(yml_path)
+    if text is None:
+        text = read_properties(path)
+    if text and text.strip():
+        y, data = _load(path, text)
+        models = data.get("models")
+        others = [m for m in models or [] if isinstance(m, dict) and str(m.get("name")) not in names]
+        shared = bool(others or data.get("sources") or data.get("seeds") or data.get("unit_tests"))
+    else:
+        shared = False
+    if shared:
+        tests_key = file_tests_key(data) or tests_key  # the key the rest of the file uses
+    if tests_key != "data_tests":
+        new = with_tests_key(new, tests_key)
+        rendered = dump_yaml(new)
+    if not shared or not text:
+        return rendered  # a file of its own: written whole
+    edits = Edits(data)
+    if models is None:
+        edits.put(data, "models", _to_yaml_node([]))
+        models = data["models"]
+    if not isinstance(models, list):
+        raise YamlMergeError(path, "models should be a list", _line_of(models))
+    for entry in new.get("models") or []:
+        node = _to_block_node(entry)
+        index = next(
+            (i for i, m in enumerate(models) if isinstance(m, dict) and str(m.get("name")) == entry["name"]), None
+        )
+        if index is None:
+            edits.append(models, node)
+        else:
+            edits.replace(models, index, node)
+    return _new_text(path, text, y, data, edits)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from martsmith.context.catalog import Table, resolve_node
+from martsmith.context.conventions import detect_conventions
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import UsageError
 from martsmith.inference.check import CheckResult, check_tests
@@ -116,7 +117,8 @@ class TestsPlan:
 
 def yaml_path(table: Table, ctx) -> Path:
     """The properties file of a node: where the source is declared; the model's existing
-    properties file, else `<model>.yml` beside its SQL."""
+    properties file, else where the project keeps one (`<model>.yml` beside its SQL, or the
+    folder's shared file: context/conventions.py)."""
     root = ctx.project.root
     if table.kind == "source":
         src = ctx.manifest.sources.get(table.unique_id)
@@ -133,7 +135,7 @@ def yaml_path(table: Table, ctx) -> Path:
         )
     if getattr(node, "patch_path", None):
         return root / node.patch_path.split("://", 1)[-1]
-    return (root / node.original_file_path).with_suffix(".yml")
+    return detect_conventions(ctx.project).properties_path(root / node.original_file_path)
 
 
 def plan_tests(
@@ -174,6 +176,7 @@ def plan_tests(
             progress(f"checking {len(candidates)} candidate tests on {t.label}")
             node.checks = check_tests(wh, t, profile, candidates, ctx.catalog)
     texts: dict[Path, str | None] = {}
+    tests_key = detect_conventions(ctx.project).tests_key
     for node in plan.nodes:
         wanted = node.to_write(include_failing)
         if not wanted:
@@ -183,7 +186,7 @@ def plan_tests(
             texts[path] = read_properties(path)  # as on disk: CRLF and all
         current = plan.files[path][1] if path in plan.files else (texts[path] or "")
         new_text, added = merge_into(
-            path, node.table.kind, node.table.name, node.table.source_name, wanted, text=current
+            path, node.table.kind, node.table.name, node.table.source_name, wanted, text=current, tests_key=tests_key
         )
         node.written = added
         added_ids = {spec_identity(a) for a in added}

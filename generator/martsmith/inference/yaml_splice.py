@@ -7,7 +7,7 @@ data through `Edits` (which records what was added where), and `splice` turns ea
 text inserted at the right place of the original, with the file's own indentation:
 
 - items appended to an existing list go after its last item, at the column of its dashes (or
-  before the `]` of a flow list);
+  before the `]` of a flow list), after a blank line where the file leaves one between items;
 - keys added to an existing mapping go after its last line, at the column of its keys (or
   before the `}` of a flow mapping);
 - a key that was there with an empty value (`columns:` or `columns: ~`) gets its value;
@@ -182,6 +182,13 @@ class _Splicer:
         start, end = node.start_mark.index, node.end_mark.index
         if end <= start:
             return -1  # an empty value: its marks point at the next token
+        if getattr(node, "style", None) in ("|", ">"):
+            header = self.text[start : self.after_line(self.line_of(start))]
+            if "+" not in header.split("#", 1)[0]:
+                # A block scalar's marks run over the blank lines after it (they decide its
+                # chomping); they separate it from what follows, and what is added to its
+                # mapping goes before them. With `|+` they are part of the value.
+                end = start + len(self.text[start:end].rstrip())
         # A block scalar ends at the start of the next line: its last character is its newline.
         return self.line_of(end - 1)
 
@@ -205,8 +212,11 @@ class _Splicer:
             gap = content - dash
             if gap < 2 or self.text[node.start_mark.index] != "-":
                 raise _CannotPlace()
-            block = _block(_seq(items), (m, o + gap, o), dash - o, self.nl)
-            out.append(_Op(self.after_line(self.end_line(node)), depth, self._need(block)))
+            block = self._need(_block(_seq(items), (m, o + gap, o), dash - o, self.nl))
+            if self._items_spaced(node):
+                # the file leaves a blank line between the items of this list: so do new items
+                block = "".join(self.nl + chunk for chunk in self._item_chunks(block, dash))
+            out.append(_Op(self.after_line(self.end_line(node)), depth, block))
         for mapping, keys in edits.keys.values():
             node, depth = self.node(mapping)
             if not isinstance(node, MappingNode):
@@ -219,8 +229,13 @@ class _Splicer:
             if not node.value:
                 raise _CannotPlace()
             column = node.value[0][0].start_mark.column
-            block = _block(_map(mapping, keys), self.style, column, self.nl)
-            out.append(_Op(self.after_line(self.end_line(node)), depth, self._need(block)))
+            out.append(
+                _Op(
+                    self.after_line(self.end_line(node)),
+                    depth,
+                    self._need(_block(_map(mapping, keys), self.style, column, self.nl)),
+                )
+            )
         for mapping, key in edits.fills:
             node, depth = self.node(mapping)
             pair = (
@@ -268,6 +283,27 @@ class _Splicer:
             block = self._need(_block(_map(mapping, [key]), self.style, first.start_mark.column, self.nl))
             out.append(_Op(self.starts[self.line_of(first.start_mark.index)], -1, block))
         return out
+
+    def _items_spaced(self, node: Any) -> bool:
+        """Whether every item of a block list after the first follows a blank line."""
+        if len(node.value) < 2:
+            return False
+        for item in node.value[1:]:
+            line = self.line_of(item.start_mark.index)
+            if line == 0 or self.text[self.starts[line - 1] : self.starts[line]].strip():
+                return False
+        return True
+
+    @staticmethod
+    def _item_chunks(block: str, dash: int) -> list[str]:
+        """The text of each list item in `block` (each starts with a dash at column `dash`)."""
+        chunks: list[str] = []
+        for line in block.splitlines(keepends=True):
+            if line[dash : dash + 1] == "-" and not line[:dash].strip() or not chunks:
+                chunks.append(line)
+            else:
+                chunks[-1] += line
+        return chunks
 
     def _after(self, index: int, bracket: str) -> int:
         if self.text[index : index + 1] != bracket:

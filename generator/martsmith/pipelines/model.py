@@ -14,23 +14,24 @@ import click
 
 from martsmith.commands.output import MAX_ITEMS, items, line, safe
 from martsmith.context.catalog import Catalog
+from martsmith.context.conventions import ROLE_PREFIXES, Conventions, detect_conventions
 from martsmith.context.load import Context
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import UsageError, ValidationFailed, WriteRefused
+from martsmith.inference.merge import place_properties
 from martsmith.inference.model_tests import model_tests
 from martsmith.pipelines.run import Run
 from martsmith.plan.llm import plan_with_llm
 from martsmith.plan.offline import plan_offline
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
-from martsmith.spec import ColumnSpec, ModelSpec
+from martsmith.spec import ColumnSpec, ModelSpec, check_identifier
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import lint_sql
 from martsmith.validate.spec_check import check_spec
 from martsmith.validate.worker import CheckWorker
 from martsmith.write import count_tests
 
-MART_FOLDER_NAMES = ("marts", "mart", "reporting", "analytics")
 MAX_NOTES = 20  # notes and findings shown; an LLM may write thousands
 
 
@@ -82,7 +83,10 @@ def generate_model(
     run.progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
     with run.timed("plan"):
         spec = plan_request(request, ctx, name=name, llm_model=llm_model)
-    sql_path, yml_path, exists = model_paths(spec, ctx)
+    conventions = detect_conventions(run.project)
+    if name is None:
+        spec = with_house_prefix(spec, conventions)
+    sql_path, yml_path, exists = model_paths(spec, ctx, conventions)
     if exists and not force and not run.dry_run:
         raise WriteRefused(
             f"A model named '{spec.name}' already exists ({sql_path.relative_to(run.project.root)}).",
@@ -98,6 +102,7 @@ def generate_model(
     run.progress("linting with sqlfluff")
     with run.timed("lint"):
         sql, yml, fixed = render_and_lint(spec, ctx, run.checks)
+    yml = place_properties(yml_path, yml, tests_key=conventions.tests_key)
     result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=found.findings, lint_fixed=fixed)
     if run.approve("Write and build this model?", shown=describe(result), action="write and build"):
         build(run, result, no_build=no_build)
@@ -147,20 +152,30 @@ def document_columns(spec: ModelSpec, preview: list[tuple[str, str]]) -> list[Co
     return list(spec.columns) + extra
 
 
-def model_paths(spec: ModelSpec, ctx: Context) -> tuple[Path, Path, bool]:
-    """Where the model goes: the existing file of a same-named model, or the project's marts
-    folder. Returns (sql_path, yml_path, exists)."""
+def model_paths(spec: ModelSpec, ctx: Context, conventions: Conventions | None = None) -> tuple[Path, Path, bool]:
+    """Where the model goes: the existing files of a same-named model, or the folder the
+    project keeps that layer in, its YAML where the project keeps it (one per model, or the
+    folder's shared file). Returns (sql_path, yml_path, exists)."""
+    conventions = conventions or detect_conventions(ctx.project)
     for node in ctx.manifest.nodes.values():
         if node.resource_type == "model" and node.name == spec.name and node.package_name == ctx.project.name:
             sql_path = ctx.project.root / node.original_file_path
-            return sql_path, sql_path.with_suffix(".yml"), True
-    models = ctx.project.models_dir
-    layer: str = spec.layer
-    if layer == "marts" and not (models / "marts").is_dir():
-        layer = next((n for n in MART_FOLDER_NAMES if (models / n).is_dir()), "marts")
-    folder = models / layer / (spec.folder or "")
+            if getattr(node, "patch_path", None):
+                return sql_path, ctx.project.root / node.patch_path.split("://", 1)[-1], True
+            return sql_path, conventions.properties_path(sql_path), True
+    folder = ctx.project.root / conventions.folder(spec.layer) / (spec.folder or "")
     sql_path = folder / f"{spec.name}.sql"
-    return sql_path, sql_path.with_suffix(".yml"), sql_path.exists()
+    return sql_path, conventions.properties_path(sql_path), sql_path.exists()
+
+
+def with_house_prefix(spec: ModelSpec, conventions: Conventions) -> ModelSpec:
+    """The spec named with the project's mart prefix (`mart_`, `rpt_` ...) when it has one and
+    the name was not chosen by the user; `dim_`/`fct_` name star-schema roles and are left to `star`."""
+    prefix = conventions.mart_prefix
+    if spec.layer != "marts" or not prefix or prefix in ROLE_PREFIXES or spec.name.startswith(prefix):
+        return spec
+    name = (prefix + spec.name)[:63].rstrip("_")
+    return spec.model_copy(update={"name": check_identifier(name, "model name")})
 
 
 def static_check(spec: ModelSpec, ctx: Context, worker: CheckWorker | None = None) -> None:

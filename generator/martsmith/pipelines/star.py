@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
 from martsmith.commands.output import items, line, preview
+from martsmith.context.conventions import STAGING_FOLDER_NAMES, Conventions, detect_conventions
 from martsmith.context.load import Context
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import WriteRefused
+from martsmith.inference.merge import place_properties
 from martsmith.pipelines.run import Run
 from martsmith.star.check import lint_outcome, start_lint, static_check
 from martsmith.star.plan import infer_measure_tests, plan_star
@@ -76,11 +79,11 @@ def generate_star(
         star = plan(
             run, ctx, description, source=source, snowflake=snowflake, area=area, llm_model=llm_model, scd2=scd2
         )
-    project = run.project
-    models_dir = project.models_dir.relative_to(project.root)
-    files = {str(models_dir / p): text for p, text in render_star(star).items()}
+    conventions = detect_conventions(run.project)
+    files = {where(p, conventions): text for p, text in render_star(star).items()}
     if not run.dry_run:
         refuse_existing(star, files, ctx)
+    files = place_yaml(files, run.project.root, conventions)
     with run.timed("static"):
         lint_future = start_lint(files, ctx, run.checks)
         pending: Future[dict[str, LintResult]] | None = lint_future
@@ -132,6 +135,34 @@ def plan(
             )
             star = infer_measure_tests(star, ctx.catalog, probe)
     return make_type2(star, list(scd2)) if scd2 else star
+
+
+def where(rendered: str, conventions: Conventions) -> str:
+    """A path render_star gives (`staging/<source>/...`, `marts/<area>/...`) in the project's
+    folders: staging models in its staging folder (by source where it is a `staging/` folder),
+    marts in an `<area>/` folder of its marts folder."""
+    layer, _, rest = rendered.partition("/")
+    if layer == "staging":
+        base = conventions.staging_dir
+        if Path(base).name.lower() not in STAGING_FOLDER_NAMES:
+            rest = rest.split("/", 1)[-1]  # a flat staging folder: no per-source sub-folder
+        return str(Path(base) / rest)
+    return str(Path(conventions.marts_dir) / rest)
+
+
+def place_yaml(files: dict[str, str], root: Path, conventions: Conventions) -> dict[str, str]:
+    """Each model's rendered YAML where the project keeps it: beside the model, or merged into
+    its folder's shared file (several new models of one folder, one file); tests under the
+    project's key."""
+    out: dict[str, str] = {}
+    for path, text in files.items():
+        if not path.endswith(".yml"):
+            out[path] = text
+            continue
+        target = str(conventions.properties_path(Path(path).with_suffix(".sql")))
+        current = out.get(target)
+        out[target] = place_properties(root / target, text, tests_key=conventions.tests_key, text=current)
+    return out
 
 
 def refuse_existing(star: StarSpec, files: dict[str, str], ctx: Context) -> None:

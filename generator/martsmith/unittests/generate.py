@@ -13,6 +13,7 @@ from typing import Any
 
 from martsmith import __version__
 from martsmith.context.catalog import Table, resolve_node
+from martsmith.context.conventions import detect_conventions
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
 from martsmith.unittests.expect import FixtureTable, expected_rows
@@ -114,7 +115,8 @@ def _compiled_sql(ctx, node, progress: Progress) -> str:
 def _yml_path(ctx, node) -> Path:
     if node.patch_path:
         return ctx.project.root / node.patch_path.split("://", 1)[-1]
-    return (ctx.project.root / node.original_file_path).with_suffix(".yml")
+    # No properties file yet: where the project keeps one (context/conventions.py).
+    return detect_conventions(ctx.project).properties_path(ctx.project.root / node.original_file_path)
 
 
 def _describe(model: str, max_rows: int) -> str:

@@ -1,9 +1,9 @@
 -- One row per surrogate_key case: the keys martsmith.surrogate_key computes beside the keys
--- expected for the same inputs (seed surrogate_key_expected).
+-- expected for the same inputs (seed martsmith_surrogate_key_expected).
 with
 
 cases as (
-    select * from {{ ref('surrogate_key_expected') }}
+    select * from {{ ref('martsmith_surrogate_key_expected') }}
 ),
 
 keyed as (
@@ -12,7 +12,9 @@ keyed as (
         expected_key_one_field,
         expected_key_three_fields,
         {{ martsmith.surrogate_key(['text_value']) }} as surrogate_key_one_field,
-        {{ martsmith.surrogate_key(['text_value', 'int_value', 'date_value']) }} as surrogate_key_three_fields
+        {{ martsmith.surrogate_key(
+            ['text_value', 'int_value', 'date_value']
+        ) }} as surrogate_key_three_fields
     from cases
 )
 

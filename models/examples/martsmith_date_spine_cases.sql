@@ -1,6 +1,6 @@
 -- One row per implementation, case and day: each date_spine case run through the dispatched
 -- macro (range() on DuckDB) and through the portable default__ version, for
--- tests/dbt/assert_date_spine_matches_expected.sql to compare with seed date_spine_expected.
+-- tests/dbt/assert_date_spine_matches_expected.sql to compare with seed martsmith_date_spine_expected.
 {%- set cases = {
     'leap_day': ('2024-02-25', '2024-03-05'),
     'single_day': ('2026-11-26', '2026-11-27'),
@@ -22,9 +22,9 @@ with
 {% endfor %}
 {%- endfor %}
 unioned as (
-{%- for implementation in implementations %}
-{%- set outer_loop = loop %}
-{%- for case_id in cases %}
+    {%- for implementation in implementations %}
+    {%- set outer_loop = loop %}
+    {%- for case_id in cases %}
     select
         '{{ implementation }}' as implementation,
         '{{ case_id }}' as case_id,
@@ -33,8 +33,8 @@ unioned as (
     {%- if not (outer_loop.last and loop.last) %}
     union all
     {%- endif %}
-{%- endfor %}
-{%- endfor %}
+    {%- endfor %}
+    {%- endfor %}
 )
 
 select * from unioned
