@@ -139,13 +139,19 @@ def test_comparative_implies_its_column(shop):
 
 
 def test_comparison_before_its_column(shop):
-    spec = _plan(shop, "number of customers above id 100")
-    assert [(f.column, f.op) for f in spec.filters] == [("id", ">")]
+    spec = _plan(shop, "number of products with a price above 10")
+    assert [(f.column, f.op, f.values) for f in spec.filters] == [("price", ">", [10])]
 
 
-def test_verb_with_not_on_an_own_time_column_is_null(shop):
-    spec = _plan(shop, "orders that were not shipped")
-    assert [(f.column, f.op) for f in spec.filters] == [("shipped_at", "is null")]
+def test_negated_event_verb_of_another_table_is_not_exists(shop):
+    spec = _plan(shop, "orders that were never paid")
+    assert [(e.input, e.negated) for e in spec.exists] == [("payments", True)]
+
+
+def test_a_verb_that_is_also_a_value_reads_as_the_relationship(shop):
+    spec = _plan(shop, "number of orders placed since 2024-01-01")
+    assert [f.column for f in spec.filters] == ["ordered_at"]  # never status = 'placed'
+    assert _plan(shop, "number of placed orders").filters[0].column == "status"
 
 
 # -- metamorphic -------------------------------------------------------------------------------
@@ -155,7 +161,7 @@ def test_verb_with_not_on_an_own_time_column_is_null(shop):
     "plain, negated",
     [
         ("customers who placed an order", "customers who never placed an order"),
-        ("orders that were shipped", "orders that were not shipped"),
+        ("orders that were paid", "orders that were never paid"),
         ("names of products that are active", "names of products that are not active"),
     ],
 )

@@ -60,8 +60,44 @@ def plan_offline(request: str, catalog: Catalog, *, name: str | None = None) -> 
         ) from None
 
 
+_ARTICLES = {"a", "an", "any", "the", "some", "one"}
+
+
+def _relationship_verbs(cues: Cues, links: list[Link]) -> list[Link]:
+    """'customers who never placed an order', 'orders placed since 2024': a past-tense word
+    that is also a value ('placed' in orders.status) reads as the verb of the relationship when an
+    article and a table follow it, or its own table precedes it and a date follows. 'completed
+    orders' (no article) stays the value."""
+    out: list[Link] = []
+    toks = cues.tokens
+    for k, l in enumerate(links):
+        kinds = {c.item.kind for c in l.candidates}
+        word = l.words[0] if len(l.words) == 1 else ""
+        if kinds == {"value"} and word.endswith("ed") and word in lx.FILLER_VERBS:
+            tables = {c.item.table for c in l.candidates}
+            nxt = links[k + 1] if k + 1 < len(links) else None
+            between = [toks[i].text for i in range(l.end, nxt.start)] if nxt else []
+            article_then_table = (
+                nxt is not None
+                and between
+                and all(w in _ARTICLES for w in between)
+                and {c.item.kind for c in nxt.candidates} == {"table"}
+            )
+            prev = links[k - 1] if k > 0 else None
+            date_after = any(d.first == l.end for d in cues.dates)
+            own_table_before = (
+                prev is not None and {c.item.table for c in prev.candidates} & tables and prev.end == l.start
+            )
+            if article_then_table or (own_table_before and date_after):
+                cues.role[l.start] = "filler"
+                continue
+        out.append(l)
+    return out
+
+
 def _place_all(cues: Cues, links: list[Link], ix: Index, request: str) -> list[Link]:
     """Links plus description fallbacks; raise UnplacedWordsError for the words left over."""
+    links = _relationship_verbs(cues, links)
     covered = {i for l in links for i in range(l.start, l.end)}
     unplaced: dict[str, list[str]] = {}
     out = list(links)
@@ -759,7 +795,7 @@ class _Reader:
         table's event: no row there)."""
         word = l.words[0] if len(l.words) == 1 else ""
         cols = [c.item for c in l.candidates if c.item.kind == "column" and self._column(c.item).family == "time"]
-        if not word.endswith("ed") or not cols or len({c.table for c in cols}) != 1:
+        if not (word.endswith("ed") or word in lx.FILLER_VERBS) or not cols or len({c.table for c in cols}) != 1:
             return False
         table = cols[0].table
         subjects = [t for t in self.context if t != table]
@@ -818,8 +854,10 @@ class _Reader:
     def _verb_negation(self, n: int) -> bool:
         """'books that were never lent': a negation followed only by verbs and function words,
         about the one subject that exactly one table refers to."""
-        rest = [i for i in range(n + 1, len(self.cues.tokens)) if self.cues.role[i] not in ("stop", "filler")]
-        if rest or len(self.intent.subjects) != 1 or self.intent.exists:
+        after = range(n + 1, len(self.cues.tokens))
+        rest = [i for i in after if self.cues.role[i] not in ("stop", "filler")]
+        verbs = [i for i in after if self.cues.role[i] == "filler"]
+        if rest or not verbs or len(self.intent.subjects) != 1 or self.intent.exists:
             return False
         subject = self.intent.subjects[0]
         refs = sorted({f.table for f in self.catalog.foreign_keys if f.ref_table == subject})
@@ -973,6 +1011,14 @@ class _Reader:
 
     def _column_role(self, l: Link, grouped: bool, in_top: bool, qual: str | None) -> None:
         cands = [c for c in l.candidates if c.item.kind in ("column", "table")]
+        ranking = any(w.function == "rank" for w in self.cues.windows)
+        if ranking and grouped and self._mostly_numeric(cands):
+            # 'rank products within each category by quantity': ranked by its total.
+            item = self._choose(l, cands, measure=True, qualifier=qual)
+            if item.kind == "column" and self._column(item).family == "number" and not self._is_key(item):
+                self.intent.measures.append(MeasureIntent("sum", item.table, item.column, l.words))
+                self.intent.notes.append(f"'by {l.text}': ranked by the total {l.text}.")
+                return
         if self.intent.kind == "listing" or self.group_plain:
             # Listed as it is (a listing), or what a ranked/filtered count is grouped by.
             item = self._choose(l, cands or l.candidates, qualifier=qual)
@@ -1013,7 +1059,7 @@ class _Reader:
         """'members who borrowed at each branch': a past-tense verb that names a time column
         (borrowed_at) states the relationship; it is not a column to group by."""
         word = l.words[0] if len(l.words) == 1 else ""
-        if grouped or not word.endswith("ed") or word in lx.TIME_WORDS:
+        if grouped or not (word.endswith("ed") or word in lx.FILLER_VERBS) or word in lx.TIME_WORDS:
             return False
         cols = [c.item for c in item_of if c.item.kind == "column"]
         if cols and all(self._column(i).family == "time" for i in cols):
