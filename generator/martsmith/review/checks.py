@@ -7,13 +7,15 @@ of the review's build, and columns dropped while a child still reads them (MS012
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 
 from martsmith.context.warehouse import Warehouse
 from martsmith.errors import WarehouseError
 from martsmith.review.changes import ModelState
-from martsmith.review.rules import DIALECT, ReviewFinding, parse, referenced_columns
+from martsmith.review.rules import DIALECT, ReviewFinding, line_of, parse, referenced_columns
 
 
 def _joins(tree: exp.Expr) -> list[tuple[exp.Join, str, list[str]]]:
@@ -92,7 +94,7 @@ def fan_out_findings(wh: Warehouse, model: ModelState, compiled: str) -> list[Re
                 model.name,
                 f"join of {label} on {', '.join(keys)}: {total:,} key values repeat on the joined side "
                 f"(e.g. {shown}), so rows multiply",
-                None,
+                line_of(model.raw_code, rf"\bjoin\s+.*\b{re.escape(label)}\b"),
                 model.path,
             )
         )

@@ -21,6 +21,7 @@ from martsmith.profiling.profiler import profile_relation
 from martsmith.profiling.types import TableProfile
 
 EXAMPLES = 3
+TOP_K = 10  # a top-k diff for columns with at most this many values
 PROFILE_STATS = ("null_count", "distinct_count", "min", "max", "mean")
 
 
@@ -219,7 +220,15 @@ def profile_diff(base: TableProfile, head: TableProfile, columns: list[str]) -> 
             if bv != hv:
                 out.append(ColumnChange(name, stat, bv, hv))
         if b.top_values is not None and h.top_values is not None and b.top_values != h.top_values:
-            out.append(ColumnChange(name, "top_values", plain(b.top_values), plain(h.top_values)))
+            if max(len(b.top_values), len(h.top_values)) <= TOP_K:
+                before = {str(v): n for v, n in plain(b.top_values)}
+                after = {str(v): n for v, n in plain(h.top_values)}
+                moved = sorted(v for v in {*before, *after} if before.get(v, 0) != after.get(v, 0))
+                out.append(
+                    ColumnChange(
+                        name, "top_values", {v: before.get(v, 0) for v in moved}, {v: after.get(v, 0) for v in moved}
+                    )
+                )
     return out
 
 

@@ -217,15 +217,18 @@ def _build_state(built: BuildResult, name: str) -> str:
     return "not built"
 
 
+def _dbt_error(message: str) -> str:
+    """The line of dbt's message that says what went wrong (not "Runtime Error in model m")."""
+    lines = [m.strip() for m in message.splitlines() if m.strip()]
+    useful = [m for m in lines if not m.startswith(("Runtime Error in", "Database Error in", "Compilation Error in"))]
+    return (useful or lines or ["(no message)"])[0]
+
+
 def _build_findings(built: BuildResult, head: Manifest) -> list[ReviewFinding]:
     out = []
     for name, message in sorted(built.models_failed.items()):
         path = head.models[name].path if name in head.models else None
-        out.append(
-            ReviewFinding(
-                "MS015", name, f"{name} failed to build: {message.splitlines()[0] if message else ''}", None, path
-            )
-        )
+        out.append(ReviewFinding("MS015", name, f"{name} failed to build: {_dbt_error(message)}", None, path))
     for test in built.tests_failed:
         owner = test.model or "?"
         path = head.models[owner].path if owner in head.models else None

@@ -17,13 +17,14 @@ from martsmith.review.rules import RULE
 MARKER = "<!-- martsmith-review -->"  # the CI step finds its own comment by it, to update it
 ICON = {"error": "🔴", "warn": "🟡"}
 MAX_CELL = 80
+MAX_FINDING = 300
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, limit: int = MAX_CELL) -> str:
     """A value inside a Markdown table cell: one line, no pipes, not too long."""
     text = json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
     text = " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _findings_of(review: Review, name: str) -> str:
@@ -32,6 +33,10 @@ def _findings_of(review: Review, name: str) -> str:
     parts = [f"{ICON['error']} {errors}"] if errors else []
     parts += [f"{ICON['warn']} {warns}"] if warns else []
     return " ".join(parts) or "✅"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def headline(review: Review) -> str:
@@ -44,7 +49,7 @@ def headline(review: Review) -> str:
     errors, warns = review.count("error"), review.count("warn")
     b = review.build
     built = (
-        f" · build: {len(b.models_built)} models, {b.tests_passed} tests passed, {len(b.tests_failed)} failed"
+        f" · build: {_n(len(b.models_built), 'model')}, {b.tests_passed} tests passed, {len(b.tests_failed)} failed"
         if b.ran
         else ""
     )
@@ -127,7 +132,7 @@ def markdown(review: Review) -> str:
         out += ["### Findings", "", "| | rule | model | where | finding |", "|---|---|---|---|---|"]
         for f in review.findings:
             where = f"`{f.path}:{f.line}`" if f.path and f.line else (f"`{f.path}`" if f.path else "")
-            out.append(f"| {ICON[f.severity]} | {f.rule} {f.name} | `{f.model}` | {where} | {_cell(f.message)} |")
+            out.append(f"| {ICON[f.severity]} | {f.rule} {f.name} | `{f.model}` | {where} | {_cell(f.message, MAX_FINDING)} |")
         out.append("")
     changed = [m for m in review.models if m.change in ("added", "modified")]
     if changed:

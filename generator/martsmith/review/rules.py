@@ -210,7 +210,7 @@ def parse(sql: str) -> exp.Expr | None:
     return tree
 
 
-def _line_of(sql: str, pattern: str) -> int | None:
+def line_of(sql: str, pattern: str) -> int | None:
     for i, text in enumerate(sql.splitlines(), 1):
         if re.search(pattern, text, flags=re.I):
             return i
@@ -274,7 +274,7 @@ def static_findings(model: ModelState, *, layer: str | None = None) -> list[Revi
 
     if layer != "staging" and model.sources:
         names = ", ".join(f"source('{s}', '{t}')" for s, t in model.sources)
-        add("MS001", f"{model.name} ({layer}) reads {names} directly", _line_of(model.raw_code, r"source\("))
+        add("MS001", f"{model.name} ({layer}) reads {names} directly", line_of(model.raw_code, r"source\("))
     if layer == "staging":
         own = model.name[4:].split("__")[0] if model.name.startswith("stg_") and "__" in model.name else None
         others = sorted({s for s, _ in model.sources if own and s != own})
@@ -305,26 +305,26 @@ def static_findings(model: ModelState, *, layer: str | None = None) -> list[Revi
         return out
     ctes = cte_names(tree)
     if layer == "marts" and _star_over_relation(tree):
-        add("MS006", f"{model.name}'s final select is `select *` over a relation", _line_of(sql, r"select\s+\*"))
+        add("MS006", f"{model.name}'s final select is `select *` over a relation", line_of(sql, r"select\s+\*"))
     for table in _tables(tree):
         name = table.name
         if table.args.get("db") or table.args.get("catalog"):
-            add("MS007", f"{model.name} reads {table.sql(dialect=DIALECT)} by name", _line_of(sql, re.escape(name)))
+            add("MS007", f"{model.name} reads {table.sql(dialect=DIALECT)} by name", line_of(sql, re.escape(name)))
         elif not name.startswith(STUB_PREFIXES) and name not in ctes and not isinstance(table.this, exp.Anonymous):
             add("MS007", f"{model.name} reads {name}, which is neither a CTE, a ref() nor a source()")
     for select in tree.find_all(exp.Select):
         if select.args.get("limit") is not None and select.args.get("order") is None:
-            add("MS008", f"{model.name} has a limit without an order by", _line_of(sql, r"\blimit\b"))
+            add("MS008", f"{model.name} has a limit without an order by", line_of(sql, r"\blimit\b"))
     used = {t.name for t in _tables(tree)}
     for name in ctes:
         if name not in used:
-            add("MS009", f"CTE {name} is never read", _line_of(sql, rf"^\s*{re.escape(name)}\s+as\s*\("))
+            add("MS009", f"CTE {name} is never read", line_of(sql, rf"^\s*{re.escape(name)}\s+as\s*\("))
     for join in tree.find_all(exp.Join):
         if join.args.get("on") is None and not join.args.get("using") and not isinstance(join.this, exp.Unnest):
             if isinstance(join.this, exp.Lateral):
                 continue
             target = join.this.alias_or_name
-            add("MS010", f"the join of {target} has no condition", _line_of(sql, rf"\bjoin\s+{re.escape(target)}\b"))
+            add("MS010", f"the join of {target} has no condition", line_of(sql, rf"\bjoin\s+{re.escape(target)}\b"))
     return out
 
 
