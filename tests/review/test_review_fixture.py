@@ -124,7 +124,9 @@ def test_a_new_model_without_tests_is_a_coverage_warning(review_repo, commit):
     assert {("MS005", "orders_per_day"), ("MS004", "orders_per_day")} <= rules(data)
     assert model(data, "orders_per_day")["data"]["status"] == "new"
     # The command: the same review, its exit code by --fail-on, the report in a file.
-    cli = martsmith(review_repo, "review", "--base", "base", "--fail-on", "warn", "--output", str(review_repo / "review.md"))
+    cli = martsmith(
+        review_repo, "review", "--base", "base", "--fail-on", "warn", "--output", str(review_repo / "review.md")
+    )
     assert cli.exit_code == 6 and (review_repo / "review.md").read_text() == md
     cli = martsmith(review_repo, "review", "--base", "base", "--format", "json")
     assert cli.exit_code == 0 and json.loads(cli.stdout)["summary"]["added"] == ["orders_per_day"]

@@ -161,9 +161,15 @@ def diff_model(
 
 
 def _key_diff(wh: Warehouse, out: DataDiff, base_rel: str, head_rel: str, key: list[str], values: list[str]) -> None:
-    on = " and ".join(f"b.{quote(k)} = h.{quote(k)}" for k in key)
-    bk, hk = f"b.{quote(key[0])}", f"h.{quote(key[0])}"
-    joined = f"from {base_rel} as b full outer join {head_rel} as h on {on}"
+    # Keys compare with `is not distinct from` (a null key is a key too); a marker column says
+    # which side a joined row came from.
+    on = " and ".join(f"b.{quote(k)} is not distinct from h.{quote(k)}" for k in key)
+    side = quote("__martsmith_side")
+    bk, hk = f"b.{side}", f"h.{side}"
+    joined = (
+        f"from (select *, 1 as {side} from {base_rel}) as b full outer join (select *, 1 as {side} from {head_rel}) "
+        f"as h on {on}"
+    )
     differs = [f"b.{quote(c)} is distinct from h.{quote(c)}" for c in values]
     stats = [
         f"count(*) filter (where {bk} is null)",
@@ -174,18 +180,18 @@ def _key_diff(wh: Warehouse, out: DataDiff, base_rel: str, head_rel: str, key: l
     out.rows_added, out.rows_removed, out.rows_changed = int(row[0]), int(row[1]), int(row[2])
     out.changed_columns = {c: int(n) for c, n in zip(values, row[3:]) if n}
     order = ", ".join(f"{quote(k)}" for k in key)
-    keys = ", ".join(quote(k) for k in key)
+    match = " and ".join(f"o.{quote(k)} is not distinct from t.{quote(k)}" for k in key)
     if out.rows_added:
         out.examples_added = plain(
             wh.query_dicts(
-                f"select * from {head_rel} where ({keys}) not in (select {keys} from {base_rel}) "
+                f"select * from {head_rel} as t where not exists (select 1 from {base_rel} as o where {match}) "
                 f"order by {order} limit {EXAMPLES}"
             )
         )
     if out.rows_removed:
         out.examples_removed = plain(
             wh.query_dicts(
-                f"select * from {base_rel} where ({keys}) not in (select {keys} from {head_rel}) "
+                f"select * from {base_rel} as t where not exists (select 1 from {head_rel} as o where {match}) "
                 f"order by {order} limit {EXAMPLES}"
             )
         )

@@ -87,7 +87,7 @@ def check_provenance(ctx: Context, model: ModelState, base: ModelState | None) -
         return out
     base_meta = (base.generated or {}) if base else {}
     request_changed = base is not None and str(base_meta.get("request", "")) != request
-    sql_changed = base is None or base.checksum != model.checksum
+    sql_changed = base is not None and base.checksum != model.checksum
     same = expected == model.raw_code
     out.status = classify(same=same, request_changed=request_changed, sql_changed=sql_changed)
     if not same:

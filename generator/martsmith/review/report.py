@@ -132,7 +132,9 @@ def markdown(review: Review) -> str:
         out += ["### Findings", "", "| | rule | model | where | finding |", "|---|---|---|---|---|"]
         for f in review.findings:
             where = f"`{f.path}:{f.line}`" if f.path and f.line else (f"`{f.path}`" if f.path else "")
-            out.append(f"| {ICON[f.severity]} | {f.rule} {f.name} | `{f.model}` | {where} | {_cell(f.message, MAX_FINDING)} |")
+            out.append(
+                f"| {ICON[f.severity]} | {f.rule} {f.name} | `{f.model}` | {where} | {_cell(f.message, MAX_FINDING)} |"
+            )
         out.append("")
     changed = [m for m in review.models if m.change in ("added", "modified")]
     if changed:
