@@ -49,8 +49,8 @@ demo: install
 	@# (compiled, not built: the base's relations stay as they are), then reviewed against main.
 	@cd demo && git init -q -b main && git add -A && \
 		git -c user.name=demo -c user.email=demo@example.com commit -qm "demo: generated models"
-	cd demo && $(M) model "average order amount by customer city, excluding cancelled orders" \
-		--name avg_order_amount_by_customer_city --force --yes --no-build
+	cd demo && $(M) model "number of orders per status, excluding cancelled and returned orders" \
+		--name order_count_by_status --force --yes --no-build
 	cd demo && $(M) review --base main --fail-on never
 
 test: install
