@@ -45,6 +45,13 @@ demo: install
 	@echo "Demo project: demo/ (warehouse demo/demo.duckdb). What was made:"
 	@cd demo && $(M) status
 	@echo "Try: cd demo && $(M) model \"number of payments per method\" --dry-run"
+	@# The review of a change: the demo committed to git, one model regenerated with another filter
+	@# (compiled, not built: the base's relations stay as they are), then reviewed against main.
+	@cd demo && git init -q -b main && git add -A && \
+		git -c user.name=demo -c user.email=demo@example.com commit -qm "demo: generated models"
+	cd demo && $(M) model "number of orders per status, excluding cancelled and returned orders" \
+		--name order_count_by_status --force --yes --no-build
+	cd demo && $(M) review --base main --fail-on never
 
 test: install
 	$(BIN)/ruff check generator tests bench

@@ -19,6 +19,7 @@ PACKAGES = {
     "plan",
     "profiling",
     "render",
+    "review",
     "scaffold",
     "star",
     "unittests",

@@ -47,6 +47,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "eval_",
         "Measure a planner on requests with known answers (execution accuracy).",
     ),
+    "review": (
+        "martsmith.commands.review",
+        "review",
+        "Review a change against a base: rules, provenance, an isolated build, a data diff.",
+    ),
     "recover": (
         "martsmith.commands.recover",
         "recover",

@@ -1,0 +1,199 @@
+"""The review's dbt runs, isolated from the base: the head parsed and the changed models and
+their children built and tested into a schema of their own (`<schema>__review`), with every
+unchanged parent deferred to the base's relations (`--defer --state`). Nothing the base built
+is ever written: the review's own target folder, profile and schemas are dropped afterwards.
+
+The base manifest comes from a directory of dbt artifacts, or from `dbt parse` of a git ref in
+a temporary worktree (the project's own packages linked in, so it parses offline).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from martsmith.context.dbt import Dbt, NodeResult
+from martsmith.context.project import Project
+from martsmith.context.warehouse import Warehouse, quote
+from martsmith.errors import ProjectError
+from martsmith.review.changes import Manifest, git_worktree, read_manifest
+
+REVIEW_SUFFIX = "__review"
+FAILURE_EXAMPLES = 3
+
+
+def review_schema(project: Project) -> str:
+    """The schema the review builds into: the target's, suffixed (custom schemas follow it,
+    as dbt's generate_schema_name prefixes them with the target schema)."""
+    return project.schema + REVIEW_SUFFIX
+
+
+def _with_profile(project: Project, folder: Path, *, root: Path | None = None, schema: str | None = None) -> Project:
+    """`project` run through a profiles.yml of its own in `folder`: the DuckDB path made
+    absolute (the project may be parsed from another folder) and the schema replaced."""
+    target: dict[str, Any] = dict(project.target)
+    if project.duckdb_path is not None:
+        target["path"] = str(project.duckdb_path)
+    if schema is not None:
+        target["schema"] = schema
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = {project.profile_name: {"target": project.target_name, "outputs": {project.target_name: target}}}
+    (folder / "profiles.yml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return dataclasses.replace(project, root=root or project.root, profiles_dir=folder, target=target)
+
+
+def _parse(dbt: Dbt, target_path: Path) -> None:
+    res = dbt.invoke(["parse", "--target-path", str(target_path)])
+    if not res.success:
+        raise ProjectError(
+            f"dbt could not parse {dbt.project.root}: " + (res.error or "\n".join(dbt.messages)),
+            hint="Fix the project so that `dbt parse` succeeds, then review again.",
+        )
+
+
+@dataclass
+class FailedTest:
+    name: str
+    model: str | None
+    message: str
+    failures: int | None
+    examples: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    ran: bool
+    success: bool = True
+    models_built: list[str] = field(default_factory=list)
+    models_failed: dict[str, str] = field(default_factory=dict)  # name -> message
+    tests_passed: int = 0
+    tests_failed: list[FailedTest] = field(default_factory=list)
+    tests_warned: int = 0
+    skipped: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+class ReviewRun:
+    """The dbt side of one review: its temporary folder, the base state and the head build."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.tmp = Path(tempfile.mkdtemp(prefix="martsmith-review-"))
+        self.schema = review_schema(project)
+        self.target_path = project.root / "target" / "martsmith_review"
+        self.head_project = _with_profile(project, self.tmp / "head_profile", schema=self.schema)
+        self.dbt = Dbt(self.head_project)
+        self.state_dir = self.tmp / "state"
+        self._schemas_before: set[str] = set()
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- the two manifests ---------------------------------------------------------------------
+
+    def base_from_ref(self, ref: str) -> Manifest:
+        """`dbt parse` of the project at `ref`, in a temporary worktree; its manifest kept as the
+        state the build defers to."""
+        with git_worktree(self.project.root, ref) as tree:
+            if not (tree / "dbt_project.yml").is_file():
+                raise ProjectError(f"The project did not exist at {ref} (no {tree.name}/dbt_project.yml there).")
+            packages = self.project.root / "dbt_packages"
+            if packages.is_dir() and not (tree / "dbt_packages").exists():
+                (tree / "dbt_packages").symlink_to(packages.resolve(), target_is_directory=True)
+            base = _with_profile(self.project, self.tmp / "base_profile", root=tree)
+            _parse(Dbt(base), tree / "target")
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tree / "target" / "manifest.json", self.state_dir / "manifest.json")
+        return read_manifest(self.state_dir / "manifest.json")
+
+    def base_from_state(self, folder: Path) -> Manifest:
+        manifest = read_manifest(folder / "manifest.json")
+        self.state_dir = folder
+        return manifest
+
+    def head(self) -> Manifest:
+        """The working tree parsed for the review's schema (its own target folder, so the
+        project's partial-parse state is left alone)."""
+        _parse(self.dbt, self.target_path)
+        manifest = read_manifest(self.target_path / "manifest.json")
+        for model in manifest.models.values():
+            path = self.project.root / model.path
+            if path.is_file():  # dbt strips the file's trailing whitespace; rules and diffs read it as written
+                model.raw_code = path.read_text()
+        return manifest
+
+    # -- the build -----------------------------------------------------------------------------
+
+    def build(self, models: list[str]) -> BuildResult:
+        """Build and test `models` and their children into the review schema, unchanged parents
+        read from the base (deferred). Failing tests keep their rows (--store-failures, in the
+        review's own audit schema) so that a few can be shown."""
+        if not models:
+            return BuildResult(ran=False)
+        with Warehouse(self.project) as wh:
+            self._schemas_before = {r[0] for r in wh.query("select schema_name from information_schema.schemata")}
+        args = ["build", "--select", *[f"{m}+" for m in models], "--target-path", str(self.target_path)]
+        args += ["--store-failures"]
+        if (self.state_dir / "manifest.json").is_file():
+            args += ["--defer", "--state", str(self.state_dir)]
+        res = self.dbt.invoke(args)
+        out = BuildResult(ran=True, success=res.success, error=None if res.nodes else res.error)
+        for node in res.nodes:
+            if node.resource_type == "model":
+                if node.status == "success":
+                    out.models_built.append(node.name)
+                elif node.status in ("skipped",):
+                    out.skipped.append(node.name)
+                else:
+                    out.models_failed[node.name] = node.message
+            elif node.resource_type in ("test", "unit_test"):
+                if node.status == "pass":
+                    out.tests_passed += 1
+                elif node.status == "warn":
+                    out.tests_warned += 1
+                elif node.status == "skipped":
+                    out.skipped.append(node.name)
+                else:
+                    out.tests_failed.append(self._failed(node, res.raw))
+        return out
+
+    def _failed(self, node: NodeResult, raw: Any) -> FailedTest:
+        model = None
+        for r in getattr(raw, "results", None) or []:
+            if r.node.unique_id == node.unique_id:
+                model = getattr(r.node, "attached_node", None)
+        examples: list[dict] = []
+        if node.relation:
+            try:
+                with Warehouse(self.project) as wh:
+                    examples = wh.query_dicts(f"select * from {node.relation} limit {FAILURE_EXAMPLES}")
+            except Exception:  # noqa: BLE001 - examples are a courtesy; the failure is reported anyway
+                examples = []
+        return FailedTest(node.name, model.split(".")[-1] if model else None, node.message, node.failures, examples)
+
+    def drop_schemas(self) -> list[str]:
+        """Drop the schemas this review created (its own, the custom ones under it, the audit
+        schema); never one that existed before it started."""
+        with Warehouse(self.project) as wh:
+            schemas = [r[0] for r in wh.query("select schema_name from information_schema.schemata")]
+            ours = [s for s in schemas if s.startswith(self.schema) and s not in self._schemas_before]
+            for s in ours:
+                wh.execute(f"drop schema if exists {quote(s)} cascade")
+        return ours
+
+
+@contextmanager
+def review_run(project: Project) -> Iterator[ReviewRun]:
+    run = ReviewRun(project)
+    try:
+        yield run
+    finally:
+        run.close()
