@@ -197,3 +197,19 @@ def test_rewording_keeps_the_plan(shop, a, b):
         return spec.model_dump(exclude={"request", "description", "notes", "name", "surrogate_key"})
 
     assert core(_plan(shop, a)) == core(_plan(shop, b))
+
+
+def _readme_examples() -> list[str]:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = text[text.index("| shape | example request |") : text.index("The base (fact) table is")]
+    rows = [row for row in table.splitlines()[2:] if row.startswith("|")]
+    return [r for row in rows for r in re.findall(r"`([^`]+)`", row.split("|")[2])]
+
+
+@pytest.mark.parametrize("request_", _readme_examples())
+def test_every_readme_shape_example_plans_on_the_shop(shop, request_):
+    spec = _plan(shop, request_)
+    assert spec.dimensions or spec.measures

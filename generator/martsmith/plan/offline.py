@@ -173,7 +173,37 @@ class _Reader:
             or any(f.table == item.table and f.column == item.column for f in self.catalog.foreign_keys)
         )
 
-    def _choose(self, l: Link, cands: list[Candidate], *, measure: bool = False, qualifier: str | None = None) -> Item:
+    def _settle(self, best: Candidate, rivals: list[Candidate], prefer: str) -> tuple[Candidate, list[Candidate]]:
+        """Ties that are not ambiguities: a table and its own column of the same name
+        ('continents' and continents.continent: the table as a noun, the column when listed),
+        and the two ends of one foreign key (documents.template_id and templates.template_id
+        hold the same values: the one of a table the request names, else the referring one)."""
+        tied = [best, *rivals]
+        tables = {c.item.table for c in tied}
+        if len(tables) == 1 and {c.item.kind for c in tied} == {"table", "column"}:
+            pick = [c for c in tied if c.item.kind == prefer] or [c for c in tied if c.item.kind == "table"]
+            if len(pick) == 1:
+                return pick[0], []
+        cols = [c for c in tied if c.item.kind == "column"]
+        if len(cols) == 2 == len(tied):
+            a, b = cols[0].item, cols[1].item
+            for f in self.catalog.foreign_keys:
+                pair = {(f.table, f.column), (f.ref_table, f.ref_column)}
+                if pair == {(a.table, a.column), (b.table, b.column)}:
+                    holder = next(c for c in cols if c.item.table == f.table)
+                    named = [c for c in cols if c.item.table in self.intent.subjects]
+                    return (named[0] if len(named) == 1 else holder), []
+        return best, rivals
+
+    def _choose(
+        self,
+        l: Link,
+        cands: list[Candidate],
+        *,
+        measure: bool = False,
+        qualifier: str | None = None,
+        prefer: str = "table",
+    ) -> Item:
         if not cands:
             raise PlanError(f"'{l.text}' cannot play that part here.", hint="Rephrase with column names.")
         if qualifier and any(c.item.table == qualifier for c in cands):
@@ -222,6 +252,8 @@ class _Reader:
         ranked = sorted(cands, key=lambda c: (key(c), c.item.table, c.item.column or ""))
         best = ranked[0]
         rivals = [c for c in ranked[1:] if key(c) == key(best) and c.item != best.item]
+        if rivals:
+            best, rivals = self._settle(best, rivals, prefer)
         if rivals:
             names = [best.item.describe()] + [c.item.describe() for c in rivals]
             quals = [f"'{n.split('.')[0].split(' ')[0]} {l.text}'" for n in names]
@@ -1021,7 +1053,7 @@ class _Reader:
                 return
         if self.intent.kind == "listing" or self.group_plain:
             # Listed as it is (a listing), or what a ranked/filtered count is grouped by.
-            item = self._choose(l, cands or l.candidates, qualifier=qual)
+            item = self._choose(l, cands or l.candidates, qualifier=qual, prefer="column")
             if item.kind == "table":
                 return self._table(l, self.group_plain)
             if item.kind != "column":

@@ -69,6 +69,25 @@ def tokenize(request: str) -> list[Token]:
             out.append(Token("word", word))
     for i, t in enumerate(out):
         t.index = i
+        if t.kind == "word" and t.text in NUMBER_WORDS and _counts_something(out, i):
+            t.kind, t.number = "number", NUMBER_WORDS[t.text]
+            t.text = str(t.number)
         if t.kind == "word":
             t.alts = alternatives(t.text)
     return out
+
+
+NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_CUES = {"least", "most", "than", "exactly", "top", "over", "under", "above", "below", "first", "last"}
+
+
+def _counts_something(tokens: list[Token], i: int) -> bool:
+    """'at least two courses', 'more than one': a number word where a number is read (after a
+    comparison or top word); 'one column per', 'the one' stay words."""
+    return i > 0 and tokens[i - 1].kind == "word" and tokens[i - 1].text in _NUMBER_CUES
