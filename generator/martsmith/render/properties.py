@@ -71,6 +71,7 @@ def window_description(w: WindowSpec) -> str:
     k = w.periods or 1
     order = f"{w.order_by}{' descending' if w.direction == 'desc' else ''}"
     rows = "row" if k == 1 else f"{k} rows"
+    before = "previous row" if k == 1 else f"row {k} before"
     text = {
         "running_total": f"Running total of {w.column} by {order}",
         "moving_average": f"Average of {w.column} over the last {w.periods or 3} rows by {order}",
@@ -79,9 +80,9 @@ def window_description(w: WindowSpec) -> str:
         "row_number": f"Row number by {order}",
         "lag": f"{str(w.column).capitalize()} of the previous {rows} by {order} (null on the first {rows})",
         "lead": f"{str(w.column).capitalize()} of the next {rows} by {order} (null on the last {rows})",
-        "change": f"{str(w.column).capitalize()} minus its value {k} row(s) before by {order} (null on the first)",
-        "percent_change": f"Percent change of {w.column} from {k} row(s) before by {order} "
-        "(null on the first row and where that value is 0)",
+        "change": f"{str(w.column).capitalize()} minus its value on the {before} by {order} (null on the first {rows})",
+        "percent_change": f"Percent change of {w.column} from the {before} by {order} "
+        f"(null on the first {rows} and where that value is 0)",
         "share_of_total": f"Share of {w.column} in the total (a fraction)",
     }[w.function]
     if w.partition_by:
@@ -107,7 +108,9 @@ def column_descriptions(spec: ModelSpec) -> dict[str, str]:
             out[m.name] = m.description
     for r in spec.ratios:
         out[r.name] = r.description or (
-            f"{r.numerator} / {r.denominator}" + (" as a percentage." if r.percent else " (a fraction).")
+            f"{r.numerator} / {r.denominator}"
+            + (" as a percentage" if r.percent else " (a fraction)")
+            + f"; null where {r.denominator} is 0."
         )
     for w in spec.windows:
         out[w.name] = w.description or window_description(w)
