@@ -131,13 +131,19 @@ def test_listing_ordered_and_limited(con):
 
 def test_distinct_listing_drops_duplicate_rows(con):
     spec = spec_of(
-        name="countries", kind="listing", distinct=True, inputs=[src("customers")], dimensions=[dim("country", "customers")]
+        name="countries",
+        kind="listing",
+        distinct=True,
+        inputs=[src("customers")],
+        dimensions=[dim("country", "customers")],
     )
     same_rows(run(con, spec), rows(con, "select country from raw.customers group by country"))
 
 
 def test_plain_listing_keeps_every_row(con):
-    spec = spec_of(name="countries", kind="listing", inputs=[src("customers")], dimensions=[dim("country", "customers")])
+    spec = spec_of(
+        name="countries", kind="listing", inputs=[src("customers")], dimensions=[dim("country", "customers")]
+    )
     assert len(run(con, spec)) == 7  # one row per input row, duplicates included
 
 
@@ -260,7 +266,10 @@ def test_having_keeps_the_groups_whose_measures_pass(con):
             {"name": "order_count", "agg": "count", "input": "orders"},
             {"name": "total_amount", "agg": "sum", "input": "orders", "column": "amount"},
         ],
-        having=[{"column": "order_count", "op": ">", "values": [1]}, {"column": "total_amount", "op": ">=", "values": [80]}],
+        having=[
+            {"column": "order_count", "op": ">", "values": [1]},
+            {"column": "total_amount", "op": ">=", "values": [80]},
+        ],
     )
     expected = rows(
         con,
@@ -524,9 +533,7 @@ def _quantity_zero() -> dict:
 
 def test_windows_run_after_the_filters_on_measures(con):
     w = {"name": "w", "function": "rank", "order_by": "units", "direction": "desc"}
-    spec = spec_of(
-        name="ranked_sellers", **RANKED, having=[{"column": "units", "op": ">", "values": [1]}], windows=[w]
-    )
+    spec = spec_of(name="ranked_sellers", **RANKED, having=[{"column": "units", "op": ">", "values": [1]}], windows=[w])
     expected = rows(
         con,
         f"with u as ({UNITS}), kept as (select * from u where units > 1) "
@@ -578,7 +585,9 @@ def test_pivot_of_a_sum_beside_an_unpivoted_measure(con):
     expected = [
         (*row, n)
         for row in _pivot_expected(con, "sum(amount)", ["completed", "returned"])
-        for month, n in rows(con, "select cast(date_trunc('month', ordered_at) as date), count(*) from raw.orders group by 1")
+        for month, n in rows(
+            con, "select cast(date_trunc('month', ordered_at) as date), count(*) from raw.orders group by 1"
+        )
         if month == row[0]
     ]
     same_rows(run(con, spec), expected)
