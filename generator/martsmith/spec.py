@@ -389,6 +389,7 @@ TEST_ARGUMENTS: dict[str, dict[str, str]] = {
         "to_condition": "expression",
     },
     "martsmith.recency": {"field": "column", "datepart": "datepart", "interval": "interval"},
+    "martsmith.values_in": {"to": "relation", "field": "column", "values": "values"},
 }
 
 
