@@ -134,9 +134,7 @@ def nullable_columns(spec: ModelSpec) -> set[str]:
     """Output columns that are null on some rows by construction, whatever the data today: a
     ratio or share over a zero, the first row of a lag, a conditional sum where no row matched."""
     out = {r.name for r in spec.ratios}
-    out |= {
-        w.name for w in spec.windows if w.function in ("lag", "lead", "change", "percent_change", "share_of_total")
-    }
+    out |= {w.name for w in spec.windows if w.function in ("lag", "lead", "change", "percent_change", "share_of_total")}
     pivot = spec.pivot
     for m in spec.measures:
         pivoted = pivot is not None and pivot.measure == m.name
