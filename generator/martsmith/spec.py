@@ -287,7 +287,13 @@ class WindowSpec(Strict):
         if self.function not in ranks and self.column is None:
             raise ValueError(f"window {self.name!r}: {self.function} needs a column")
         if self.function != "share_of_total" and self.order_by is None:
-            raise ValueError(f"window {self.name!r}: {self.function} needs order_by")
+            raise ValueError(f"window {self.name!r}: {self.function} needs order_by (an output column)")
+        if self.function == "share_of_total" and self.order_by is not None:
+            # An ordered sum is a running sum: the share would be of the rows so far.
+            raise ValueError(
+                f"window {self.name!r}: share_of_total takes no order_by (its total is over the whole "
+                "partition); leave order_by out"
+            )
         return self
 
 
@@ -308,6 +314,20 @@ class PivotSpec(Strict):
     @classmethod
     def _values_ok(cls, v: list[Scalar]) -> list[Scalar]:
         return [check_data_value(x, "pivot value") for x in v]
+
+    @model_validator(mode="after")
+    def _names_distinct(self) -> PivotSpec:
+        seen: dict[str, Scalar] = {}
+        for value in self.values:
+            name = _pivot_name(self.measure, value)
+            if name in seen:
+                raise ValueError(
+                    f"pivot values {seen[name]!r} and {value!r} would both be column {name!r}: list each "
+                    f"value once, and pivot a cleaned column (e.g. lower-cased in staging) when "
+                    f"{self.column} has variants of one value"
+                )
+            seen[name] = value
+        return self
 
 
 class ExistsSpec(Strict):
@@ -369,6 +389,7 @@ TEST_ARGUMENTS: dict[str, dict[str, str]] = {
         "to_condition": "expression",
     },
     "martsmith.recency": {"field": "column", "datepart": "datepart", "interval": "interval"},
+    "martsmith.values_in": {"to": "relation", "field": "column", "values": "values"},
 }
 
 
@@ -462,6 +483,11 @@ class ColumnSpec(Strict):
     _type_ok = field_validator("data_type")(lambda v: check_data_type(v))
 
 
+def _pivot_name(measure: str, value: Scalar) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_") if value is not None else "null"
+    return f"{measure}_{slug or 'value'}"[:63]
+
+
 def pivot_columns(measure: str, values: list[Scalar]) -> list[tuple[Scalar, str]]:
     """(value, output column) for each pivot value: `<measure>_<value as identifier>`.
 
@@ -470,8 +496,7 @@ def pivot_columns(measure: str, values: list[Scalar]) -> list[tuple[Scalar, str]
     """
     out: list[tuple[Scalar, str]] = []
     for v in values:
-        slug = re.sub(r"[^a-z0-9]+", "_", str(v).lower()).strip("_") if v is not None else "null"
-        name = f"{measure}_{slug or 'value'}"[:63]
+        name = _pivot_name(measure, v)
         while name in {n for _, n in out}:
             name = name[:60] + f"_{len(out)}"
         out.append((v, name))
@@ -555,9 +580,22 @@ class ModelSpec(Strict):
                 raise ValueError(f"exists refers to unknown input {e.input!r} or {e.outer!r}")
             if e.input in joined:
                 raise ValueError(f"exists input {e.input!r} is also joined: it must only be read in the exists")
+            if e.outer not in joined:
+                raise ValueError(
+                    f"exists outer {e.outer!r} is not in the query: name the base input or a joined one "
+                    f"(have: {', '.join(sorted(joined))})"
+                )
             for f in e.filters:
                 if f.input != e.input:
                     raise ValueError(f"an exists filter must be on {e.input!r}, not {f.input!r}")
+        if self.sql_body is None and self.inputs:
+            # The select reads the base and its joins only: an exists input is not in its scope.
+            for item in items:
+                if item.input not in joined:
+                    raise ValueError(
+                        f"{item.__class__.__name__} reads input {item.input!r}, which is not joined: "
+                        f"add a join to it, or read it in an exists (the query has: {', '.join(sorted(joined))})"
+                    )
         outputs = self.output_columns
         if len(set(outputs)) != len(outputs):
             raise ValueError(f"duplicate output columns: {outputs}")
@@ -574,23 +612,31 @@ class ModelSpec(Strict):
             raise ValueError("a listing has no measures, having, ratios or pivot (use kind 'aggregate')")
         if self.distinct and self.kind != "listing":
             raise ValueError("distinct applies to a listing (an aggregate's rows are distinct already)")
-        measures = {m.name for m in self.measures}
-        aggregated = [d.name for d in self.dimensions] + self._measure_outputs()
+        # A pivoted measure is not a column of its own: its per-value columns are.
+        measures = self._measure_outputs()
+        aggregated = [d.name for d in self.dimensions] + measures
+        ratios = [r.name for r in self.ratios]
+        if self.pivot and self.pivot.measure not in {m.name for m in self.measures}:
+            raise ValueError(f"pivot measure {self.pivot.measure!r} is not a measure")
         for h in self.having:
-            if h.column not in measures and h.column not in {r.name for r in self.ratios}:
-                raise ValueError(f"having column {h.column!r} is not a measure or ratio")
+            if h.column not in measures + ratios:
+                raise ValueError(
+                    f"having column {h.column!r} is not a measure or ratio (have: {', '.join(measures + ratios)}); "
+                    "filter on dimensions with filters"
+                )
         for r in self.ratios:
             for c in (r.numerator, r.denominator):
                 if c not in measures:
-                    raise ValueError(f"ratio {r.name!r}: {c!r} is not a measure")
-        if self.pivot and self.pivot.measure not in measures:
-            raise ValueError(f"pivot measure {self.pivot.measure!r} is not a measure")
-        visible = aggregated + [r.name for r in self.ratios]
+                    raise ValueError(f"ratio {r.name!r}: {c!r} is not a measure (have: {', '.join(measures)})")
+        # The windows are computed side by side in one select: none reads another.
+        visible = aggregated + ratios
         for w in self.windows:
             for used in [w.column, w.order_by, *w.partition_by]:
                 if used is not None and used not in visible:
-                    raise ValueError(f"window {w.name!r}: {used!r} is not an output column before the windows")
-            visible.append(w.name)
+                    raise ValueError(
+                        f"window {w.name!r}: {used!r} is not an output column before the windows "
+                        f"(have: {', '.join(visible)})"
+                    )
         for o in self.order_by:
             if o.column not in self.output_columns:
                 raise ValueError(f"order_by column {o.column!r} is not an output column")

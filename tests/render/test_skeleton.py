@@ -12,7 +12,7 @@ def test_model_file_is_ctes_then_the_final_select():
     )
     assert sql == (
         "with\n\norders as (\n\n    select * from {{ ref('stg_orders') }}\n\n),\n\n"
-        "final as (\n\n    select\n        orders.id\n    from orders\n\n)\n\nselect * from final\n"
+        "final as (\n\n    select orders.id\n    from orders\n\n)\n\nselect * from final\n"
     )
     assert model_sql([cte("renamed", "    select 1")], "renamed").endswith("select * from renamed\n")
 

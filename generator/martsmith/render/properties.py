@@ -9,7 +9,7 @@ import yaml
 
 from martsmith import __version__
 from martsmith.render.jinja_safe import inert_all
-from martsmith.spec import ModelSpec, TestSpec, pivot_columns
+from martsmith.spec import ModelSpec, TestSpec, WindowSpec, pivot_columns
 
 # Keys whose values are prose (descriptions, the request, notes): dbt renders them, so they are
 # written inert. Every other string is data, and the write-time allowlist refuses templates in it.
@@ -59,6 +59,37 @@ def render_test(test: TestSpec) -> Any:
     return test.name if not body else {test.name: body}
 
 
+def window_description(w: WindowSpec) -> str:
+    """What a window column holds, from its spec, when the planner gave no description.
+
+    >>> window_description(WindowSpec(name="r", function="rank", order_by="revenue", direction="desc",
+    ...                               partition_by=["country"]))
+    'Rank by revenue descending (ties share a rank), within each country.'
+    >>> window_description(WindowSpec(name="p", function="lag", column="revenue", order_by="month"))
+    'Revenue of the previous row by month (null on the first row).'
+    """
+    k = w.periods or 1
+    order = f"{w.order_by}{' descending' if w.direction == 'desc' else ''}"
+    rows = "row" if k == 1 else f"{k} rows"
+    before = "previous row" if k == 1 else f"row {k} before"
+    text = {
+        "running_total": f"Running total of {w.column} by {order}",
+        "moving_average": f"Average of {w.column} over the last {w.periods or 3} rows by {order}",
+        "rank": f"Rank by {order} (ties share a rank)",
+        "dense_rank": f"Dense rank by {order} (ties share a rank, no gaps)",
+        "row_number": f"Row number by {order}",
+        "lag": f"{str(w.column).capitalize()} of the previous {rows} by {order} (null on the first {rows})",
+        "lead": f"{str(w.column).capitalize()} of the next {rows} by {order} (null on the last {rows})",
+        "change": f"{str(w.column).capitalize()} minus its value on the {before} by {order} (null on the first {rows})",
+        "percent_change": f"Percent change of {w.column} from the {before} by {order} "
+        f"(null on the first {rows} and where that value is 0)",
+        "share_of_total": f"Share of {w.column} in the total (a fraction)",
+    }[w.function]
+    if w.partition_by:
+        text += ", within each " + " and ".join(w.partition_by)
+    return text + "."
+
+
 def column_descriptions(spec: ModelSpec) -> dict[str, str]:
     out: dict[str, str] = {}
     if spec.surrogate_key:
@@ -69,16 +100,20 @@ def column_descriptions(spec: ModelSpec) -> dict[str, str]:
         out[d.name] = d.description
     for m in spec.measures:
         if spec.pivot and spec.pivot.measure == m.name:
+            what = m.description.rstrip(".") or m.name.replace("_", " ").capitalize()
             for value, name in pivot_columns(m.name, spec.pivot.values):
-                out[name] = f"{m.description.rstrip('.')}, where {spec.pivot.column} is {value!r}."
+                shown = "null" if value is None else repr(value)
+                out[name] = f"{what}, where {spec.pivot.column} is {shown}."
         else:
             out[m.name] = m.description
     for r in spec.ratios:
         out[r.name] = r.description or (
-            f"{r.numerator} / {r.denominator}" + (" as a percentage." if r.percent else " (a fraction).")
+            f"{r.numerator} / {r.denominator}"
+            + (" as a percentage" if r.percent else " (a fraction)")
+            + f"; null where {r.denominator} is 0."
         )
     for w in spec.windows:
-        out[w.name] = w.description or f"{w.function.replace('_', ' ')} of {w.column or 'the rows'}."
+        out[w.name] = w.description or window_description(w)
     for c in spec.columns:
         if c.description or c.name not in out:
             out[c.name] = c.description

@@ -66,8 +66,15 @@ def model_sql(ctes: list[str], final: str = "final") -> str:
 
 def select(items: list[str], indent: str = INDENT, *, distinct: bool = False) -> str:
     """`select` (or `select distinct`) at `indent` and its items one level in, each laid out by
-    `select_list`."""
-    return f"{indent}select{' distinct' if distinct else ''}\n" + select_list(items, indent + INDENT)
+    `select_list`; a single short item stays on the `select` line (sqlfluff's LT09).
+
+    >>> print(select(["count(*) as order_count"]))
+        select count(*) as order_count
+    """
+    keyword = f"{indent}select{' distinct' if distinct else ''}"
+    if len(items) == 1 and "\n" not in items[0] and len(f"{keyword} {items[0]}") <= MAX_LINE:
+        return f"{keyword} {items[0]}"
+    return keyword + "\n" + select_list(items, indent + INDENT)
 
 
 def jinja_ref(model: str) -> str:
@@ -158,6 +165,8 @@ def render_dimension(dim: DimensionSpec) -> str:
     expr = f"{dim.input}.{dim.column}"
     if dim.time_grain:
         expr = f"cast({{{{ dbt.date_trunc('{dim.time_grain}', '{expr}') }}}} as date)"
+    elif dim.column == dim.name:
+        return expr  # `orders.status as status` aliases a column to itself (sqlfluff's AL09)
     return f"{expr} as {dim.name}"
 
 
@@ -167,8 +176,9 @@ def _conditions(filters: list[FilterSpec]) -> str:
 
 def measure_expression(measure: MeasureSpec, extra: list[FilterSpec] | None = None) -> str:
     """The aggregate of one measure, without its alias. A conditional aggregate is written as
-    `sum(case when ... then 1 else 0 end)` / `agg(case when ... then x end)`: every adapter runs
-    it (Postgres and DuckDB have `filter (where ...)`, Spark SQL before 3.2 and Snowflake don't)."""
+    `count(case when ... then 1 end)` / `agg(case when ... then x end)`: every adapter runs it
+    (Postgres and DuckDB have `filter (where ...)`, Spark SQL before 3.2 and Snowflake don't).
+    A conditional count is a count, not a sum of ones: it is 0, never null, over no rows."""
     where = [*measure.where, *(extra or [])]
     if measure.expression is not None:
         value = measure.expression
@@ -178,9 +188,7 @@ def measure_expression(measure: MeasureSpec, extra: list[FilterSpec] | None = No
         value = None
     if where:
         cond = _conditions(where)
-        if value is None:
-            return f"sum(case when {cond} then 1 else 0 end)"
-        value = f"case when {cond} then {value} end"
+        value = f"case when {cond} then {value or 1} end"
     if value is None:
         return "count(*)"
     if measure.agg == "count_distinct":
@@ -206,11 +214,14 @@ def render_pivot(measure: MeasureSpec, pivot: PivotSpec) -> list[str]:
 
 
 def render_exists(e: ExistsSpec) -> str:
+    """`[not] exists (select input.column from input where ...)`, laid out for the aggregate's
+    `where` (its first line at two indents, the subquery one further). The column, not `1`:
+    sqlfluff's AL03 wants an alias on a bare literal."""
     conditions = [f"{e.input}.{e.column} = {e.outer}.{e.outer_column}"] + [render_filter(f) for f in e.filters]
-    inner = f"\n{INDENT * 3}and ".join(conditions)
+    inner, cond = INDENT * 3, INDENT * 4
     return (
-        f"{'not ' if e.negated else ''}exists (\n{INDENT * 3}select {e.input}.{e.column} from {e.input}"
-        f"\n{INDENT * 3}where {inner}\n{INDENT * 2})"
+        f"{'not ' if e.negated else ''}exists (\n{inner}select {e.input}.{e.column}\n{inner}from {e.input}\n{inner}where\n"
+        f"{cond}" + f"\n{cond}and ".join(conditions) + f"\n{INDENT * 2})"
     )
 
 
@@ -253,13 +264,15 @@ def render_aggregate(spec: ModelSpec) -> str:
 
 
 def _having(spec: ModelSpec) -> str:
+    """The filters on measures, as a `where` over the aggregated rows (laid out like the row
+    filters of the aggregate)."""
     parts = []
     for h in spec.having:
         if h.op == "between":
             parts.append(f"{h.column} between {_literal(h.values[0])} and {_literal(h.values[1])}")
         else:
             parts.append(f"{h.column} {h.op} {_literal(h.values[0])}")
-    return f"{INDENT}where " + f"\n{INDENT * 2}and ".join(parts)
+    return f"{INDENT}where\n{INDENT * 2}" + f"\n{INDENT * 2}and ".join(parts)
 
 
 def render_ratio(r: RatioSpec) -> str:
@@ -288,7 +301,12 @@ def render_window(w: WindowSpec) -> str:
     if w.function == "change":
         return f"{w.column} - {previous} as {w.name}"
     if w.function == "percent_change":
-        return f"100.0 * ({w.column} - {previous}) / nullif({previous}, 0) as {w.name}"
+        one_line = f"100.0 * ({w.column} - {previous}) / nullif({previous}, 0) as {w.name}"
+        if len(INDENT * 2 + one_line) <= MAX_LINE:
+            return one_line
+        # Laid out as sqlfluff would (leading operators), at the select list's indent.
+        item = INDENT * 2
+        return f"100.0\n{item}* ({w.column} - {previous})\n{item}/ nullif({previous}, 0) as {w.name}"
     # share_of_total
     total = f"sum({w.column}) over ({frame})" if frame else f"sum({w.column}) over ()"
     return f"1.0 * {w.column} / nullif({total}, 0) as {w.name}"

@@ -8,16 +8,14 @@ orders as (
 
 aggregated as (
 
-    select
-        count(*) as order_count
+    select count(*) as order_count
     from orders
 
 ),
 
 final as (
 
-    select
-        order_count
+    select order_count
     from aggregated
 
 )
