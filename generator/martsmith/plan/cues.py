@@ -77,6 +77,7 @@ class Superlative:
     index: int
     direction: str
     implied: tuple[str, ...]  # column-name stems the adjective implies; () = the next link
+    mode: bool = False  # 'the most common nationality': the value with the most rows
 
 
 @dataclass
@@ -314,12 +315,17 @@ def _comparisons(c: Cues) -> None:
                 and toks[j].kind == "number"
                 and all(c.free(k) for k in range(i, j + 1))
             ):
+                op = lx.COMPARISONS[p]
+                first = i
+                if i > 0 and toks[i - 1].text == "not" and c.free(i - 1):
+                    # 'not higher than 4' is '<= 4': the negation is the comparison's.
+                    op, first = _NEGATED_OP[op], i - 1
                 c.comparisons.append(
                     Comparison(
-                        i,
-                        lx.COMPARISONS[p],
+                        first,
+                        op,
                         [toks[j].number],  # type: ignore[list-item]
-                        " ".join(x.text for x in toks[i : j + 1]),
+                        " ".join(x.text for x in toks[first : j + 1]),
                     )
                 )
                 c.comparisons[-1].implied = next(
@@ -330,7 +336,7 @@ def _comparisons(c: Cues) -> None:
                     end += 1
                 c.comparisons[-1].end = end
                 c.comparisons[-1].unit = toks[end - 1].text if end > j + 1 else None
-                c.mark(i, end, "cmp")
+                c.mark(first, end, "cmp")
                 break
 
 
@@ -358,6 +364,8 @@ def _bare_dates(c: Cues) -> None:
                 c.mark(i, i + d[2], "date")
 
 
+_NEGATED_OP = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "=": "!=", "!=": "="}
+_MODE_PHRASES = (("most", "common"), ("most", "frequent"), ("least", "common"))
 _ORDER_KEYS = sorted(lx.ORDER_KEY_CUES, key=len, reverse=True)
 _ORDER_DIRECTIONS = sorted(lx.ORDER_DIRECTION_CUES, key=len, reverse=True)
 _ADJ_DIR = {"highest": "desc", "largest": "desc", "biggest": "desc", "lowest": "asc", "smallest": "asc"}
@@ -415,6 +423,11 @@ def _words_cues(c: Cues) -> None:
             c.mark(i, i + n, "order")
             i += n
             continue
+        if c.top is None and _first_phrase(toks, i, _MODE_PHRASES):
+            c.superlatives.append(Superlative(i, "desc", (), mode=True))
+            c.mark(i, i + 2, "sup")
+            i += 2
+            continue
         if c.top is None and t.text in lx.SUPERLATIVES and not (_first_phrase(toks, i, aggs) or ())[1:]:
             direction, implied = lx.SUPERLATIVES[t.text]
             c.superlatives.append(Superlative(i, direction, implied))
@@ -471,8 +484,9 @@ def _column_first(tokens: list[Token]) -> list[Token]:
             and out[j].text not in lx.UNITS
             and out[j + 1].kind == "number"
         ):
-            out[i : j + 1] = [out[j], *out[i:j]]
-            i = j + 1
+            # 'visitors below age 30' -> 'visitors with age below 30' (the word stays its own link)
+            out[i : j + 1] = [Token("word", "with", alts={"with": 0}), out[j], *out[i:j]]
+            i = j + 2
         i += 1
     for k, t in enumerate(out):
         t.index = k

@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     all any some want need like would could can should will also as so then where whose
     table model report view dataset data overall together along broken down split grouped group
     including include includes included metric metrics kpi kpis breakdown within vs versus
-    up
+    up corresponding respective respectively much how
     """.split()  # 'up': the particle of phrasal verbs ("signed up", "picked up")
 )
 
@@ -62,6 +62,7 @@ AGGREGATIONS: dict[tuple[str, ...], str] = {
     ("distinct",): "count_distinct",
     ("unique",): "count_distinct",
     ("number", "of"): "count",
+    ("numbers", "of"): "count",
     ("count", "of"): "count",
     ("how", "many"): "count",
     ("count",): "count",

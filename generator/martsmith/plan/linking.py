@@ -29,6 +29,7 @@ EXACT, VALUE, MARKED, STRIPPED, FK_CORE, HEAD, TIME_CORE, DESCRIPTION = 100, 95,
 SYNONYM_PENALTY = 25
 TABLES = frozenset({"table"})  # item kinds, for linking or suggesting tables only
 _TABLE_PREFIXES = {"stg", "int", "dim", "fct", "fact", "raw", "src", "base", "mart"}
+_GENERIC_SUFFIXES = {lx.stem(w) for w in ("data", "info", "information", "details", "list", "table", "records", "log")}
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def _build_index(catalog: Catalog) -> Index:
             # 'events' for maintenance_events: above a key column's core (event_id), so that
             # 'kind of event' reads the table as the qualifier it is.
             ix.add(core[-1:], titem, FK_CORE + 5)
+            if core[-1] in _GENERIC_SUFFIXES:
+                ix.add(core[:-1], titem, EXACT)  # cars_data, model_list: the cars, the models
         ix.names[t.name] = titem
         for word in lx.name_words(t.description):
             ix.descriptions.setdefault(lx.stem(word), set()).add(titem)
@@ -175,8 +178,15 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
             keys.append((core, TIME_CORE))
             for marker in ("date", "time", "at", "on", "timestamp", "day"):
                 keys.append((core + (lx.stem(marker),), MARKED))
+            keys.append(((lx.stem("date"),) + core, MARKED))  # 'date created'
+    if len(words) > 1 and words[-1] == "by":
+        keys.append((full[:-1], STRIPPED))  # directed_by: 'directed by "Ben Jones"'
     if c.family == "boolean" and len(words) > 1 and words[0] in ("is", "has", "was", "had"):
         ix.add(full[1:], Item("flag", t.label, c.name), VALUE)
+    if "of" in words[1:-1]:
+        # level_of_membership is the 'membership level'.
+        k = words.index("of")
+        keys.append((_stems(words[k + 1 :]) + _stems(words[:k]), STRIPPED))
     if len(words) > 1 and words[-1] in lx.UNIT_SUFFIXES:
         # 'duration_minutes' is the duration, 'fare_amount' the fare.
         keys.append((full[:-1], STRIPPED))
@@ -211,7 +221,11 @@ def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[C
     given kinds only, when `kinds` is set."""
     best: dict[Item, Candidate] = {}
     options = [sorted(tok.alts.items(), key=lambda kv: kv[1]) for tok in span]
-    for combo in itertools.product(*options):
+    combos = list(itertools.product(*options))
+    if len(span) == 2:
+        # 'high schoolers' for highschooler: two request words that are one word in the schema.
+        combos.append(((lx.stem(span[0].text + span[1].text), 0),))
+    for combo in combos:
         key = tuple(s for s, _ in combo)
         hits = ix.keys.get(key)
         if not hits:

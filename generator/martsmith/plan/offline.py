@@ -95,6 +95,35 @@ def _relationship_verbs(cues: Cues, links: list[Link]) -> list[Link]:
     return out
 
 
+def _numeric_link(l: Link | None, ix: Index) -> bool:
+    return l is not None and any(c.item.kind == "column" for c in l.candidates)
+
+
+def _bare_equality(cues: Cues, links: list[Link], ix: Index, i: int) -> bool:
+    """'in grade 10', 'whose membership level is 1', 'with 3 cylinders': a number right after
+    (or right before) a column, with no comparison word, is an equality on that column."""
+    from martsmith.plan.cues import Comparison  # cues imports lexicon only; here for the dataclass
+
+    toks = cues.tokens
+    k = i - 1
+    while k >= 0 and cues.role[k] == "stop" and toks[k].text in ("is", "are", "was", "of", "equal"):
+        k -= 1
+    before = next((l for l in links if l.end == k + 1), None)
+    after = next((l for l in links if l.start == i + 1), None)
+    n = toks[i].number
+    if isinstance(n, bool) or n is None:
+        return False
+    if _numeric_link(before, ix):
+        cues.comparisons.append(Comparison(k + 1, "=", [n], f"{toks[i].text}", end=i + 1))
+        cues.mark(k + 1, i + 1, "cmp")
+        return True
+    if _numeric_link(after, ix) and i > 0 and toks[i - 1].text in ("with", "has", "have", "having"):
+        cues.comparisons.append(Comparison(i, "=", [n], f"{toks[i].text}", end=i + 1))
+        cues.mark(i, i + 1, "cmp")
+        return True
+    return False
+
+
 def _place_all(cues: Cues, links: list[Link], ix: Index, request: str) -> list[Link]:
     """Links plus description fallbacks; raise UnplacedWordsError for the words left over."""
     links = _relationship_verbs(cues, links)
@@ -113,6 +142,8 @@ def _place_all(cues: Cues, links: list[Link], ix: Index, request: str) -> list[L
                 out.append(Link(t.index, t.index + 1, [t.text], fallback))
                 continue
             unplaced[t.text] = closest(t.text, ix)
+        elif t.kind == "number" and _bare_equality(cues, out, ix, t.index):
+            continue
         elif t.kind == "number":
             unplaced[t.text] = []
     if unplaced:
@@ -351,6 +382,8 @@ class _Reader:
                     self._comparison(l, cmp_, qual)
             elif k in sups and kinds == {"table"}:
                 self._most(l, sups[k])
+            elif k in sups and sups[k].mode:
+                self._mode_of(l, sups[k], qual)
             elif k in sups:
                 self._superlative_column(l, sups[k], qual)
             elif date is not None and self._time_anchor(l, date=date):
@@ -439,6 +472,8 @@ class _Reader:
         rows = any(r == "rows" for r in c.role)
         aggs = [a for ts in targets.values() for a, _ in ts]
         counting = rows or any(a not in ("min", "max") for a in aggs) or bool(c.windows or c.share or c.pivot)
+        if any(s.mode for s in c.superlatives):
+            return
         sup_tables = any(
             {x.item.kind for x in l.candidates} == {"table"}
             for k, l in enumerate(self.links)
@@ -690,7 +725,7 @@ class _Reader:
                 at, o, explicit = before[-1]
                 o.direction = cue.direction or o.direction
                 continue
-            prev = [l for l in self.links if l.end <= cue.index]
+            prev = [l for l in self.links if l.end <= cue.index and any(c.item.kind == "column" for c in l.candidates)]
             cols = [c.item for c in prev[-1].candidates if c.item.kind == "column"] if prev else []
             if not cols:
                 raise PlanError(
@@ -784,6 +819,21 @@ class _Reader:
             self._add_order(sup.direction, l.start, True, table=item.table, column=item.column, text=l.text)
             self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
         self.intent.limit = 1
+
+    def _mode_of(self, l: Link, sup: Superlative, qual: str | None) -> None:
+        """'the most common nationality': rows counted per value, the first one kept."""
+        cands = [c for c in l.candidates if c.item.kind == "column"]
+        item = self._choose(l, cands or l.candidates, qualifier=qual, prefer="column")
+        if item.kind != "column":
+            raise PlanError(f"The most common '{l.text}' of what?", hint="Name a column, e.g. 'most common status'.")
+        self.intent.kind = "aggregate"
+        self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+        self.intent.measures.append(
+            MeasureIntent("count", item.table, None, lx.name_words(entity_of(self.tables[item.table].name)))
+        )
+        self._add_order(sup.direction, l.start, True, measure=len(self.intent.measures) - 1)
+        self.intent.limit = 1
+        self.intent.notes.append(f"'most common {l.text}': the {item.describe()} value with the most rows (one row).")
 
     def _having(self, l: Link, cmp_) -> None:
         """'stations with more than 320 trips': a count per subject, filtered after grouping."""
@@ -903,6 +953,13 @@ class _Reader:
         )
         return True
 
+    def _add_measure(self, m: MeasureIntent) -> None:
+        """A measure named twice ('the number of X ... list ... the number') is one measure."""
+        if not any(
+            (x.agg, x.table, x.column, x.as_date) == (m.agg, m.table, m.column, m.as_date) for x in self.intent.measures
+        ):
+            self.intent.measures.append(m)
+
     def _measure(self, l: Link, target: tuple[str, bool], qual: str | None, sup=None) -> None:
         if sup is not None:
             self._add_order(sup.direction, l.start, True, measure=len(self.intent.measures))
@@ -934,7 +991,7 @@ class _Reader:
             self.intent.notes.append(f"'{l.text}': {agg} of {self.tables[item.table].name}.{col}, its event time.")
             column = self.tables[item.table].column(str(col))
             as_date = bool(time_word and column is not None and column.data_type.upper().startswith("TIMESTAMP"))
-            self.intent.measures.append(MeasureIntent(agg, item.table, col, l.words, as_date=as_date))
+            self._add_measure(MeasureIntent(agg, item.table, col, l.words, as_date=as_date))
             return
         if item.kind == "table":
             if agg in ("avg", "min", "max"):
@@ -945,7 +1002,7 @@ class _Reader:
                 )
             if agg == "sum":
                 self.intent.notes.append(f"'total {l.text}' read as the number of {l.text}.")
-            self.intent.measures.append(
+            self._add_measure(
                 MeasureIntent("count_distinct" if agg == "count_distinct" else "count", item.table, None, l.words)
             )
             return
@@ -957,7 +1014,7 @@ class _Reader:
                 f"Cannot {agg} {item.describe()}: its type is {col.data_type}, not a number.",
                 hint="Cast it in a staging model first, or ask for another measure.",
             )
-        self.intent.measures.append(MeasureIntent(agg, item.table, item.column, l.words))
+        self._add_measure(MeasureIntent(agg, item.table, item.column, l.words))
 
     def _time_anchor(self, l: Link, *, date=None, grain: str | None = None) -> bool:
         """If the link names a time column (or a table: its event time), it anchors the date
@@ -1125,6 +1182,13 @@ class _Reader:
             if t.kind != "quoted":
                 continue
             want = t.text.strip().lower()
+            # "whose citizenship is not 'France'": the negation right before the literal.
+            k = t.index - 1
+            while k >= 0 and self.cues.role[k] == "stop":
+                k -= 1
+            negated = k >= 0 and k in self.cues.negations
+            if negated:
+                self.used_negations.add(k)
             hits = [
                 c for c in self.ix.names.values() if c.kind == "value" and want in {v.strip().lower() for v in c.values}
             ]
@@ -1133,7 +1197,8 @@ class _Reader:
                 cols = [c.item for c in prev[-1].candidates if c.item.kind == "column"]
                 if cols:
                     item = self._choose(prev[-1], [Candidate(i, 100, 0) for i in cols])
-                    self.intent.filters.append(FilterIntent(item.table, item.column, "=", [t.text], text=t.text))
+                    op = "!=" if negated else "="
+                    self.intent.filters.append(FilterIntent(item.table, item.column, op, [t.text], text=t.text))
                     self.intent.dimensions = [
                         d for d in self.intent.dimensions if not (d.table == item.table and d.column == item.column)
                     ]
@@ -1145,7 +1210,8 @@ class _Reader:
                 )
             item = self._choose(Link(t.index, t.index + 1, [t.text]), [Candidate(h, 100, 0) for h in hits])
             values = [v for v in item.values if v.strip().lower() == want]
-            self.intent.filters.append(FilterIntent(item.table, item.column, "in", values, text=t.text))
+            op = "not in" if negated else "in"
+            self.intent.filters.append(FilterIntent(item.table, item.column, op, values, text=t.text))
 
     def _loose_cues(self, used_dates: set[int], used_grains: set[int], used_cmps: set[int]) -> None:
         # A negation the plan did not apply would leave the opposite answer, built and exit 0:
