@@ -626,7 +626,12 @@ class _Assembler:
             )
         elif t.primary_key:
             add(self.alias(()), t, t.primary_key, None, f"Key of the {entity_of(t.name)}.")
-        label = next((t.column(n) for n in (*lx.LABEL_NAMES, f"{entity_of(t.name)}_name") if t.column(n)), None)
+        label = next(
+            (t.column(n) for n in (*lx.LABEL_NAMES, f"{entity_of(t.name)}_name", entity_of(t.name)) if t.column(n)),
+            None,
+        )
+        if label is not None and label.name == t.primary_key:
+            label = None
         if label is not None:
             alias = self.alias(path)
             add(alias, t, label.name, None, f"{t.name}.{label.name}.")

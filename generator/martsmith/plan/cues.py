@@ -443,6 +443,11 @@ def _words_cues(c: Cues) -> None:
             i += len(p)
             continue
         p = _first_phrase(toks, i, lx.GROUP_CUES)
+        if p and i + len(p) < len(toks) and toks[i + len(p)].kind == "quoted":
+            # 'directed by "Ben Jones"': the agent of a verb, not a group-by.
+            c.mark(i, i + len(p), "stop")
+            i += len(p)
+            continue
         if p:
             c.groups.add(i + len(p) - 1)
             c.mark(i, i + len(p), "group")
@@ -498,6 +503,9 @@ def find_cues(tokens: list[Token]) -> Cues:
     refuses to guess: relative dates ('last 30 days') and aggregations it cannot express."""
     tokens = _column_first(tokens)
     c = Cues(tokens, role=[None] * len(tokens))
+    for t in tokens:
+        if t.kind == "end":
+            c.role[t.index] = "end"
     _shapes(c)
     _relative(c)
     for step in (_date_cues, _comparisons, _top, _bare_dates, _words_cues):

@@ -169,6 +169,7 @@ class _Reader:
         self._having_cmps: set[int] = set()
         self._column_cmps: set[int] = set()
         self._absorb: str | None = None
+        self._top_listing = False
         self.superlative_target: int | None = None
         self._superlative_direction = "desc"
         if cues.top:
@@ -503,6 +504,11 @@ class _Reader:
         # least 3 orders'): the other columns named are what the counts are grouped by.
         ranking = any(w.function == "rank" for w in c.windows)
         self.group_plain = sup_tables or before_tables or sup_aggregated or ranking
+        if c.top is not None and not targets and not rows and self._top_of_own_column():
+            # 'top 3 highest rating tv series': the rows with the highest rating, not a sum.
+            self.intent.kind = "listing"
+            self._top_listing = True
+            return
         if grouping or counting or sup_tables or before_tables:
             return
         plain = [
@@ -516,6 +522,22 @@ class _Reader:
         if self.superlative_target is not None:
             agg = targets.pop(self.superlative_target)[0][0]
             self._superlative_direction = "desc" if agg == "max" else "asc"
+
+    def _top_of_own_column(self) -> bool:
+        """Top N by a numeric column of the very table the request lists."""
+        tables = {
+            x.item.table for l in self.links for x in l.candidates if x.item.kind == "table" and len(l.candidates) == 1
+        }
+        numeric = [
+            l
+            for l in self.links
+            if l.candidates
+            and all(x.item.kind == "column" for x in l.candidates)
+            and any(self._column(x.item).family == "number" and not self._is_key(x.item) for x in l.candidates)
+        ]
+        if self.cues.groups and not numeric:
+            return False
+        return bool(numeric) and all({x.item.table for x in l.candidates} & tables for l in numeric)
 
     def _distinct_listing(self) -> None:
         """'all distinct countries of singers': distinct rows of a listing, not a count, when
@@ -576,7 +598,7 @@ class _Reader:
         for s in self.cues.superlatives:
             if s.implied:
                 continue
-            nxt = self._next_content(s.index + 1, skip=("stop", "agg", "rows"))
+            nxt = self._next_content(s.index + 1, skip=("stop", "agg", "rows", "sup"))
             k = next((k for k, l in enumerate(self.links) if l.start == nxt), None)
             if k is not None:
                 out[k] = s
@@ -690,6 +712,16 @@ class _Reader:
             tables = [c.item for c in l.candidates if c.item.kind == "table"]
             if len(tables) == 1 and self.intent.kind != "listing":
                 self._table(l, True)
+                return
+            if len(tables) == 1 and self._event_time(tables[0].table):
+                # 'the most recent treatment': the treatments by their event time.
+                t = tables[0].table
+                col = str(self._event_time(t))
+                self._add_order(direction, l.start, True, table=t, column=col, text=l.text)
+                self.intent.dimensions.append(DimensionIntent(t, col, None, [col]))
+                if t not in self.intent.subjects:
+                    self.intent.subjects.append(t)
+                self.intent.notes.append(f"'{l.text}' ordered by {self.tables[t].name}.{col}, its event time.")
                 return
             raise PlanError(f"'{l.text}': sort by which column?", hint="Name a column, e.g. 'ordered by age'.")
         item = self._choose(l, cands, qualifier=qual)
@@ -1116,6 +1148,14 @@ class _Reader:
             if item.kind != "column":
                 return self._filter(l, False, qual)
             self.intent.dimensions.append(DimensionIntent(item.table, item.column, None, l.words))
+            if (
+                self._top_listing
+                and not self.intent.order
+                and self._column(item).family == "number"
+                and not self._is_key(item)
+            ):
+                top = self.cues.top
+                self._add_order(top.direction if top else "desc", l.start, True, table=item.table, column=item.column)
             return
         if self._event_verb(l, item_of=cands, grouped=grouped):
             return
@@ -1212,6 +1252,10 @@ class _Reader:
             values = [v for v in item.values if v.strip().lower() == want]
             op = "not in" if negated else "in"
             self.intent.filters.append(FilterIntent(item.table, item.column, op, values, text=t.text))
+            # 'directed by "Ben Jones"': the column named before its value is the filter, not an output.
+            self.intent.dimensions = [
+                d for d in self.intent.dimensions if not (d.table == item.table and d.column == item.column)
+            ]
 
     def _loose_cues(self, used_dates: set[int], used_grains: set[int], used_cmps: set[int]) -> None:
         # A negation the plan did not apply would leave the opposite answer, built and exit 0:

@@ -21,6 +21,7 @@ _TOKEN = re.compile(
     | [$€£]?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<suffix>[kKmM](?![a-zA-Z]))?
     | (?P<op>>=|<=|!=|<>|>|<|=)
     | (?P<word>[A-Za-z][A-Za-z0-9]*)
+    | (?P<end>[.?!;]+)(?=\s|$)
     """,
     re.VERBOSE,
 )
@@ -62,6 +63,10 @@ def tokenize(request: str) -> list[Token]:
             out.append(Token("number", str(value), number=value))
         elif m.group("op"):
             out.append(Token("op", m.group("op")))
+        elif m.group("end"):
+            # A sentence ends: words on either side never qualify each other.
+            if out and out[-1].kind != "end":
+                out.append(Token("end", "."))
         else:
             word = m.group("word").lower()
             if word == "s" and out and request[m.start() - 1 : m.start()] in ("'", "’"):
