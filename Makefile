@@ -58,6 +58,9 @@ test: install
 	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint macros models
+	@# PostgreSQL for tests/engines (Debian's package, installed when missing; each pytest
+	@# session starts its own throwaway cluster on a private port and stops it at the end).
+	@scripts/postgres.sh install || echo "PostgreSQL unavailable: tests/engines will be skipped"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop: everything but the tests that run dbt on a real project (about 40 s).

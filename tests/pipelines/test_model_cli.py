@@ -267,11 +267,11 @@ def test_in_a_terminal_yes_builds(sample_project, terminal):
 
 def test_a_target_martsmith_cannot_read(sample_project, snapshot):
     profiles = sample_project / "profiles.yml"
-    profiles.write_text(profiles.read_text().replace("type: duckdb", "type: postgres"))
+    profiles.write_text(profiles.read_text().replace("type: duckdb", "type: trino"))
     before = snapshot(sample_project)
     result = run(sample_project, "number of orders per status", "--yes")
     assert result.exit_code == 3, result.output
-    assert "'postgres' adapter" in result.output and "DuckDB targets only" in result.output
+    assert "'trino' adapter" in result.output and "adapters only: duckdb, postgres" in result.output
     assert snapshot(sample_project) == before
 
 

@@ -42,8 +42,8 @@ def wh(tmp_path: Path):
     project = Project(tmp_path, "t", "t", tmp_path, "dev", {"type": "duckdb", "path": str(path)})
     with Warehouse(project) as w:
         sent: list[str] = []
-        query = w.query
-        w.query = lambda sql, params=None: sent.append(sql) or query(sql, params)  # type: ignore[method-assign]
+        query = w.query_native
+        w.query_native = lambda sql, params=None: sent.append(sql) or query(sql, params)  # type: ignore[method-assign]
         w.sent = sent  # type: ignore[attr-defined]
         yield w
 

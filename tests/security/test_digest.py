@@ -16,11 +16,12 @@ from tests.snapshots import tree as _tree
 
 
 def digest_of(con):
-    class Wh:  # take_digest only needs .query
-        def query(self, sql, params=None):
-            return con.execute(sql, params or []).fetchall()
+    from martsmith.context.warehouse.duckdb import DuckDBWarehouse
 
-    return take_digest(Wh())  # type: ignore[arg-type]
+    wh = object.__new__(DuckDBWarehouse)  # the DuckDB engine on this in-memory connection
+    wh._con = con
+    wh._read_only_depth = 0
+    return take_digest(wh)
 
 
 def test_changes_outside_the_allowed_relations_are_named():

@@ -15,7 +15,7 @@ def _summary(result) -> str:
     lines = [click.style(f"Created dbt project '{result.name}'", bold=True) + f" in {safe(result.root)}"]
     lines += [f"  {f}" for f in result.files]
     if result.row_counts:
-        lines.append(f"Sample data in {result.database.name}, schema raw:")
+        lines.append(f"Sample data in {result.database.name if result.database else 'the warehouse'}, schema raw:")
         width = max(len(t) for t in result.row_counts)
         lines += [f"  raw.{t:<{width}} {n:>12,} rows" for t, n in result.row_counts.items()]
     lines.append("Next:")
@@ -42,8 +42,18 @@ def _summary(result) -> str:
     help="Sample size with --sample: 1.0 (the default) is about 10,000 order items, 1000 about 10 million.",
 )
 @click.option("--name", default=None, help="dbt project and profile name (default: from the folder name).")
+@click.option(
+    "--adapter",
+    type=click.Choice(["duckdb", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="Warehouse of the profile: a DuckDB file in the project, or PostgreSQL from PGHOST, PGPORT, PGUSER, "
+    "PGDATABASE (PGPASSWORD is read when dbt runs).",
+)
 @format_option
-def init(directory: Path, sample: bool, scale: float | None, name: str | None, output_format: str) -> None:
+def init(
+    directory: Path, sample: bool, scale: float | None, name: str | None, adapter: str, output_format: str
+) -> None:
     """Scaffold a dbt project on DuckDB in DIRECTORY that installs the martsmith package.
 
     Writes dbt_project.yml, profiles.yml (a DuckDB file inside the project), packages.yml,
@@ -58,6 +68,7 @@ def init(directory: Path, sample: bool, scale: float | None, name: str | None, o
       martsmith init shop --sample
       martsmith init bench --sample --scale 1000
       martsmith init analytics --name acme
+      PGHOST=db.internal PGDATABASE=analytics martsmith init shop --sample --adapter postgres
     """
     # Imported when the command runs: scaffolding loads pydantic and DuckDB, which --help needs not.
     from martsmith.scaffold.init import init_project
@@ -69,7 +80,12 @@ def init(directory: Path, sample: bool, scale: float | None, name: str | None, o
         )
     quiet = output_format == "json"
     result = init_project(
-        directory, sample=sample, scale=scale or 1.0, name=name, progress=lambda m: progress(m, quiet=quiet)
+        directory,
+        sample=sample,
+        scale=scale or 1.0,
+        name=name,
+        progress=lambda m: progress(m, quiet=quiet),
+        adapter=adapter,
     )
     if output_format == "json":
         emit_json(result.to_dict())

@@ -186,15 +186,11 @@ def infer_from_preview(spec: ModelSpec, catalog: Catalog, wh: Warehouse) -> Infe
     plain = render_static(render_sql(spec), relation_map(catalog))
     wh.execute(f"create or replace temp table {quote(PREVIEW)} as {plain}")
     try:
-        columns = wh.query(
-            "select column_name, data_type from information_schema.columns "
-            "where table_catalog = 'temp' and table_name = ? order by ordinal_position",
-            [PREVIEW],
-        )
+        columns = wh.temp_columns(PREVIEW)
         table = Table(
             kind="model",
             name=spec.name,
-            schema="temp",
+            schema=wh.temp_schema,
             identifier=PREVIEW,
             columns=[Column(name, dtype) for name, dtype in columns],
             primary_key=spec.surrogate_key,

@@ -35,7 +35,8 @@ result a pure function of the data (the same at any thread count):
 So 1 to 4 queries (large tables: at most 3, of which 2 read data), never one per column.
 Identifier columns (`id`, `*_id`, `*_key`, `*_sk`) get no mean, stddev or quantiles: they are
 labels, not measures. SQL text comes from the small methods of `Dialect` so that another
-adapter can override spellings without touching the plan.
+adapter can override spellings without touching the plan: `PostgresDialect` is PostgreSQL's
+(exact distinct counts, histograms as one scalar subquery each, still one query per pass).
 """
 
 from __future__ import annotations
@@ -158,6 +159,56 @@ class Dialect:
 DUCKDB = Dialect()
 
 
+@dataclass(frozen=True)
+class PostgresDialect(Dialect):
+    """PostgreSQL's spelling. No sketches are built in: distinct counts are exact
+    (`count(distinct)`), and a histogram is a scalar subquery of one GROUP BY, so the pass stays
+    one query (one round trip) per table.
+
+    >>> POSTGRES.negatives("x"), POSTGRES.hash_slice(["a", "b"], 4)
+    ('count(*) filter (where x < 0)', 'mod(abs(hashtext(row(a, b)::text)::bigint), 4) = 0')
+    """
+
+    mean = _of_column("avg({col}::float8)")
+    stddev = _of_column("stddev_samp({col}::float8)")
+    negatives = _of_column("count(*) filter (where {col} < 0)")
+    values = _of_column(
+        "(select json_agg(json_build_array(v, n)) from (select {col} as v, count(*) as n from __relation__ "
+        "where {col} is not null group by 1) as h)",
+        "Every non-null value with its count: a JSON list of [value, count] pairs.",
+    )
+
+    def distinct(self, col: str, *, exact: bool) -> str:
+        return f"count(distinct {col})"
+
+    def distinct_tuple(self, cols: list[str]) -> str:
+        return f"count(distinct row({', '.join(cols)}))"
+
+    def distinct_bitmap(self, col: str, low: int, high: int) -> str:
+        return f"count(distinct {col})"
+
+    def slice_duplicates(self, cols: list[str]) -> str:
+        key = cols[0] if len(cols) == 1 else f"row({', '.join(cols)})"
+        return f"count(*) - count(distinct {key})"
+
+    def hash_slice(self, cols: list[str], modulus: int) -> str:
+        return f"mod(abs(hashtext(row({', '.join(cols)})::text)::bigint), {modulus}) = 0"
+
+    def moments(self, col: str, *, integer: bool) -> str:
+        # Text keeps the exact sums exact through JSON (Fraction reads them back).
+        return f"json_build_object('sum', sum({col})::text, 'squares', sum({col}::numeric * {col})::text)"
+
+    def quantiles(self, col: str, fractions: list[float]) -> str:
+        return f"percentile_cont(array[{', '.join(repr(f) for f in fractions)}]) within group (order by {col}::float8)"
+
+    def select(self, exprs: list[str], relation: str, where: str = "") -> str:
+        return super().select(exprs, relation, where).replace("__relation__", relation)
+
+
+POSTGRES = PostgresDialect()
+DIALECTS = {"duckdb": DUCKDB, "postgres": POSTGRES}
+
+
 @dataclass
 class _Stat:
     """One expression of a query and where its result goes."""
@@ -245,12 +296,12 @@ def column_stats(
 
 def run_query(wh: Warehouse, query: _Query, relation: str, dialect: Dialect) -> tuple:
     """Run all statistics of `query` as one SELECT; the row of results, in order."""
-    return wh.query(query.sql(relation, dialect))[0]
+    return wh.query_native(query.sql(relation, dialect))[0]
 
 
 def one_query_per_statistic(wh: Warehouse, query: _Query, relation: str, dialect: Dialect) -> tuple:
     """The naive plan, for comparison: the same statistics, one SELECT each."""
-    return tuple(wh.query(dialect.select([s.sql], relation, s.where))[0][0] for s in query.stats)
+    return tuple(wh.query_native(dialect.select([s.sql], relation, s.where))[0][0] for s in query.stats)
 
 
 def _sorted_values(raw: Any) -> list[tuple[Any, int]]:
@@ -437,7 +488,7 @@ def profile_relation(
     top_values_limit: int = 30,
     key_candidates: bool = True,
     exact_quantile_limit: int = 1_000_000,
-    dialect: Dialect = DUCKDB,
+    dialect: Dialect | None = None,
 ) -> TableProfile:
     """Profile `table` (a catalog Table) in one scan, plus one for keys and late-found values.
 
@@ -450,6 +501,7 @@ def profile_relation(
     composite keys of up to 3 plausible columns. A key found in a small table may be unique by
     coincidence: `row_count` tells how much evidence there is.
     """
+    dialect = dialect or DIALECTS[wh.dialect]
     relation = table.relation
     profile = TableProfile(label=table.label, relation=relation, row_count=0)
     columns = table.columns
@@ -467,7 +519,7 @@ def profile_relation(
     row_count = table.row_count
     if row_count is None:
         profile.queries += 1
-        row_count = int(wh.query(f"select {dialect.count_rows()} from {relation}")[0][0])
+        row_count = int(wh.query_native(f"select {dialect.count_rows()} from {relation}")[0][0])
     exact = row_count <= exact_distinct_limit
     sample = None
     if row_count > exact_quantile_limit:

@@ -65,27 +65,17 @@ def read_schema(wh: Warehouse, schema: str, tables: list[str] | None = None) -> 
 
     Raises UnknownSchemaError when the schema or one of `tables` does not exist.
     """
-    rows = wh.query(
-        "select schema_name, comment from duckdb_schemas() where database_name = current_database() "
-        "and (not internal or schema_name = 'main') and schema_name not in ('information_schema', 'pg_catalog') "
-        "order by schema_name"
-    )
+    rows = wh.schema_comments()
     schemas = {name: comment or "" for name, comment in rows}
     actual = next((s for s in schemas if s.lower() == schema.lower()), None)
     if actual is None:
         names = sorted(schemas)
         raise UnknownSchemaError(
-            f"The warehouse {wh.path.name} has no schema '{schema}'.{_did_you_mean(schema, names)}",
+            f"The warehouse {wh.label} has no schema '{schema}'.{_did_you_mean(schema, names)}",
             names,
             hint="Schemas that exist: " + (", ".join(names) or "none") + ".",
         )
-    relations = wh.query(
-        "select table_name, comment from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? union all "
-        "select view_name, comment from duckdb_views() where database_name = current_database() "
-        "and schema_name = ? and not internal order by 1",
-        [actual, actual],
-    )
+    relations = wh.relation_comments(actual)
     found = {name: comment or "" for name, comment in relations}
     if tables:
         missing = [t for t in tables if t not in found]
@@ -105,11 +95,7 @@ def read_schema(wh: Warehouse, schema: str, tables: list[str] | None = None) -> 
             sorted(schemas),
             hint="Load data into it first (e.g. `martsmith init DIR --sample`).",
         )
-    columns = wh.query(
-        "select table_name, column_name, data_type, comment from duckdb_columns() "
-        "where database_name = current_database() and schema_name = ? order by table_name, column_index",
-        [actual],
-    )
+    columns = wh.column_comments(actual)
     by_table: dict[str, list[ColumnInfo]] = {}
     for table, column, data_type, comment in columns:
         by_table.setdefault(table, []).append(ColumnInfo(column, str(data_type).lower(), comment or ""))

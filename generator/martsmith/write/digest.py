@@ -2,7 +2,7 @@
 
 Generated code is checked before it runs, but dbt runs Jinja (hooks, macros, `run_query`) that a
 check may miss. So every run that invokes dbt takes a digest of every user schema of the DuckDB
-file before and after: schemas; per relation its kind, columns and, for tables, the row count
+warehouse before and after: schemas; per relation its kind, columns and, for tables, the row count
 and — for tables of at most SMALL_TABLE_ROWS rows — an order-independent checksum of the rows;
 for views their definition. Any difference outside what the run may create or replace fails the
 run (errors.WarehouseChanged).
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from martsmith.context.warehouse import Warehouse
 
 SMALL_TABLE_ROWS = 10_000
-SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 # dbt's store_failures tables go to `<schema>_dbt_test__audit`: dbt test may create those.
 AUDIT_SCHEMA_SUFFIX = "dbt_test__audit"
 
@@ -49,26 +48,10 @@ def _quote(identifier: str) -> str:
 
 
 def take_digest(wh: Warehouse) -> Digest:
-    """The digest of every user schema of the warehouse's current database."""
-    not_system = "schema_name not in (" + ", ".join(f"'{s}'" for s in SYSTEM_SCHEMAS) + ")"
-    schemas = frozenset(
-        s.lower()
-        for (s,) in wh.query(
-            f"select schema_name from duckdb_schemas() where database_name = current_database() and {not_system}"
-        )
-    )
-    rows = wh.query(
-        "with cols as (select schema_name, table_name, "
-        "list(column_name || ' ' || data_type order by column_index) as cols from duckdb_columns() "
-        f"where database_name = current_database() and {not_system} group by all) "
-        "select 'table', t.schema_name, t.table_name, t.estimated_size, null, c.cols "
-        "from duckdb_tables() t left join cols c using (schema_name, table_name) "
-        f"where t.database_name = current_database() and not t.temporary and t.{not_system} "
-        "union all "
-        "select 'view', v.schema_name, v.view_name, null, v.sql, c.cols "
-        "from duckdb_views() v left join cols c on c.schema_name = v.schema_name and c.table_name = v.view_name "
-        f"where v.database_name = current_database() and not v.internal and not v.temporary and v.{not_system}"
-    )
+    """The digest of every user schema of the warehouse's current database (the engine lists
+    them from its own catalog: `Warehouse.user_schemas`, `Warehouse.relation_states`)."""
+    schemas = frozenset(s.lower() for s in wh.user_schemas())
+    rows = wh.relation_states()
     tables: list[tuple[str, str, bool]] = []
     relations: dict[tuple[str, str], RelationState] = {}
     for kind, schema, name, estimated, sql, cols in rows:
@@ -82,10 +65,10 @@ def take_digest(wh: Warehouse) -> Digest:
     return Digest(schemas, relations)
 
 
-def _count_sql(i: int, schema: str, name: str, small: bool) -> str:
+def _count_sql(wh: Warehouse, i: int, schema: str, name: str, small: bool) -> str:
     rel = f"{_quote(schema)}.{_quote(name)}"
     # sum, not bit_xor, of the row hashes: duplicate rows must not cancel out.
-    checksum = "sum(hash(t)::hugeint)" if small else "null::hugeint"
+    checksum = wh.row_checksum("t") if small else "null"
     return f"select {i} as i, count(*) as n, {checksum} as h from {rel} t"
 
 
@@ -96,14 +79,16 @@ def _counts(wh: Warehouse, tables: list[tuple[str, str, bool]]) -> dict[tuple[st
 
     keys = [(s.lower(), n.lower()) for s, n, _ in tables]
     try:
-        rows = wh.query(" union all ".join(_count_sql(i, s, n, small) for i, (s, n, small) in enumerate(tables)))
+        rows = wh.query_native(
+            " union all ".join(_count_sql(wh, i, s, n, small) for i, (s, n, small) in enumerate(tables))
+        )
     except WarehouseError:  # one odd table (a type hash() refuses): count them one by one
         rows = []
         for i, (s, n, small) in enumerate(tables):
             try:
-                rows += wh.query(_count_sql(i, s, n, small))
+                rows += wh.query_native(_count_sql(wh, i, s, n, small))
             except WarehouseError:
-                rows += wh.query(_count_sql(i, s, n, False))
+                rows += wh.query_native(_count_sql(wh, i, s, n, False))
     for i, count, checksum in rows:
         out[keys[i]] = (int(count), None if checksum is None else int(checksum))
     return out

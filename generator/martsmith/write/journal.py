@@ -236,17 +236,7 @@ def _inside(root: Path, rel: str) -> Path:
 
 def _single_create_view(wh: Warehouse, sql: str) -> bool:
     """Only a lone CREATE VIEW is replayed from a journal (it is a file on disk)."""
-    import re
-
-    try:
-        statements = wh.con.extract_statements(sql)
-    except Exception:  # noqa: BLE001 - unparsable: not replayed
-        return False
-    return (
-        len(statements) == 1
-        and str(statements[0].type).endswith("CREATE")
-        and re.match(r"\s*create\s+(or\s+replace\s+)?view\s", sql, re.IGNORECASE) is not None
-    )
+    return wh.is_single_create_view(sql)
 
 
 def _recover_relations(wh: Warehouse, data: dict, rec: Recovery) -> None:
@@ -271,7 +261,7 @@ def _recover_relations(wh: Warehouse, data: dict, rec: Recovery) -> None:
                 rec.dropped.append(f"{schema}.{backup}")
         elif started and _single_create_view(wh, b.get("sql") or ""):
             drop(schema, name)
-            wh.execute(b["sql"])
+            wh.query_native(b["sql"])  # the engine's own statement, as it gave it
             rec.restored.append(f"{schema}.{name}")
     before = data.get("relations_before")
     if before is None:
@@ -331,7 +321,7 @@ def recover_journal(project: Project) -> Recovery | None:
     )
     touched_warehouse = data.get("relations_before") is not None or data.get("backups")
     db = project.duckdb_path
-    if touched_warehouse and db is not None and db.exists():
+    if touched_warehouse and (project.adapter_type != "duckdb" or (db is not None and db.exists())):
         with Warehouse(project) as wh:
             (_finish_commit if rec.committed else _recover_relations)(wh, data, rec)
     if not rec.committed:

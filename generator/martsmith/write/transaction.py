@@ -154,11 +154,7 @@ class RelationGuard:
                 continue
             self._existed.add((schema, name))
             if kind == "view":
-                (sql,) = self.warehouse.query(
-                    "select sql from duckdb_views() where database_name = current_database() "
-                    "and schema_name = ? and view_name = ?",
-                    [schema, name],
-                )[0]
+                sql = self.warehouse.view_definition(schema, name)
                 self._backups[(schema, name)] = ("view", sql)
                 if self.journal is not None:
                     self.journal.add_backup(schema, name, "view", sql=sql)
@@ -200,7 +196,7 @@ class RelationGuard:
             if current:
                 wh.execute(f"drop {current} if exists {quote(schema)}.{quote(name)} cascade")
             if kind == "view":
-                wh.execute(payload)
+                wh.query_native(payload)  # the engine's own statement, as it gave it
             else:
                 wh.execute(f"alter table {quote(schema)}.{quote(payload)} rename to {quote(name)}")
         self._backups.clear()

@@ -1,0 +1,39 @@
+"""Real engines for the cross-warehouse tests: one throwaway PostgreSQL per test session."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.engines.postgres import PostgresServer
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A started PostgreSQL (Debian's package, installed when missing), stopped at the end of
+    the session. Skips only when the server cannot be installed."""
+    server = PostgresServer.start()
+    if server is None:
+        pytest.skip(PostgresServer.why_not)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_db(postgres_server: PostgresServer) -> str:
+    """A fresh, empty database on the session's server, for this test only."""
+    return postgres_server.create_database(f"t_{os.getpid()}_{next(_databases)}")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+            item.add_marker(pytest.mark.integration)
