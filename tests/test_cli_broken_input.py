@@ -24,6 +24,7 @@ ARGS: dict[str, list[str]] = {
     "unit-test": ["orders"],
     "eval": ["{tmp}/cases.yml"],
     "recover": [],
+    "review": ["--base", "HEAD"],
 }
 
 
