@@ -146,6 +146,13 @@ class _Assembler:
                 )
             if counted:
                 t = counted[0]
+                if i.limit and i.dimensions and all(d.table == t and d.column for d in i.dimensions):
+                    # 'top 3 rating tv series' with a text rating: ranking rows by a count of
+                    # themselves would be a different answer.
+                    raise PlanError(
+                        f"Top {i.limit} {self.tables[t].name} by what? Nothing to rank them by.",
+                        hint="Name a numeric column, e.g. 'top 3 tv series by rating'.",
+                    )
                 i.measures.append(MeasureIntent("count", t, None, lx.name_words(entity_of(self.tables[t].name))))
                 self.notes.append(f"No measure named: counting {self.tables[t].name} rows.")
             elif not i.dimensions:

@@ -434,6 +434,16 @@ def _words_cues(c: Cues) -> None:
             c.role[i] = "sup"
             i += 1
             continue
+        if (t.text, toks[i + 1].text if i + 1 < len(toks) else "") in (
+            ("different", "from"),
+            ("same", "as"),
+            ("differs", "from"),
+        ):
+            raise PlanError(
+                f"'{t.text} {toks[i + 1].text}' compares two columns: the offline planner compares a column with "
+                "values only.",
+                hint="Use --llm MODEL, or write the comparison in a staging model.",
+            )
         if t.text in lx.DISTINCT_WORDS and not (i > 0 and c.role[i - 1] == "agg"):
             c.distinct = i
         p = _first_phrase(toks, i, aggs)

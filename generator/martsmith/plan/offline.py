@@ -33,6 +33,7 @@ from martsmith.plan.tokens import tokenize
 from martsmith.spec import ModelSpec
 
 _CONNECTORS = {"and", "or", "stop"}
+_RECENCY = {"most recent": "max", "latest": "max", "last": "max", "newest": "max", "earliest": "min", "first": "min"}
 
 
 def plan_offline(request: str, catalog: Catalog, *, name: str | None = None) -> ModelSpec:
@@ -73,6 +74,16 @@ def _relationship_verbs(cues: Cues, links: list[Link]) -> list[Link]:
     for k, l in enumerate(links):
         kinds = {c.item.kind for c in l.candidates}
         word = l.words[0] if len(l.words) == 1 else ""
+        nxt_tok = toks[l.end].text if l.end < len(toks) else ""
+        if (
+            kinds == {"column"}
+            and word.endswith("ed")
+            and nxt_tok == "by"
+            and not any(word in lx.name_words(c.item.column or "") for c in l.candidates)
+        ):
+            # 'shared by the most orchestras': a verb that met the Share column by its stem.
+            cues.role[l.start] = "filler"
+            continue
         if kinds == {"value"} and word.endswith("ed") and word in lx.FILLER_VERBS:
             tables = {c.item.table for c in l.candidates}
             nxt = links[k + 1] if k + 1 < len(links) else None
@@ -170,6 +181,8 @@ class _Reader:
         self._column_cmps: set[int] = set()
         self._absorb: str | None = None
         self._top_listing = False
+        self._recency_order: tuple[str, str, str, str] | None = None
+        self._target_cue: dict[int, str] = {}
         self.superlative_target: int | None = None
         self._superlative_direction = "desc"
         if cues.top:
@@ -212,6 +225,9 @@ class _Reader:
         hold the same values: the one of a table the request names, else the referring one)."""
         tied = [best, *rivals]
         tables = {c.item.table for c in tied}
+        only_tables = [c for c in tied if c.item.kind == "table"]
+        if prefer == "table" and len(only_tables) == 1:
+            return only_tables[0], []
         if len(tables) == 1 and {c.item.kind for c in tied} == {"table", "column"}:
             pick = [c for c in tied if c.item.kind == prefer] or [c for c in tied if c.item.kind == "table"]
             if len(pick) == 1:
@@ -240,6 +256,13 @@ class _Reader:
             raise PlanError(f"'{l.text}' cannot play that part here.", hint="Rephrase with column names.")
         if qualifier and any(c.item.table == qualifier for c in cands):
             cands = [c for c in cands if c.item.table == qualifier]
+        named = [c for c in cands if c.item.kind == "table"]
+        if prefer == "table" and len(named) == 1 and len(cands) > 1:
+            others = ", ".join(c.item.describe() for c in cands if c is not named[0])
+            self.intent.notes.append(
+                f"'{l.text}' read as the {named[0].item.describe()} table (also possible: {others})."
+            )
+            return named[0].item
         if measure:
             numeric = [
                 c
@@ -309,6 +332,12 @@ class _Reader:
         self._mode(targets)
         sups = self._superlative_links()
         order_keys = self._order_keys()
+        if self._recency_order is not None:
+            t, col, direction, cue = self._recency_order
+            self._add_order(direction, -1, True, table=t, column=col, text=cue)
+            self.intent.dimensions.append(DimensionIntent(t, col, None, [col]))
+            self.intent.limit = 1
+            self.intent.notes.append(f"'{cue}': the row with the {cue} {self.tables[t].name}.{col} (one row).")
         if self.superlative_target is not None:
             order_keys[self.superlative_target] = OrderCue(-1, -1, self._superlative_direction, key=True)
             self.intent.limit = 1
@@ -504,6 +533,8 @@ class _Reader:
         # least 3 orders'): the other columns named are what the counts are grouped by.
         ranking = any(w.function == "rank" for w in c.windows)
         self.group_plain = sup_tables or before_tables or sup_aggregated or ranking
+        if not grouping and len(targets) == 1 and not rows and self._recency(targets):
+            return
         if c.top is not None and not targets and not rows and self._top_of_own_column():
             # 'top 3 highest rating tv series': the rows with the highest rating, not a sum.
             self.intent.kind = "listing"
@@ -522,6 +553,33 @@ class _Reader:
         if self.superlative_target is not None:
             agg = targets.pop(self.superlative_target)[0][0]
             self._superlative_direction = "desc" if agg == "max" else "asc"
+
+    def _is_count_column(self, k: int) -> bool:
+        cands = self.links[k].candidates
+        return bool(cands) and all(
+            c.item.kind == "column"
+            and self._column(c.item).family == "number"
+            and set(lx.name_words(c.item.column or "")) & {"number", "num", "count", "total", "no"}
+            for c in cands
+        )
+
+    def _recency(self, targets: dict[int, list[tuple[str, bool]]]) -> bool:
+        """'the cost of the most recent treatment' / 'how much does the most recent treatment
+        cost': the value on the latest row (by its table's event time), not the largest value."""
+        k = next(iter(targets))
+        cue = self._target_cue.get(k, "")
+        if cue not in _RECENCY or len(targets[k]) != 1:
+            return False
+        cols = [c.item for c in self.links[k].candidates if c.item.kind == "column"]
+        if not cols or any(self._column(i).family == "time" for i in cols) or len({i.table for i in cols}) != 1:
+            return False
+        event = self._event_time(cols[0].table)
+        if event is None:
+            return False
+        targets.pop(k)
+        self.intent.kind = "listing"
+        self._recency_order = (cols[0].table, event, "asc" if _RECENCY[cue] == "min" else "desc", cue)
+        return True
 
     def _top_of_own_column(self) -> bool:
         """Top N by a numeric column of the very table the request lists."""
@@ -632,13 +690,19 @@ class _Reader:
         out: dict[int, list[tuple[str, bool]]] = {}
 
         def add(k: int, agg: str) -> None:
+            if agg == "count" and self._is_count_column(k):
+                # 'whose number of products is the largest': the Number_products column itself.
+                self.intent.notes.append(f"'number of {self.links[k].text}' read as the column that holds it.")
+                return
             have = out.setdefault(k, [])
             if agg == "count_distinct" and ("count", False) in have:
                 have.remove(("count", False))
             if (agg, False) not in have:
                 have.append((agg, False))
 
+        self._target_cue: dict[int, str] = {}
         for pos, agg in sorted(self.cues.aggs.items()):
+            cue_text = " ".join(t.text for t in self.cues.tokens[pos : pos + 2] if self.cues.role[t.index] == "agg")
             rows = False
             j = pos
             while j < len(self.cues.tokens) and self.cues.role[j] in ("agg", "stop", "rows"):
@@ -656,6 +720,7 @@ class _Reader:
                 self.intent.measures.append(MeasureIntent("count", None, None, ["row"]))
             elif between_ok:
                 add(after[0], agg)
+                self._target_cue.setdefault(after[0], cue_text)
             else:
                 before = [k for k, l in enumerate(self.links) if l.end <= pos]
                 if before and before[-1] not in out:
@@ -1141,8 +1206,10 @@ class _Reader:
                 self.intent.notes.append(f"'by {l.text}': ranked by the total {l.text}.")
                 return
         if self.intent.kind == "listing" or self.group_plain:
-            # Listed as it is (a listing), or what a ranked/filtered count is grouped by.
-            item = self._choose(l, cands or l.candidates, qualifier=qual, prefer="column")
+            # Listed as it is (a listing), or what a ranked/filtered count is grouped by (there
+            # a word naming a table and a column is the table: 'airlines with at least 10 flights').
+            prefer = "table" if self.group_plain and self.intent.kind != "listing" else "column"
+            item = self._choose(l, cands or l.candidates, qualifier=qual, prefer=prefer)
             if item.kind == "table":
                 return self._table(l, self.group_plain)
             if item.kind != "column":
