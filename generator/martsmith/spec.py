@@ -125,6 +125,7 @@ class JoinSpec(Strict):
     right: str = Field(description="Alias of the input joined in.")
     right_column: str
     how: Literal["left", "inner"] = "left"
+    cast: bool = Field(False, description="The keys' types differ (text and number): compare them as text.")
 
     _aliases_ok = field_validator("left", "right")(lambda v: check_identifier(v, "join alias"))
     _columns_ok = field_validator("left_column", "right_column")(lambda v: check_column(v, "join column"))
@@ -340,6 +341,7 @@ class ExistsSpec(Strict):
     outer: str = Field(description="Alias of the outer input.")
     outer_column: str
     negated: bool = False
+    cast: bool = Field(False, description="The keys' types differ: compare them as text.")
     filters: list[FilterSpec] = Field(default_factory=list, description="Conditions on the related rows.")
 
     _aliases_ok = field_validator("input", "outer")(lambda v: check_identifier(v, "exists alias"))

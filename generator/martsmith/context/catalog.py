@@ -109,6 +109,7 @@ class ForeignKey:
     ref_table: str
     ref_column: str
     origin: Literal["declared", "inferred"] = "inferred"
+    cast: bool = False  # the two columns' types differ (text and number): joined as text
 
 
 @dataclass
@@ -308,6 +309,12 @@ def _unique_column(table: Table, name: str) -> Column | None:
     return col if col.name == table.primary_key or "unique" in col.tests else None
 
 
+def _joinable(ref_type: str, family: str) -> bool:
+    """Same type family, or a number key stored as text on one side (joined as text)."""
+    ref = type_family(ref_type)
+    return ref == family or {ref, family} == {"number", "text"}
+
+
 def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[ForeignKey]:
     """`<entity>_id` in one table -> the table(s) that hold <entity>.
 
@@ -338,18 +345,29 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                     exact = [
                         (x, col)
                         for x in targets
-                        if (col := _unique_column(x, c.name)) is not None and type_family(col.data_type) == c.family
+                        if (col := _unique_column(x, c.name)) is not None and _joinable(col.data_type, c.family)
                     ]
                     if exact:
-                        out += [ForeignKey(t.label, c.name, x.label, col.name) for x, col in exact]
+                        out += [
+                            ForeignKey(t.label, c.name, x.label, col.name, cast=type_family(col.data_type) != c.family)
+                            for x, col in exact
+                        ]
                         break
                     # Prefer the same kind of node (a source joins sources, a model joins models).
                     targets.sort(key=lambda x: (x.kind != t.kind, x.label))
                     if targets:
                         target = targets[0]
                         ref_col = target.column(target.primary_key or "")
-                        if ref_col and type_family(ref_col.data_type) == c.family:
-                            out.append(ForeignKey(t.label, c.name, target.label, target.primary_key or ""))
+                        if ref_col and _joinable(ref_col.data_type, c.family):
+                            out.append(
+                                ForeignKey(
+                                    t.label,
+                                    c.name,
+                                    target.label,
+                                    target.primary_key or "",
+                                    cast=type_family(ref_col.data_type) != c.family,
+                                )
+                            )
                     break
     return out
 

@@ -259,7 +259,13 @@ class _Assembler:
         if path:
             e = path[-1]
             self.joins.append(
-                JoinSpec(left=self.aliases[path[:-1]], left_column=e.column, right=name, right_column=e.ref_column)
+                JoinSpec(
+                    left=self.aliases[path[:-1]],
+                    left_column=e.column,
+                    right=name,
+                    right_column=e.ref_column,
+                    cast=e.cast,
+                )
             )
         return name
 
@@ -519,6 +525,7 @@ class _Assembler:
                     outer=self.alias(()),
                     outer_column=fk.ref_column,
                     negated=e.negated,
+                    cast=fk.cast,
                 )
             )
             self.notes.append(

@@ -30,13 +30,14 @@ class Edge:
     column: str
     ref_table: str
     ref_column: str
+    cast: bool = False
 
 
 def edges(catalog: Catalog) -> list[Edge]:
     """Distinct many-to-one edges between different tables, in a stable order."""
     known = {t.label for t in catalog.tables}
     out = {
-        Edge(f.table, f.column, f.ref_table, f.ref_column)
+        Edge(f.table, f.column, f.ref_table, f.ref_column, f.cast)
         for f in catalog.foreign_keys
         if f.table != f.ref_table and f.table in known and f.ref_table in known
     }

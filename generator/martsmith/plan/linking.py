@@ -66,6 +66,9 @@ class Link:
     end: int
     words: list[str]
     candidates: list[Candidate] = field(default_factory=list)
+    # Weaker readings of the same words (a qualified column's bare name: 'name' for
+    # concert.concert_name), used only when another word of the request names their table.
+    others: list[Candidate] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -216,9 +219,9 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
             ix.names[f"'{raw[0]}' ({t.name}.{c.name})"] = vitem
 
 
-def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[Candidate]:
-    """The items the span's words (each as itself or a synonym) name, best tier only; of the
-    given kinds only, when `kinds` is set."""
+def _match(ix: Index, span: list, kinds: frozenset[str] | None = None, *, every: bool = False) -> list[Candidate]:
+    """The items the span's words (each as itself or a synonym) name, best tier only (every
+    tier with `every`); of the given kinds only, when `kinds` is set."""
     best: dict[Item, Candidate] = {}
     options = [sorted(tok.alts.items(), key=lambda kv: kv[1]) for tok in span]
     combos = list(itertools.product(*options))
@@ -242,7 +245,7 @@ def _match(ix: Index, span: list, kinds: frozenset[str] | None = None) -> list[C
         return []
     top = max(c.tier for c in best.values())
     return sorted(
-        (c for c in best.values() if c.tier == top),
+        (c for c in best.values() if c.tier == top or every),
         key=lambda c: (c.rank, c.item.table, c.item.column or "", c.item.values),
     )
 
@@ -278,7 +281,12 @@ def link(cues: Cues, ix: Index) -> list[Link]:
             if soft:
                 cands = [c for c in cands if c.tier >= STRIPPED and c.rank == 0]
             if cands:
-                found.append(Link(i, j, [t.text for t in toks[i:j]], cands))
+                others = [
+                    c
+                    for c in _match(ix, toks[i:j], every=True)
+                    if c.tier >= STRIPPED and c.rank == 0 and c not in cands and c.item.kind == "column"
+                ]
+                found.append(Link(i, j, [t.text for t in toks[i:j]], cands, others))
     found.sort(key=lambda l: (-(l.end - l.start), -l.candidates[0].tier, l.start))
     taken: set[int] = set()
     chosen: list[Link] = []

@@ -218,6 +218,37 @@ class _Reader:
             or any(f.table == item.table and f.column == item.column for f in self.catalog.foreign_keys)
         )
 
+    def _named_table(self, l: Link, cands: list[Candidate]) -> list[Candidate]:
+        """'the name and theme for all concerts': a column word whose readings span several
+        tables takes the table the same sentence names after it ('for all concerts'), the
+        nearest one, weaker readings of that table included (concert.concert_name)."""
+        columns = [c for c in cands if c.item.kind == "column"]
+        if len({c.item.table for c in columns}) < 2 and not (columns and l.others):
+            return cands
+        k = self.links.index(l) if l in self.links else -1
+        if k < 0:
+            return cands
+        end = next(
+            (i for i in range(l.end, len(self.cues.tokens)) if self.cues.role[i] == "end"), len(self.cues.tokens)
+        )
+        later = [
+            x.candidates[0].item.table
+            for x in self.links[k + 1 :]
+            if x.start < end and len(x.candidates) == 1 and x.candidates[0].item.kind == "table"
+        ]
+        if not later:
+            return cands
+        target = later[0]
+        if any(c.item.table == target for c in cands):
+            return [c for c in cands if c.item.table == target or c.item.kind != "column"]
+        weaker = [c for c in l.others if c.item.table == target]
+        if len(weaker) == 1 and {c.item.table for c in columns} - {target}:
+            self.intent.notes.append(
+                f"'{l.text}' read as {weaker[0].item.describe()}: '{self.tables[target].name}' is named after it."
+            )
+            return weaker
+        return cands
+
     def _settle(self, best: Candidate, rivals: list[Candidate], prefer: str) -> tuple[Candidate, list[Candidate]]:
         """Ties that are not ambiguities: a table and its own column of the same name
         ('continents' and continents.continent: the table as a noun, the column when listed),
@@ -263,6 +294,7 @@ class _Reader:
                 f"'{l.text}' read as the {named[0].item.describe()} table (also possible: {others})."
             )
             return named[0].item
+        cands = self._named_table(l, cands)
         if measure:
             numeric = [
                 c
@@ -700,7 +732,7 @@ class _Reader:
             if (agg, False) not in have:
                 have.append((agg, False))
 
-        self._target_cue: dict[int, str] = {}
+        self._target_cue = {}
         for pos, agg in sorted(self.cues.aggs.items()):
             cue_text = " ".join(t.text for t in self.cues.tokens[pos : pos + 2] if self.cues.role[t.index] == "agg")
             rows = False

@@ -213,11 +213,19 @@ def render_pivot(measure: MeasureSpec, pivot: PivotSpec) -> list[str]:
     return out
 
 
+def _key_equal(left: str, right: str, cast: bool) -> str:
+    """`a = b`, or both as text when one key is stored as text and the other as a number."""
+    if cast:
+        return f"cast({left} as varchar) = cast({right} as varchar)"
+    return f"{left} = {right}"
+
+
 def render_exists(e: ExistsSpec) -> str:
     """`[not] exists (select input.column from input where ...)`, laid out for the aggregate's
     `where` (its first line at two indents, the subquery one further). The column, not `1`:
     sqlfluff's AL03 wants an alias on a bare literal."""
-    conditions = [f"{e.input}.{e.column} = {e.outer}.{e.outer_column}"] + [render_filter(f) for f in e.filters]
+    key = _key_equal(f"{e.input}.{e.column}", f"{e.outer}.{e.outer_column}", e.cast)
+    conditions = [key] + [render_filter(f) for f in e.filters]
     inner, cond = INDENT * 3, INDENT * 4
     return (
         f"{'not ' if e.negated else ''}exists (\n{inner}select {e.input}.{e.column}\n{inner}from {e.input}\n{inner}where\n"
@@ -252,7 +260,8 @@ def render_aggregate(spec: ModelSpec) -> str:
     lines = [select(select_items, distinct=distinct), f"{INDENT}from {base}"]
     for join in spec.joins:
         lines.append(f"{INDENT}{join.how} join {join.right}")
-        lines.append(f"{INDENT * 2}on {join.left}.{join.left_column} = {join.right}.{join.right_column}")
+        key = _key_equal(f"{join.left}.{join.left_column}", f"{join.right}.{join.right_column}", join.cast)
+        lines.append(f"{INDENT * 2}on {key}")
     conditions = [render_filter(f) for f in spec.filters] + [render_exists(e) for e in spec.exists]
     if conditions:
         lines.append(f"{INDENT}where")
