@@ -12,7 +12,7 @@ select
      'Dr. Felix Brandt', 'Dr. Grace Lin', 'Dr. Hugo Marsh', 'Dr. Isla Novak', 'Dr. Jonah Pike'][i] as vet_name,
     ['general', 'surgery', 'general', 'dentistry', 'general',
      'dermatology', 'surgery', 'general', 'dentistry', 'general'][i] as specialty,
-    date '2012-01-01' + to_days(floor(4000 * u(i, 'hired'))::int) as hired_on
+    cast(date '2012-01-01' + to_days(floor(4000 * u(i, 'hired'))::int) as date) as hired_on
 from range(1, 11) t(i);
 
 create or replace table raw.owners as
@@ -24,7 +24,7 @@ select
                    'Irwin', 'Jensen', 'Keller', 'Lowe', 'Morgan', 'Nash', 'Owens'][1 + ((i - 1) // 20) % 15] as full_name,
     'owner' || i::varchar || '@example.com' as email,
     ['Ashford', 'Brookside', 'Cedar Falls', 'Dunmore'][1 + floor(4 * pow(u(i, 'city'), 1.4))::int] as city,
-    date '2018-01-01' + to_days(floor(2200 * u(i, 'registered'))::int) as registered_on
+    cast(date '2018-01-01' + to_days(floor(2200 * u(i, 'registered'))::int) as date) as registered_on
 from range(1, 301) t(i);
 
 -- Owners 281-300 have no pets on file.
@@ -52,7 +52,7 @@ select
         when 'cat' then ['Siamese', 'Maine Coon', 'Domestic Shorthair', 'Persian'][1 + floor(4 * b)::int]
         when 'rabbit' then ['Lop', 'Rex'][1 + floor(2 * b)::int]
         else ['Budgie', 'Cockatiel', 'Parrot'][1 + floor(3 * b)::int] end as breed,
-    date '2010-06-01' + to_days(floor(5200 * u(i, 'born'))::int) as born_on,
+    cast(date '2010-06-01' + to_days(floor(5200 * u(i, 'born'))::int) as date) as born_on,
     round(case species
         when 'dog' then 4 + 41 * w
         when 'cat' then 2.5 + 4.5 * w

@@ -589,6 +589,9 @@ class _Assembler:
         def add(alias: str, t: Table, column: str, grain: str | None, desc: str) -> None:
             if (alias, column, grain) in seen:
                 return
+            name = self._dim_name(t, column, grain)
+            if any(d.name == name and d.column.lower() == column.lower() for d in out):
+                return  # owners.owner_id and dogs.owner_id, the two ends of the join: one column
             seen.add((alias, column, grain))
             if current.table in self.i.ranked and current.column is None:
                 self.ranked_dims.add(self._dim_name(t, column, grain))

@@ -387,6 +387,21 @@ def _superlative_pair(toks: list[Token], i: int) -> int:
     return 0
 
 
+def _sort_verbs(c: Cues) -> None:
+    """'Sort employee names by their age', 'order the results by level': the 'by' after a sort
+    verb names the sort key, not a group."""
+    toks = c.tokens
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+        verb = t.text in ("sort", "arrange") or (t.text == "order" and nxt in ("the", "them", "these", "results"))
+        if t.kind == "word" and verb and c.free(i):
+            nxt_by = next((k for k in range(i + 1, min(i + 8, len(toks))) if toks[k].text == "by" and c.free(k)), None)
+            if nxt_by is not None:
+                c.mark(i, i + 1, "stop")
+                c.orders.append(OrderCue(nxt_by, nxt_by + 1, None, key=True))
+                c.mark(nxt_by, nxt_by + 1, "order")
+
+
 def _words_cues(c: Cues) -> None:
     toks = c.tokens
     aggs = sorted(lx.AGGREGATIONS, key=len, reverse=True)
@@ -518,6 +533,6 @@ def find_cues(tokens: list[Token]) -> Cues:
             c.role[t.index] = "end"
     _shapes(c)
     _relative(c)
-    for step in (_date_cues, _comparisons, _top, _bare_dates, _words_cues):
+    for step in (_date_cues, _comparisons, _top, _bare_dates, _sort_verbs, _words_cues):
         step(c)
     return c

@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     all any some want need like would could can should will also as so then where whose
     table model report view dataset data overall together along broken down split grouped group
     including include includes included metric metrics kpi kpis breakdown within vs versus
-    up corresponding respective respectively much how
+    up corresponding respective respectively much how values results result
     """.split()  # 'up': the particle of phrasal verbs ("signed up", "picked up")
 )
 
@@ -43,7 +43,12 @@ FILLER_VERBS = frozenset(
     sold bought purchased spent made generated earned received recorded booked happened
     occurred ordered placed paid issued created signed registered took taken take takes had got
     went gone done produced owns owned own teach teaches taught attended visited used using
-    lent borrowed loaned rented watched
+    lent borrowed loaned rented watched produce produces operated operate come came comes depart
+    departs departing departed arrive arrives arriving arrived conducted conduct offer offers offered
+    listed belong belongs belonging showed shown show shows became become spoken speak speaks
+    shared caused led lost ended awarded live lives lived work works worked get gets got having
+    went through
+
         """.split()
 )
 

@@ -190,6 +190,8 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
         # level_of_membership is the 'membership level'.
         k = words.index("of")
         keys.append((_stems(words[k + 1 :]) + _stems(words[:k]), STRIPPED))
+    if len(words) > 1 and words[-1] in ("address", "number", "text", "value", "amount"):
+        keys.append((full[:-1], HEAD))  # email_address: 'emails'
     if len(words) > 1 and words[-1] in lx.UNIT_SUFFIXES:
         # 'duration_minutes' is the duration, 'fare_amount' the fare.
         keys.append((full[:-1], STRIPPED))
@@ -253,6 +255,8 @@ def _match(ix: Index, span: list, kinds: frozenset[str] | None = None, *, every:
 def _soft(cues: Cues, i: int) -> bool:
     """A one-word cue that may also be part of a name ('invoice total' -> invoice_total)."""
     role = cues.role[i]
+    if role == "stop" and cues.tokens[i].text == "of":
+        return True  # year_of_work: 'years of work', when the span names the column exactly
     if role == "stop" and cues.tokens[i].text in lx.META_NOUNS:
         return True  # 'bike model', 'report date': a column's word, when the span names it
     if role == "agg":

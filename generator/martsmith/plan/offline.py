@@ -181,6 +181,7 @@ class _Reader:
         self._column_cmps: set[int] = set()
         self._absorb: str | None = None
         self._top_listing = False
+        self._explicit_sups: set[int] = set()
         self._recency_order: tuple[str, str, str, str] | None = None
         self._target_cue: dict[int, str] = {}
         self.superlative_target: int | None = None
@@ -484,8 +485,30 @@ class _Reader:
         self._implied_superlatives()
         self._loose_cues(used_dates, used_grains, used_cmps)
         self._finish_mode()
+        self._related_subjects()
         self._shapes()
         return self.intent
+
+    def _related_subjects(self) -> None:
+        """'how many dogs went through any treatments', 'customers with orders': a table named
+        beside the counted or listed entity, that refers to it and gives it no column, keeps the
+        entity's rows that have one (exists) — never silently left out of the plan."""
+        i = self.intent
+        counted = [m.table for m in i.measures if m.column is None and m.table]
+        entities = counted or ([i.subjects[0]] if i.kind == "listing" and i.subjects else [])
+        if len(set(entities)) != 1 or i.exists:
+            return
+        entity = entities[0]
+        used = (
+            {d.table for d in i.dimensions} | {f.table for f in i.filters} | {m.table for m in i.measures if m.column}
+        )
+        for t in [t for t in i.subjects if t != entity and t not in used]:
+            if any(f.table == t and f.ref_table == entity for f in self.catalog.foreign_keys):
+                i.subjects.remove(t)
+                i.exists.append(ExistsIntent(t, False, text=self.tables[t].name))
+                i.notes.append(
+                    f"'{self.tables[t].name}': only {self.tables[entity].name} with a {self.tables[t].name} row."
+                )
 
     def _pivot(self, l: Link, qual: str | None) -> None:
         cands = [c for c in l.candidates if c.item.kind == "column"]
@@ -686,12 +709,17 @@ class _Reader:
         """Link index -> the superlative cue right before it ('the most concerts')."""
         out: dict[int, Superlative] = {}
         for s in self.cues.superlatives:
-            if s.implied:
-                continue
             nxt = self._next_content(s.index + 1, skip=("stop", "agg", "rows", "sup"))
             k = next((k for k, l in enumerate(self.links) if l.start == nxt), None)
-            if k is not None:
-                out[k] = s
+            if k is None:
+                continue
+            if s.implied:
+                # 'the shortest life expectancy': an adjective before a numeric column ranks by it.
+                cols = [c.item for c in self.links[k].candidates if c.item.kind == "column"]
+                if not cols or not all(self._column(i).family == "number" for i in cols):
+                    continue
+                self._explicit_sups.add(s.index)
+            out[k] = s
         return out
 
     def _order_keys(self) -> dict[int, OrderCue]:
@@ -916,7 +944,7 @@ class _Reader:
 
     def _implied_superlatives(self) -> None:
         for sup in self.cues.superlatives:
-            if sup.implied:
+            if sup.implied and sup.index not in self._explicit_sups:
                 self._implied_order(sup.implied, sup.direction, sup.index, limit=True)
 
     def _most(self, l: Link, sup) -> None:
