@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +45,18 @@ import sys  # noqa: E402
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
+
+
+@pytest.fixture(autouse=True)
+def llm_cache_dir(tmp_path_factory, monkeypatch):
+    """Every test gets its own LLM answer cache (llm/cache.py): one test's answers are never
+    replayed in another, and nothing is written under the home folder."""
+    folder = tmp_path_factory.getbasetemp() / f"llm-cache-{next(_CACHE_IDS)}"
+    monkeypatch.setenv("MARTSMITH_LLM_CACHE_DIR", str(folder))
+    return folder
+
+
+_CACHE_IDS = itertools.count()
 
 
 @pytest.fixture

@@ -118,6 +118,7 @@ def plan(fake, **kwargs) -> ModelSpec:
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
     monkeypatch.setattr(llm, "RATE_LIMIT_BACKOFF", 0.01)
+    monkeypatch.setenv("MARTSMITH_LLM_NO_CACHE", "1")  # some tests ask the same prompt twice (tests/llm: the cache)
     for var in (llm.API_BASE_ENV, llm.API_KEY_ENV):
         monkeypatch.delenv(var, raising=False)
 
@@ -219,7 +220,8 @@ def test_rate_limit_then_success(fake_llm):
     assert len(fake_llm.requests) == 2
 
 
-def test_rate_limit_every_time(fake_llm):
+def test_rate_limit_every_time(fake_llm, monkeypatch):
+    monkeypatch.setenv("MARTSMITH_LLM_RETRIES", "2")
     fake_llm.queue(429, 429, 429, 429)
     with pytest.raises(LLMError, match="rate limited"):
         plan(fake_llm, max_attempts=5)
