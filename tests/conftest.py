@@ -49,10 +49,12 @@ if _TESTS not in sys.path:
 
 @pytest.fixture(autouse=True)
 def llm_cache_dir(tmp_path_factory, monkeypatch):
-    """Every test gets its own LLM answer cache (llm/cache.py): one test's answers are never
-    replayed in another, and nothing is written under the home folder."""
+    """Every test gets its own LLM answer cache (llm/cache.py), written but not read: a test that
+    asks the same prompt twice gets the fake server's next reply, and nothing is written under
+    the home folder. A test of the cache itself deletes MARTSMITH_LLM_NO_CACHE."""
     folder = tmp_path_factory.getbasetemp() / f"llm-cache-{next(_CACHE_IDS)}"
     monkeypatch.setenv("MARTSMITH_LLM_CACHE_DIR", str(folder))
+    monkeypatch.setenv("MARTSMITH_LLM_NO_CACHE", "1")
     return folder
 
 

@@ -118,7 +118,6 @@ def plan(fake, **kwargs) -> ModelSpec:
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
     monkeypatch.setattr(llm, "RATE_LIMIT_BACKOFF", 0.01)
-    monkeypatch.setenv("MARTSMITH_LLM_NO_CACHE", "1")  # some tests ask the same prompt twice (tests/llm: the cache)
     for var in (llm.API_BASE_ENV, llm.API_KEY_ENV):
         monkeypatch.delenv(var, raising=False)
 

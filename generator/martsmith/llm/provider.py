@@ -189,6 +189,8 @@ def retryable(litellm, exc: BaseException) -> bool:
         return False
     if _caused_by(exc, "ConnectError", "APIConnectionError") and not isinstance(exc, litellm.RateLimitError):
         return False
+    if "missing credentials" in str(exc).lower():  # the OpenAI client's, reported as a 500
+        return False
     return isinstance(exc, litellm.RateLimitError) or status_of(exc) in RETRY_STATUSES
 
 
