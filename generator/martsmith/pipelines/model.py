@@ -210,11 +210,14 @@ def start_plan(
     if not request or not request.strip():
         raise UsageError("The request is empty.", hint='Describe the model, e.g. "revenue by country per month".')
     check = lambda s: spec_findings(s, ctx.catalog)  # noqa: E731
-    catalog = ctx.catalog.without_generated_aggregates()
     if llm_model:
-        conversation = start_llm_plan(request, catalog, model=llm_model, name=name, check=check)
+        # The model sees every model, its aggregates marked as such (the prompt says not to
+        # re-aggregate them); the offline planner never builds on them.
+        conversation = start_llm_plan(
+            request, ctx.catalog, model=llm_model, name=name, check=check, dialect=ctx.project.adapter_type
+        )
         return conversation.spec, conversation
-    return plan_offline(request, catalog, name=name), None
+    return plan_offline(request, ctx.catalog.without_generated_aggregates(), name=name), None
 
 
 def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str | None) -> ModelSpec:

@@ -90,6 +90,7 @@ def start_llm_plan(
     api_base: str | None = None,
     api_key: str | None = None,
     mock_response: str | None = None,
+    dialect: str = "duckdb",
 ) -> SpecConversation:
     """Ask `model` for a spec of `request` over `catalog`; the conversation holds the first
     answer that validates and passes `check`, and can be continued with `repair`.
@@ -121,7 +122,7 @@ def start_llm_plan(
 
     provider = Provider(model=model, timeout=timeout, api_base=api_base, api_key=api_key, mock_response=mock_response)
     conversation = Conversation(
-        build_messages(request, catalog, name=name),
+        build_messages(request, catalog, name=name, dialect=dialect),
         parse=parse,
         check=accept,
         max_attempts=max_attempts,
