@@ -154,3 +154,27 @@ def test_llm_timeout_option(sample_project, llm_env):
     assert result.exit_code == 5 and "within the timeout of 0.5 s" in result.output
     bad = run(sample_project, "--dry-run", "--llm-timeout", "-1")
     assert bad.exit_code == 2 and "--llm-timeout must be a number of seconds above 0" in bad.output
+
+
+def test_a_failing_build_test_goes_back_to_the_model(sample_project, llm_env, monkeypatch):
+    """What dbt's build reports (a failing test, a compile error) is a finding like the others;
+    the write stage has rolled everything back before the model is asked again."""
+    from martsmith.errors import ValidationFailed
+    from martsmith.pipelines import model as pipeline
+    from martsmith.validate.findings import Finding
+
+    real_build, failures = pipeline.build, []
+
+    def build_failing_once(run_, result, *, no_build):
+        if not failures:
+            failures.append(result.spec.name)
+            finding = Finding("test", "unique_orders_per_status_status: fail 2 results")
+            raise ValidationFailed(f"dbt build failed; nothing was kept:\n  {finding}", [finding])
+        return real_build(run_, result, no_build=no_build)
+
+    monkeypatch.setattr(pipeline, "build", build_failing_once)
+    llm_env.queue(body(GOOD_SQL), body(GOOD_SQL.replace("order_count", "orders_placed")))
+    result = run(sample_project, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "test: unique_orders_per_status_status: fail 2 results" in llm_env.requests[1].messages[-1]["content"]
+    assert "orders_placed" in (sample_project / "models/marts/orders_per_status.sql").read_text()

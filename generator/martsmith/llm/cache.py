@@ -1,15 +1,17 @@
 """Answers kept on disk, keyed on (model, prompt): a rerun of the same request on the same
 schema asks nobody, costs nothing and gets the same answers.
 
-The key is a SHA-256 of the model string, the whole conversation so far and the answer format
-asked for; the value is the answer's text and its token counts. Files are written atomically
+The key is a SHA-256 of the model string and the whole conversation so far; the value is the
+answer's text and its token counts. A conversation's answers are stored once one of them is
+accepted (llm/client.py), so a rerun replays the same turns, and a conversation that failed is
+asked afresh. Files are written atomically
 (a temporary file renamed), so an interrupted run leaves either the answer or nothing. The cache
 lives outside the project (`MARTSMITH_LLM_CACHE_DIR`, default ~/.cache/martsmith/llm): a run
 that fails leaves the project tree as it was.
 
 >>> import tempfile
 >>> cache = AnswerCache(Path(tempfile.mkdtemp()))
->>> key = cache_key("openai/x", [{"role": "user", "content": "hi"}], None)
+>>> key = cache_key("openai/x", [{"role": "user", "content": "hi"}])
 >>> cache.get(key) is None
 True
 >>> cache.put(key, "openai/x", "hello", prompt_tokens=3, completion_tokens=1)
@@ -33,9 +35,9 @@ def prompt_hash(messages: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cache_key(model: str, messages: list[dict], response_format: Any) -> str:
-    payload = {"model": model, "messages": messages, "response_format": response_format}
-    return prompt_hash([payload])
+def cache_key(model: str, messages: list[dict]) -> str:
+    """The key of the answer `model` gives to `messages`."""
+    return prompt_hash([{"model": model, "messages": messages}])
 
 
 class AnswerCache:

@@ -139,7 +139,7 @@ class Chat:
 
     def ask(self) -> str:
         """The answer to the messages so far (from the cache when it has it)."""
-        key = cache_key(self.model, self.messages, None)
+        key = cache_key(self.model, self.messages)
         if self.cache is not None and self.settings.read_cache:
             hit = self.cache.get(key)
             if hit is not None:
