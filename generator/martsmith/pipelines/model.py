@@ -175,7 +175,7 @@ def with_provenance(yml: str, model: str, prompt_sha256: str) -> str:
     """`meta.martsmith` of a model an llm planned also records the model string and the hash of
     the prompt it was given (see llm/cache.py: the same hash keys the answer cache).
 
-    >>> print(with_provenance("    martsmith:\n      planner: llm:openai/x\n", "openai/x", "ab12"))
+    >>> print(with_provenance("    martsmith:\\n      planner: llm:openai/x\\n", "openai/x", "ab12"))
         martsmith:
           planner: llm:openai/x
           llm_model: "openai/x"

@@ -147,7 +147,7 @@ def plan_with_llm(request: str, catalog: Catalog, **options) -> ModelSpec:
 def feedback(findings: list[Finding], sql: str | None, spec: ModelSpec | None = None) -> list[str]:
     """Findings as the model reads them: the check, what it found and the offending line of SQL.
 
-    >>> feedback([Finding("lint", "AL03: Column expression without alias.", 2)], "select\n    count(*)\nfrom t")
+    >>> feedback([Finding("lint", "AL03: Column expression without alias.", 2)], "select\\n    count(*)\\nfrom t")
     ['lint, line 2 `count(*)`: AL03: Column expression without alias.']
     """
     lines = sql.splitlines() if sql else []
