@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +45,20 @@ import sys  # noqa: E402
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
+
+
+@pytest.fixture(autouse=True)
+def llm_cache_dir(tmp_path_factory, monkeypatch):
+    """Every test gets its own LLM answer cache (llm/cache.py), written but not read: a test that
+    asks the same prompt twice gets the fake server's next reply, and nothing is written under
+    the home folder. A test of the cache itself deletes MARTSMITH_LLM_NO_CACHE."""
+    folder = tmp_path_factory.getbasetemp() / f"llm-cache-{next(_CACHE_IDS)}"
+    monkeypatch.setenv("MARTSMITH_LLM_CACHE_DIR", str(folder))
+    monkeypatch.setenv("MARTSMITH_LLM_NO_CACHE", "1")
+    return folder
+
+
+_CACHE_IDS = itertools.count()
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """A fake OpenAI-compatible chat server on 127.0.0.1, for offline tests of the llm planner.
 
 Replies are scripted: `server.queue(...)` takes answer texts, HTTP status codes, or `Reply`
-objects (text or status, after an optional delay). Every request received is recorded.
+objects (text or status, after an optional delay, with optional headers). Every request received
+is recorded. The same server answers as ollama does (POST /api/chat and /api/generate, the routes
+litellm's `ollama_chat/` and `ollama/` providers call; api_base without /v1). With
+`rejects_formats={"json_schema"}` a request asking for that `response_format` type gets a 400,
+as from a server that does not support it (the reply stays queued).
 
     with FakeOpenAIServer() as fake:
         fake.queue('{"name": "x"}', 429, Reply('{"name": "y"}', delay=2.0))
@@ -36,6 +40,7 @@ class Reply:
     content: str | None = None
     status: int = 200
     delay: float = 0.0
+    headers: dict[str, str] | None = None  # e.g. {"retry-after": "1"}; a 429 without gets retry-after 0
 
 
 @dataclass
@@ -50,14 +55,15 @@ class ReceivedRequest:
 
     @property
     def text(self) -> str:
-        """All message contents, for `in` assertions."""
-        return "\n".join(str(m.get("content", "")) for m in self.messages)
+        """All message contents (or an ollama /api/generate prompt), for `in` assertions."""
+        return "\n".join([str(m.get("content", "")) for m in self.messages] + [str(self.body.get("prompt", ""))])
 
 
 class FakeOpenAIServer:
     """Serves POST /v1/chat/completions and /chat/completions from a queue of replies."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, rejects_formats: set[str] | frozenset[str] = frozenset()) -> None:
+        self.rejects_formats = set(rejects_formats)
         self._replies: list[Reply] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -71,6 +77,11 @@ class FakeOpenAIServer:
     @property
     def port(self) -> int:
         return self._httpd.server_address[1]
+
+    @property
+    def root(self) -> str:
+        """The api_base of an ollama client: http://127.0.0.1:PORT."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -132,10 +143,15 @@ class FakeOpenAIServer:
                 except json.JSONDecodeError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 path = self.path.split("?", 1)[0]
-                if path not in ("/v1/chat/completions", "/chat/completions"):
+                if path not in ("/v1/chat/completions", "/chat/completions", "/api/chat", "/api/generate"):
                     self._send(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
                     return
                 server.requests.append(ReceivedRequest(path, {k.lower(): v for k, v in self.headers.items()}, body))
+                asked = (body.get("response_format") or {}).get("type") if isinstance(body, dict) else None
+                if asked in server.rejects_formats:
+                    message = f"response_format type {asked!r} is not supported by this server"
+                    self._send(400, {"error": {"message": message, "type": "invalid_request_error", "code": None}})
+                    return
                 reply = server._next()
                 if reply.delay and server._closing.wait(reply.delay):
                     return  # shutting down
@@ -150,8 +166,11 @@ class FakeOpenAIServer:
                                 "code": ERROR_TYPES.get(reply.status),
                             }
                         },
-                        headers={"retry-after": "0"} if reply.status == 429 else None,
+                        headers=reply.headers or ({"retry-after": "0"} if reply.status == 429 else None),
                     )
+                    return
+                if path.startswith("/api/"):
+                    self._send_ollama(path, body, reply)
                     return
                 self._send(
                     200,
@@ -170,6 +189,21 @@ class FakeOpenAIServer:
                         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
                     },
                 )
+
+            def _send_ollama(self, path: str, body: dict, reply: Reply) -> None:
+                answer: dict[str, Any] = {
+                    "model": body.get("model", "fake-model"),
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "done": True,
+                    "done_reason": "stop",
+                    "prompt_eval_count": 10,
+                    "eval_count": 10,
+                }
+                if path == "/api/chat":
+                    answer["message"] = {"role": "assistant", "content": reply.content}
+                else:
+                    answer["response"] = reply.content
+                self._send(200, answer)
 
             def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()

@@ -219,7 +219,8 @@ def test_rate_limit_then_success(fake_llm):
     assert len(fake_llm.requests) == 2
 
 
-def test_rate_limit_every_time(fake_llm):
+def test_rate_limit_every_time(fake_llm, monkeypatch):
+    monkeypatch.setenv("MARTSMITH_LLM_RETRIES", "2")
     fake_llm.queue(429, 429, 429, 429)
     with pytest.raises(LLMError, match="rate limited"):
         plan(fake_llm, max_attempts=5)

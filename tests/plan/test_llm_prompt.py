@@ -68,7 +68,7 @@ def test_schema_context_is_pruned_and_capped():
     assert tables["source('shop', 'orders')"]["foreign_keys"] == [
         {"column": "customer_id", "references": "source('shop', 'customers').customer_id"}
     ]
-    assert text.endswith("</data>\n(51 other tables are not shown: they do not match the request.)")
+    assert text.endswith("</data>\n(51 other tables are not shown: less related to the request, or not at all.)")
     assert "ref('stg_payments')" in tables_of(schema_context("payments by method", cat))
     # Nothing matches: some tables are still shown, within the size cap.
     assert len(schema_context("zzz", cat, max_chars=4000)) < 6000
@@ -88,3 +88,103 @@ def test_contract_leaves_out_tool_fields():
 def test_repair_message_lists_errors():
     text = repair_message(["column 'amout' does not exist", "name: bad"])
     assert "- column 'amout' does not exist\n- name: bad" in text
+
+
+def bikeshare(models: int = 12) -> Catalog:
+    """Trips, stations and a trip's events, plus a dozen earlier models about trips."""
+    trips = Table(
+        "source",
+        "trips",
+        "raw",
+        "trips",
+        source_name="bike",
+        columns=[
+            Column("trip_id", "INTEGER"),
+            Column("start_station_id", "INTEGER"),
+            Column("end_station_id", "INTEGER"),
+            Column("started_at", "TIMESTAMP"),
+        ],
+        primary_key="trip_id",
+    )
+    stations = Table(
+        "source",
+        "stations",
+        "raw",
+        "stations",
+        source_name="bike",
+        columns=[Column("id", "INTEGER"), Column("name", "VARCHAR"), Column("city", "VARCHAR")],
+        primary_key="id",
+    )
+    events = Table(
+        "source",
+        "trip_events",
+        "raw",
+        "trip_events",
+        source_name="bike",
+        columns=[Column("event_id", "INTEGER"), Column("trip_id", "INTEGER"), Column("kind", "VARCHAR")],
+    )
+    earlier = [
+        Table(
+            "model",
+            f"trips_by_start_station_{i}",
+            "main",
+            f"trips_by_start_station_{i}",
+            columns=[Column("start_station_id", "INTEGER"), Column("trip_count", "BIGINT")],
+            generated_aggregate=i % 2 == 0,
+        )
+        for i in range(models)
+    ]
+    fks = [ForeignKey("source:bike.trip_events", "trip_id", "source:bike.trips", "trip_id")]
+    return Catalog(tables=[trips, *earlier, stations, events], foreign_keys=fks)
+
+
+def test_the_table_a_rare_word_needs_is_kept_among_many_similar_models():
+    text = schema_context("trips by start city", bikeshare())
+    tables = tables_of(text)
+    assert "source('bike', 'stations')" in tables and "source('bike', 'trips')" in tables
+    assert text.endswith(
+        f"({len(bikeshare().tables) - len(tables)} other tables are not shown: "
+        "less related to the request, or not at all.)"
+    )
+
+
+def test_role_playing_keys_and_keys_named_after_the_table():
+    tables = tables_of(schema_context("trip events by start station city", bikeshare(models=0)))
+    trips = tables["source('bike', 'trips')"]
+    assert {"column": "start_station_id", "references": "source('bike', 'stations').id", "by_name": True} in trips[
+        "foreign_keys"
+    ]
+    events = tables["source('bike', 'trip_events')"]
+    assert events["primary_key"] == "event_id" and events["primary_key_by_name"] is True
+
+
+def test_generated_models_are_shown_and_their_aggregates_marked():
+    tables = tables_of(schema_context("trips by start station", bikeshare(models=2)))
+    assert tables["ref('trips_by_start_station_0')"]["generated_aggregate"] is True
+    assert "generated_aggregate" not in tables["ref('trips_by_start_station_1')"]  # e.g. a sql_body model
+
+
+def test_the_prompt_states_the_dialect_and_the_style_rules():
+    system, _ = build_messages("trips by start city", bikeshare(), dialect="postgres")
+    assert 'The warehouse is "postgres"' in system["content"]
+    assert "every selected expression has an explicit alias" in system["content"]
+    assert "date truncated to that grain" in system["content"]
+
+
+def test_a_wide_table_shows_the_columns_the_request_names():
+    wide = Table(
+        "source",
+        "events",
+        "raw",
+        "events",
+        source_name="app",
+        columns=[
+            Column("id", "INTEGER"),
+            *[Column(f"attr_{i}", "VARCHAR") for i in range(100)],
+            Column("country", "VARCHAR"),
+        ],
+        primary_key="id",
+    )
+    (facts,) = tables_of(schema_context("events by country", Catalog(tables=[wide]))).values()
+    names = [c["name"] for c in facts["columns"]]
+    assert "country" in names and "id" in names and facts["more_columns"] == 42

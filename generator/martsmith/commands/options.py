@@ -77,7 +77,13 @@ def format_option(func: Callable) -> Callable:
 
 
 def llm_option(func: Callable) -> Callable:
-    return click.option(
+    """--llm MODEL, --llm-timeout SECONDS, --no-cache: which model plans, and how it is called.
+
+    The command gets `llm_model` (the model string, or None for the offline planner); the other
+    settings (llm/settings.py: these options, then MARTSMITH_LLM_* variables) are bound for the
+    whole command, so every planner it runs calls the model the same way."""
+
+    @click.option(
         "--llm",
         "llm_model",
         envvar="MARTSMITH_LLM",
@@ -85,7 +91,32 @@ def llm_option(func: Callable) -> Callable:
         metavar="MODEL",
         help="Plan with an LLM through litellm (e.g. openai/gpt-4.1-mini, anthropic/claude-sonnet-4-5, "
         "ollama/llama3.1). Default: the offline planner. Env: MARTSMITH_LLM.",
-    )(func)
+    )
+    @click.option(
+        "--llm-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Seconds to wait for one answer (default 120; 600 for ollama, vLLM and other local "
+        "servers). Env: MARTSMITH_LLM_TIMEOUT.",
+    )
+    @click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Ask the model again instead of replaying answers cached for the same prompt "
+        "(the new answers are cached). Env: MARTSMITH_LLM_NO_CACHE=1.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, llm_timeout: float | None, no_cache: bool, **kwargs: Any):
+        if not kwargs.get("llm_model"):
+            return func(*args, **kwargs)
+        # Imported when a command runs with --llm: settings only, litellm stays unloaded until a call.
+        from martsmith.llm.settings import LLMSettings, use
+
+        with use(LLMSettings.from_env().with_options(timeout=llm_timeout, no_cache=no_cache)):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def confirm_options(dry_run_help: str) -> Callable[[Callable], Callable]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.errors import UsageError
-from martsmith.llm.client import Provider, complete_structured, parse_json_object
+from martsmith.llm.client import Provider, complete_structured, parse_json_object, without_titles
 from martsmith.plan.prompt import DATA_RULE, MAX_REQUEST_CHARS, cut, data_block, table_facts
 from martsmith.spec import TestSpec, argument_problems
 from martsmith.validate.expressions import expression_problems
@@ -158,8 +158,8 @@ def assign_rules_llm(
     catalog: Catalog,
     *,
     model: str,
-    max_attempts: int = 3,
-    timeout: float = 60,
+    max_attempts: int | None = None,
+    timeout: float | None = None,
     api_base: str | None = None,
     api_key: str | None = None,
     mock_response: str | None = None,
@@ -188,6 +188,8 @@ def assign_rules_llm(
         max_attempts=max_attempts,
         **provider,
         what="tests for the rules",
+        schema=without_titles(RulesAnswer.model_json_schema()),
+        schema_name="rule_tests",
         repair=lambda errors: REPAIR_PROMPT.format(errors="\n".join(f"- {e}" for e in errors)),
         hint="Name the columns in the rules, split long rules with ';', or use a stronger model.",
     )

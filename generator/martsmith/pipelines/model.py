@@ -3,10 +3,17 @@
 Each stage is a function of the previous stage's output; this module sequences them on the run
 (pipelines/run.py), which owns the all-or-nothing write: on any failure the project tree is
 byte-identical to before and no relation created by the run is left in the warehouse.
+
+With --llm every check after planning feeds the planner's repair loop: static and catalog
+findings, the warehouse compiling the SQL, sqlfluff's violations that auto-fix left, dbt's build
+errors and failing tests go back to the model (with the offending line), and the checks start
+again on its next answer, within MARTSMITH_LLM_MAX_ATTEMPTS answers in all.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +28,12 @@ from martsmith.errors import UsageError, ValidationFailed, WriteRefused
 from martsmith.inference.merge import place_properties
 from martsmith.inference.model_tests import model_tests
 from martsmith.pipelines.run import Run
-from martsmith.plan.llm import plan_with_llm
+from martsmith.plan.llm import SpecConversation, start_llm_plan
 from martsmith.plan.offline import plan_offline
 from martsmith.render.properties import render_properties
 from martsmith.render.sql import render_sql
 from martsmith.spec import ColumnSpec, ModelSpec, check_identifier
+from martsmith.validate.compiles import compile_findings
 from martsmith.validate.findings import Finding
 from martsmith.validate.lint import lint_sql
 from martsmith.validate.spec_check import check_spec
@@ -78,34 +86,25 @@ def generate_model(
     force: bool = False,
 ) -> ModelResult:
     """The whole pipeline for one request, then its summary: planned, checked, its tests inferred
-    from a preview of its data, linted; then (unless --dry-run, once approved) written and built."""
+    from a preview of its data, linted; then (unless --dry-run, once approved) written and built.
+    With an llm planner, what a check finds goes back to the model until an answer passes."""
     ctx = run.context()
     run.progress("planning" + (f" with {llm_model}" if llm_model else " (offline)"))
     with run.timed("plan"):
-        spec = plan_request(request, ctx, name=name, llm_model=llm_model)
-    conventions = detect_conventions(run.project)
-    if name is None:
-        spec = with_house_prefix(spec, conventions)
-    sql_path, yml_path, exists = model_paths(spec, ctx, conventions)
-    if exists and not force and not run.dry_run:
-        raise WriteRefused(
-            f"A model named '{spec.name}' already exists ({sql_path.relative_to(run.project.root)}).",
-            hint="Pass --name to choose another name, or --force to replace it.",
-        )
-    with run.timed("static"):
-        static_check(spec, ctx, run.checks)
-    # Only SQL that passed the safety checks ever runs, and only as a temp table.
-    run.progress("inferring tests from the model's data")
-    with run.timed("tests"), Warehouse(run.project) as wh:
-        found = model_tests(spec, ctx.catalog, wh)
-    spec = spec.model_copy(update={"tests": found.tests, "columns": document_columns(spec, found.columns)})
-    run.progress("linting with sqlfluff")
-    with run.timed("lint"):
-        sql, yml, fixed = render_and_lint(spec, ctx, run.checks)
-    yml = place_properties(yml_path, yml, tests_key=conventions.tests_key)
-    result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=found.findings, lint_fixed=fixed)
-    if run.approve("Write and build this model?", shown=describe(result), action="write and build"):
-        build(run, result, no_build=no_build)
+        spec, conversation = start_plan(request, ctx, name=name, llm_model=llm_model)
+    while True:
+        attempt = _Attempt()
+        try:
+            result = check_and_build(
+                run, spec, attempt, no_build=no_build, force=force, conversation=conversation, house_prefix=name is None
+            )
+            break
+        except ValidationFailed as exc:
+            if conversation is None or not conversation.can_repair or not exc.findings:
+                raise
+            run.progress(f"sending {len(exc.findings)} finding(s) back to {conversation.model}")
+            with run.timed("plan"):
+                spec = conversation.repair(list(exc.findings), attempt.sql)
     root = run.project.root
     data = result.as_dict(root)
     if run.dry_run:
@@ -121,6 +120,84 @@ def generate_model(
     return result
 
 
+@dataclass
+class _Attempt:
+    """What one pass of the checks is looking at: the SQL its findings' lines refer to."""
+
+    sql: str | None = None
+
+
+def check_and_build(
+    run: Run,
+    spec: ModelSpec,
+    attempt: _Attempt,
+    *,
+    no_build: bool,
+    force: bool,
+    conversation: SpecConversation | None = None,
+    house_prefix: bool = False,
+) -> ModelResult:
+    """One spec through every check, then (once approved) written and built. Raises
+    ValidationFailed with the findings of the first check that fails."""
+    ctx = run.context()
+    conventions = detect_conventions(run.project)
+    if house_prefix:
+        spec = with_house_prefix(spec, conventions)
+    sql_path, yml_path, exists = model_paths(spec, ctx, conventions)
+    if exists and not force and not run.dry_run:
+        raise WriteRefused(
+            f"A model named '{spec.name}' already exists ({sql_path.relative_to(run.project.root)}).",
+            hint="Pass --name to choose another name, or --force to replace it.",
+        )
+    attempt.sql = render_sql(spec)
+    with run.timed("static"):
+        static_check(spec, ctx, run.checks)
+    # Only SQL that passed the safety checks ever runs: bound with `limit 0`, then as a temp table.
+    run.progress("inferring tests from the model's data")
+    with run.timed("tests"), Warehouse(run.project) as wh:
+        compiled = compile_findings(attempt.sql, ctx.catalog, wh)
+        if compiled:
+            raise ValidationFailed(
+                "The warehouse cannot compile the generated model:\n" + "\n".join(f"  {f}" for f in compiled),
+                compiled,
+            )
+        found = model_tests(spec, ctx.catalog, wh)
+    spec = spec.model_copy(update={"tests": found.tests, "columns": document_columns(spec, found.columns)})
+    run.progress("linting with sqlfluff")
+    with run.timed("lint"):
+        sql, yml, fixed = render_and_lint(spec, ctx, run.checks, attempt)
+    if conversation is not None:
+        yml = with_provenance(yml, conversation.model, conversation.prompt_sha256)
+    yml = place_properties(yml_path, yml, tests_key=conventions.tests_key)
+    result = ModelResult(spec, sql_path, yml_path, sql, yml, findings=found.findings, lint_fixed=fixed)
+    attempt.sql = sql
+    if run.approve("Write and build this model?", shown=describe(result), action="write and build"):
+        build(run, result, no_build=no_build)
+    return result
+
+
+_PLANNER_LINE = re.compile(r"^(?P<indent>[ ]+)planner: .*$", re.MULTILINE)
+
+
+def with_provenance(yml: str, model: str, prompt_sha256: str) -> str:
+    """`meta.martsmith` of a model an llm planned also records the model string and the hash of
+    the prompt it was given (see llm/cache.py: the same hash keys the answer cache).
+
+    >>> print(with_provenance("    martsmith:\\n      planner: llm:openai/x\\n", "openai/x", "ab12"))
+        martsmith:
+          planner: llm:openai/x
+          llm_model: "openai/x"
+          prompt_sha256: ab12
+    <BLANKLINE>
+    """
+    m = _PLANNER_LINE.search(yml)
+    if m is None:
+        return yml
+    indent = m.group("indent")
+    extra = f"\n{indent}llm_model: {json.dumps(model)}\n{indent}prompt_sha256: {prompt_sha256}"
+    return yml[: m.end()] + extra + yml[m.end() :]
+
+
 def spec_findings(spec: ModelSpec, catalog: Catalog, worker: CheckWorker | None = None) -> list[Finding]:
     """Everything that can be checked before dbt: the spec, then its rendered SQL (in the check
     worker when there is one)."""
@@ -134,14 +211,26 @@ def spec_findings(spec: ModelSpec, catalog: Catalog, worker: CheckWorker | None 
     return check_sql(render_sql(spec), catalog)
 
 
-def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str | None) -> ModelSpec:
+def start_plan(
+    request: str, ctx: Context, *, name: str | None, llm_model: str | None
+) -> tuple[ModelSpec, SpecConversation | None]:
+    """The first spec, and with an llm planner its conversation (to send later findings to)."""
     if not request or not request.strip():
         raise UsageError("The request is empty.", hint='Describe the model, e.g. "revenue by country per month".')
     check = lambda s: spec_findings(s, ctx.catalog)  # noqa: E731
-    catalog = ctx.catalog.without_generated_aggregates()
     if llm_model:
-        return plan_with_llm(request, catalog, model=llm_model, name=name, check=check)
-    return plan_offline(request, catalog, name=name)
+        # The model sees every model, its aggregates marked as such (the prompt says not to
+        # re-aggregate them); the offline planner never builds on them.
+        conversation = start_llm_plan(
+            request, ctx.catalog, model=llm_model, name=name, check=check, dialect=ctx.project.adapter_type
+        )
+        return conversation.spec, conversation
+    return plan_offline(request, ctx.catalog.without_generated_aggregates(), name=name), None
+
+
+def plan_request(request: str, ctx: Context, *, name: str | None, llm_model: str | None) -> ModelSpec:
+    """The first spec `start_plan` makes."""
+    return start_plan(request, ctx, name=name, llm_model=llm_model)[0]
 
 
 def document_columns(spec: ModelSpec, preview: list[tuple[str, str]]) -> list[ColumnSpec]:
@@ -187,11 +276,16 @@ def static_check(spec: ModelSpec, ctx: Context, worker: CheckWorker | None = Non
         )
 
 
-def render_and_lint(spec: ModelSpec, ctx: Context, linter: CheckWorker | None = None) -> tuple[str, str, bool]:
-    """(sql, yml, whether sqlfluff fixed something); raises on remaining violations."""
+def render_and_lint(
+    spec: ModelSpec, ctx: Context, linter: CheckWorker | None = None, attempt: _Attempt | None = None
+) -> tuple[str, str, bool]:
+    """(sql, yml, whether sqlfluff fixed something); raises on remaining violations (whose lines
+    are those of the fixed SQL, kept in `attempt`)."""
     fname = f"{spec.name}.sql"
     sql = render_sql(spec)
     lint = linter.lint(sql, fname) if linter else lint_sql(sql, ctx.project.root, fname=fname)
+    if attempt is not None:
+        attempt.sql = lint.sql
     if lint.findings:
         raise ValidationFailed(
             "sqlfluff violations remain after auto-fix:\n" + "\n".join(f"  {f}" for f in lint.findings),
@@ -282,4 +376,12 @@ def summary(result: ModelResult, root: Path) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ModelResult", "generate_model", "model_paths", "plan_request", "spec_findings"]
+__all__ = [
+    "ModelResult",
+    "check_and_build",
+    "generate_model",
+    "model_paths",
+    "plan_request",
+    "spec_findings",
+    "start_plan",
+]

@@ -15,11 +15,18 @@ command will write), the check worker (sqlglot and sqlfluff warm up in a forked 
 dbt parses the project), the timings (`timed`: JSON summaries carry them as `seconds`), the
 confirmation (--dry-run, --yes, or a question in a terminal), the write stage and the summary.
 What it leaves to the pipeline: planning, rendering and checking, through the stage packages.
+
+The run also counts what its calls to models cost (llm/usage.py: calls, tokens, dollars; in the
+summary and as `llm` in JSON), and turns SIGINT and SIGTERM into exceptions in the main thread:
+whatever was waiting (a model, dbt, the lock) stops, everything written is rolled back, the check
+worker is stopped, and the command exits 130 (SIGINT) or 143 (SIGTERM) with one line.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +40,7 @@ from martsmith.context.dbt import DbtResult
 from martsmith.context.load import Context, load_context
 from martsmith.context.project import Project
 from martsmith.errors import WriteRefused
+from martsmith.llm.usage import Usage, ledger
 from martsmith.validate.worker import CheckWorker
 from martsmith.write import write_and_run
 
@@ -52,6 +60,7 @@ class Run:
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds, from `timed`
     started: float = field(default_factory=time.perf_counter)
     silent: bool = False  # a library caller (e.g. martsmith eval): no progress, no summary
+    llm: Usage = field(default_factory=Usage)  # calls to models made during the run
 
     @classmethod
     @contextmanager
@@ -67,14 +76,21 @@ class Run:
         """A run on the project `project()` returns (commands.options.project_options), which
         holds the project lock unless --dry-run; with `checks`, the check worker starts now,
         before anything else is read."""
-        run = cls(project(writes=not dry_run), dry_run=dry_run, yes=yes, output_format=output_format)
-        if checks:
-            run.checks = CheckWorker(run.project.root)
-        try:
-            yield run
-        finally:
-            if run.checks is not None:
-                run.checks.close()
+        with stop_on_signals() as received:
+            try:
+                run = cls(project(writes=not dry_run), dry_run=dry_run, yes=yes, output_format=output_format)
+                if checks:
+                    run.checks = CheckWorker(run.project.root)
+                try:
+                    with ledger() as run.llm:
+                        yield run
+                finally:
+                    if run.checks is not None:
+                        run.checks.close()
+            except BaseException:
+                if received:  # whatever it became on the way up (dbt reports it as a failed node)
+                    _stopped(received[0], output_format)
+                raise
 
     @property
     def quiet(self) -> bool:
@@ -152,6 +168,9 @@ class Run:
         self.seconds["total"] = time.perf_counter() - self.started
         if self.silent:
             return
+        if self.llm.calls:
+            data = {**data, "llm": self.llm.as_dict()}
+            text = text.rstrip("\n") + "\n  " + self.llm.line()
         if self.quiet:
             emit_json({**data, "seconds": {stage: round(s, 3) for stage, s in self.seconds.items()}})
             return
@@ -162,4 +181,51 @@ class Run:
                 click.echo(preview(body), nl=False)
 
 
-__all__ = ["ProjectGetter", "Run"]
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread by SIGINT or SIGTERM (`signum`), so that every rollback runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[list[int]]:
+    """Inside the block, SIGINT and SIGTERM raise `Interrupted` in the main thread (once: a second
+    signal does not interrupt the rollback the first one started); yields the signals received.
+    Outside the main thread (a library caller's worker thread), signals are left alone."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _stopped(signum: int, output_format: str) -> None:
+    """After a signal, everything is rolled back: SIGINT goes on as KeyboardInterrupt (the CLI
+    says so and exits 130); SIGTERM ends here, with one line and exit 143."""
+    if signum != signal.SIGTERM:
+        raise KeyboardInterrupt from None
+    message = "Terminated (SIGTERM); nothing was written."
+    if output_format == "json":
+        emit_json({"error": message, "hint": None, "exit_code": 128 + signum, "findings": []})
+    else:
+        click.echo(message, err=True)
+    raise SystemExit(128 + signum) from None
+
+
+__all__ = ["Interrupted", "ProjectGetter", "Run", "stop_on_signals"]

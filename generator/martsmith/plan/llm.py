@@ -6,8 +6,11 @@ answer is parsed (fences and prose around the JSON are tolerated), validated int
 `max_attempts` calls in all. litellm is imported only when a plan is made: importing it takes
 seconds and `martsmith --help` must not pay for it.
 
-The call itself, its settings (MARTSMITH_LLM_API_BASE, MARTSMITH_LLM_API_KEY, provider variables)
-and the repair loop are `martsmith.llm.client.complete_structured`, shared with the other planners.
+The planner keeps its conversation (`SpecConversation`): the checks that run after planning
+(sqlfluff, the warehouse compiling the SQL, dbt's build and tests) send what they find back with
+`repair(findings, sql)`, each finding with the line of SQL it is about, within the same budget of
+attempts (MARTSMITH_LLM_MAX_ATTEMPTS). The call itself, its settings and the repair loop are
+`martsmith.llm.client.Conversation`, shared with the other planners.
 """
 
 from __future__ import annotations
@@ -21,37 +24,81 @@ from martsmith.llm.client import (  # noqa: F401 - re-exported: the settings and
     API_BASE_ENV,
     API_KEY_ENV,
     RATE_LIMIT_BACKOFF,
+    Conversation,
     Provider,
-    complete_structured,
     validation_errors,
 )
 from martsmith.llm.client import parse_json_object as parse_answer
-from martsmith.plan.prompt import TOOL_FIELDS, build_messages, repair_message
+from martsmith.plan.prompt import TOOL_FIELDS, answer_schema, build_messages, repair_message
 from martsmith.spec import ModelSpec, check_identifier
 from martsmith.validate.findings import Finding
 
 Check = Callable[[ModelSpec], "list[Finding]"]
 
 
-def plan_with_llm(
+MAX_FEEDBACK = 20  # findings of one check sent back in one repair turn
+MAX_LINE_CHARS = 160  # a line of SQL quoted in a finding
+
+
+class SpecConversation:
+    """The llm planner's conversation about one request: `spec` is the answer accepted so far;
+    `repair(findings, sql)` sends what a later check found and returns the next accepted spec."""
+
+    def __init__(self, conversation: Conversation[ModelSpec], spec: ModelSpec) -> None:
+        self.conversation = conversation
+        self.spec = spec
+
+    @property
+    def model(self) -> str:
+        return self.conversation.model
+
+    @property
+    def prompt_sha256(self) -> str:
+        """SHA-256 of the first prompt (system + user), recorded in `meta.martsmith`."""
+        return self.conversation.prompt_sha256
+
+    @property
+    def calls(self) -> int:
+        return self.conversation.calls
+
+    @property
+    def can_repair(self) -> bool:
+        return self.conversation.attempts_left > 0
+
+    def repair(self, findings: list[Finding], sql: str | None = None) -> ModelSpec:
+        """The next spec, once the model has seen `findings` (about `sql`, the SQL rendered from
+        the last spec); raises `LLMError` when no attempt is left or no answer validates."""
+        self.spec = _noted(self.conversation.reject(feedback(findings, sql, self.spec)), self.conversation.calls)
+        return self.spec
+
+
+def _noted(spec: ModelSpec, calls: int) -> ModelSpec:
+    if calls > 1:
+        spec.notes.append(f"llm answer accepted after {calls} calls")
+    return spec
+
+
+def start_llm_plan(
     request: str,
     catalog: Catalog,
     *,
     model: str,
     name: str | None = None,
     check: Check | None = None,
-    max_attempts: int = 3,
-    timeout: float = 60,
+    max_attempts: int | None = None,
+    timeout: float | None = None,
     api_base: str | None = None,
     api_key: str | None = None,
     mock_response: str | None = None,
-) -> ModelSpec:
-    """Ask `model` for a spec of `request` over `catalog`; return the first answer that validates
-    and passes `check`.
+    dialect: str = "duckdb",
+) -> SpecConversation:
+    """Ask `model` for a spec of `request` over `catalog`; the conversation holds the first
+    answer that validates and passes `check`, and can be continued with `repair`.
 
     Raises `LLMError` when the model cannot be reached (no key, timeout, auth, rate limit...) or
-    gives no acceptable answer within `max_attempts` calls; the message says why and what to do.
-    `mock_response` answers every call with that text, offline (litellm's own mock).
+    gives no acceptable answer within `max_attempts` calls (default MARTSMITH_LLM_MAX_ATTEMPTS);
+    the message says why and what to do. `mock_response` answers every call with that text,
+    offline (litellm's own mock).
     """
     if not request.strip():
         raise UsageError("The request is empty.", hint="Describe the model you want, e.g. 'revenue by country'.")
@@ -60,11 +107,8 @@ def plan_with_llm(
             check_identifier(name, "model name")
         except ValueError as exc:
             raise UsageError(str(exc), hint="Pass --name with a name like 'revenue_by_country'.") from None
-    answers = 0
 
     def parse(text: str) -> ModelSpec:
-        nonlocal answers
-        answers += 1
         data = parse_answer(text)
         for field in TOOL_FIELDS:  # ours to fill: an answer that sets them is not wrong, just ignored
             data.pop(field, None)
@@ -77,8 +121,8 @@ def plan_with_llm(
         return [f.message for f in [*sql_body_findings(spec), *(check(spec) if check else [])]]
 
     provider = Provider(model=model, timeout=timeout, api_base=api_base, api_key=api_key, mock_response=mock_response)
-    spec = complete_structured(
-        build_messages(request, catalog, name=name),
+    conversation = Conversation(
+        build_messages(request, catalog, name=name, dialect=dialect),
         parse=parse,
         check=accept,
         max_attempts=max_attempts,
@@ -86,11 +130,45 @@ def plan_with_llm(
         what="model spec",
         repair=repair_message,
         backoff=RATE_LIMIT_BACKOFF,  # read now: tests shorten it
-        hint="Rephrase the request with table or column names, use a stronger model, or raise the number of attempts.",
+        schema=answer_schema(),
+        schema_name="model_spec",
+        hint="Rephrase the request with table or column names, use a stronger model, "
+        "or raise MARTSMITH_LLM_MAX_ATTEMPTS.",
     )
-    if answers > 1:
-        spec.notes.append(f"llm answer accepted after {answers} calls")
-    return spec
+    first = conversation.answer()
+    return SpecConversation(conversation, _noted(first, conversation.calls))
+
+
+def plan_with_llm(request: str, catalog: Catalog, **options) -> ModelSpec:
+    """The first spec `start_llm_plan(request, catalog, **options)` accepts."""
+    return start_llm_plan(request, catalog, **options).spec
+
+
+def feedback(findings: list[Finding], sql: str | None, spec: ModelSpec | None = None) -> list[str]:
+    """Findings as the model reads them: the check, what it found and the offending line of SQL.
+
+    >>> feedback([Finding("lint", "AL03: Column expression without alias.", 2)], "select\\n    count(*)\\nfrom t")
+    ['lint, line 2 `count(*)`: AL03: Column expression without alias.']
+    """
+    lines = sql.splitlines() if sql else []
+    out: list[str] = []
+    for f in findings[:MAX_FEEDBACK]:
+        where = f.check
+        if f.line and 0 < f.line <= len(lines):
+            code = " ".join(lines[f.line - 1].split())
+            code = code if len(code) <= MAX_LINE_CHARS else code[: MAX_LINE_CHARS - 1] + "…"
+            where += f", line {f.line} `{code}`"
+        elif f.line:
+            where += f", line {f.line}"
+        out.append(f"{where}: {f.message}")
+    if len(findings) > MAX_FEEDBACK:
+        out.append(f"(and {len(findings) - MAX_FEEDBACK} more findings of the same checks)")
+    if spec is not None and spec.sql_body is None and out:
+        out.append(
+            "These lines are in the SQL martsmith rendered from your structured spec: change the spec "
+            "(or, if the structure cannot express the request, write `sql_body`)."
+        )
+    return out
 
 
 _JINJA = re.compile(r"\{\{(.*?)\}\}|\{%|\{#", re.DOTALL)

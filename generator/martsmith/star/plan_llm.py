@@ -102,8 +102,8 @@ def plan_star_llm(
     source: str | None = None,
     snowflake: bool = False,
     area: str | None = None,
-    max_attempts: int = 3,
-    timeout: float = 60,
+    max_attempts: int | None = None,
+    timeout: float | None = None,
     api_base: str | None = None,
     api_key: str | None = None,
     mock_response: str | None = None,
@@ -140,6 +140,8 @@ def plan_star_llm(
         api_key=api_key,
         mock_response=mock_response,
         what="star schema spec",
+        schema=answer_schema(),
+        schema_name="star_spec",
         hint="Name the fact and the dimensions in the description, use a stronger model, "
         "or drop --llm for the offline planner.",
     )
@@ -281,7 +283,7 @@ def _render_problems(star: StarSpec, catalog: Catalog, schema: str | None) -> li
     try:
         files = render_star(star)
     except Exception as exc:  # noqa: BLE001 - any failure here is the spec's
-        return [f"the spec cannot be rendered: {type(exc).__name__}: {exc}"]
+        return [f"the spec cannot be rendered: {exc}"]
     if schema is None:
         return []
     stand_in = stand_in_catalog(catalog, star, schema)

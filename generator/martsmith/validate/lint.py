@@ -84,6 +84,8 @@ def lint_sql(sql: str, project_root: Path, fname: str = "model.sql") -> LintResu
             result = linter.lint_string(fixed_sql, fname=fname)
     findings = []
     for v in result.violations:
+        if _alias_in_exists(v):
+            continue
         message = f"{v.rule_code()}: {v.desc()}"
         if v.rule_code() in unsafe:
             message += f" (sqlfluff's fix, not applied, would change what the SQL means: {unsafe[v.rule_code()]})"
@@ -175,3 +177,20 @@ def _canonical(sql: str) -> str | None:
         pass  # compare without qualification
     tree = tree.transform(normalize)
     return tree.sql(dialect="duckdb", comments=False, normalize_functions="lower")
+
+
+def _alias_in_exists(violation) -> bool:
+    """AL03 on the select list of an `exists (...)` subquery: `select 1` there is idiomatic and its
+    column is never read, so an alias would be noise (the rule stays on everywhere else)."""
+    if violation.rule_code() != "AL03" or getattr(violation, "segment", None) is None:
+        return False
+    node, child = violation.segment, None
+    while node is not None:
+        if child is not None and child.is_type("bracketed") and node.is_type("expression"):
+            codes = [s for s in node.segments if s.is_code]
+            where = next((i for i, s in enumerate(codes) if s is child), 0)
+            if where > 0 and codes[where - 1].raw.lower() == "exists":
+                return True
+        parent = node.get_parent()
+        node, child = (parent[0], node) if parent else (None, node)
+    return False
