@@ -24,14 +24,17 @@ STOPWORDS = frozenset(
     which who whose whom is are was were be been being do does did have has had please only just
     all any some want need like would could can should will also as so then where whose
     table model report view dataset data overall together along broken down split grouped group
+    values results result
     including include includes included metric metrics kpi kpis breakdown within vs versus
-    up corresponding respective respectively much how values results result
+    up corresponding respective respectively much how
     """.split()  # 'up': the particle of phrasal verbs ("signed up", "picked up")
 )
 
 # Nouns about the output that are also common column words ('bike model', 'report date'):
 # stopwords unless a span with them names a column exactly.
-META_NOUNS = frozenset({"table", "model", "report", "view", "data", "metric", "group", "type"})
+META_NOUNS = frozenset(
+    {"table", "model", "report", "view", "data", "metric", "group", "type", "values", "results", "result"}
+)
 
 # Words that name "rows of the table" when counted: "number of rows", "count of records".
 ROW_NOUNS = frozenset({"row", "rows", "record", "records", "entry", "entries"})

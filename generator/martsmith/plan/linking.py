@@ -279,11 +279,14 @@ def link(cues: Cues, ix: Index) -> list[Link]:
             if not all((cues.free(k) or _soft(cues, k)) and toks[k].kind == "word" for k in range(i, j)):
                 break
             soft = [k for k in range(i, j) if not cues.free(k)]
-            if soft and (j - i < 2 or len(soft) == j - i):
+            meta = bool(soft) and all(toks[k].text in lx.META_NOUNS for k in soft)
+            if soft and not meta and (j - i < 2 or len(soft) == j - i):
                 continue
             cands = _match(ix, toks[i:j])
             if soft:
-                cands = [c for c in cands if c.tier >= STRIPPED and c.rank == 0]
+                # A cue word in a name: only an exact column name ('result' for battle.result).
+                floor = EXACT if len(soft) == j - i else STRIPPED
+                cands = [c for c in cands if c.tier >= floor and c.rank == 0 and (not meta or c.item.kind == "column")]
             if cands:
                 others = [
                     c

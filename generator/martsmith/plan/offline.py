@@ -476,6 +476,8 @@ class _Reader:
                 self.used_negations.update(negations)
             elif "column" in kinds and self._share_condition(l, qual):
                 pass
+            elif kinds == {"table"} and self.intent.kind == "listing" and self._date_of(l):
+                pass
             elif kinds == {"table"}:
                 self._table(l, grouped or (in_top and self._prev_end(k) <= self.cues.top.index))  # type: ignore[union-attr]
             else:
@@ -553,7 +555,9 @@ class _Reader:
         superlative listing when the one aggregate is a min/max next to listed columns ('the
         name of the singer with the largest net worth': one row, not max() beside a name)."""
         c = self.cues
-        grouping = bool(c.groups) or bool(c.grains) or c.top is not None
+        each_only = bool(c.groups) and all(self.cues.tokens[g].text in ("each", "every") for g in c.groups)
+        # 'the date of each treatment': with nothing aggregated, 'each' is every row.
+        grouping = (bool(c.groups) and not (each_only and not targets)) or bool(c.grains) or c.top is not None
         rows = any(r == "rows" for r in c.role)
         aggs = [a for ts in targets.values() for a, _ in ts]
         counting = rows or any(a not in ("min", "max") for a in aggs) or bool(c.windows or c.share or c.pivot)
@@ -1077,6 +1081,23 @@ class _Reader:
     def _prev_end_of(self, l: Link) -> int:
         k = self.links.index(l)
         return self._prev_end(k)
+
+    def _date_of(self, l: Link) -> bool:
+        """'the date of each treatment': the event time of the table named after 'date of'."""
+        i = l.start - 1
+        while i >= 0 and self.cues.role[i] in ("stop", "group") and self.cues.tokens[i].text != "of":
+            i -= 1
+        if i < 1 or self.cues.tokens[i].text != "of" or self.cues.role[i - 1] != "time":
+            return False
+        item = self._choose(l, l.candidates)
+        col = self._event_time(item.table)
+        if col is None:
+            return False
+        self.intent.dimensions.append(DimensionIntent(item.table, col, None, [col]))
+        if item.table not in self.intent.subjects:
+            self.intent.subjects.append(item.table)
+        self.intent.notes.append(f"'{self.cues.tokens[i - 1].text} of {l.text}': {self.tables[item.table].name}.{col}.")
+        return True
 
     def _absorbed(self, l: Link) -> bool:
         """'never borrowed a book': the object of a negated event verb is part of the event."""
