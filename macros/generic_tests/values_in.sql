@@ -30,7 +30,11 @@ validation_errors as (
     -- a value with no pivoted column of its own
     where value_field not in (
         {%- for value in values %}
-        {% if value is string %}'{{ value | replace("'", "''") }}'{% else %}{{ value }}{% endif %}{{ "," if not loop.last }}
+        {% if value is string -%}
+            '{{ value | replace("'", "''") }}'
+        {%- else -%}
+            {{ value }}
+        {%- endif %}{{ "," if not loop.last }}
         {%- endfor %}
     )
 )

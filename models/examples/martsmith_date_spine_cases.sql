@@ -1,6 +1,7 @@
 -- One row per implementation, case and day: each date_spine case run through the dispatched
 -- macro (range() on DuckDB) and through the portable default__ version, for
--- tests/dbt/assert_date_spine_matches_expected.sql to compare with seed martsmith_date_spine_expected.
+-- tests/dbt/assert_date_spine_matches_expected.sql to compare with seed
+-- martsmith_date_spine_expected.
 {%- set cases = {
     'leap_day': ('2024-02-25', '2024-03-05'),
     'single_day': ('2026-11-26', '2026-11-27'),
