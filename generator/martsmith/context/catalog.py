@@ -295,6 +295,23 @@ def _infer_primary_key(wh: Warehouse, table: Table) -> None:
             if candidate in names:
                 table.primary_key = names[candidate]
                 break
+        if table.primary_key is None and table.columns and table.row_count:
+            # contestants.contestant_number, breeds.breed_code: the first column, named after the
+            # entity and not a time or text label, when every row has its own value.
+            first = table.columns[0]
+            words = first.name.lower().split("_")
+            if (
+                len(words) > 1
+                and singular(words[0]) == ent.split("_")[-1]
+                and words[-1] in ("number", "code", "no", "num", "ref")
+                and first.family in ("number", "text")
+            ):
+                q = quote(first.name)
+                (distinct, nulls) = wh.query(
+                    f"select count(distinct {q}), count(*) - count({q}) from {table.relation}"
+                )[0]
+                if int(distinct) == table.row_count and int(nulls) == 0:
+                    table.primary_key = first.name
     if table.primary_key and table.row_count is not None:
         q = quote(table.primary_key)
         (distinct,) = wh.query(f"select count(distinct {q}) from {table.relation}")[0]
@@ -369,6 +386,31 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                                 )
                             )
                     break
+    return out + _same_name_keys(tables, have | {(f.table, f.column) for f in out})
+
+
+_GENERIC_KEYS = {"id", "key", "code", "name", "uid", "pk"}
+
+
+def _same_name_keys(tables: list[Table], have: set[tuple[str, str]]) -> list[ForeignKey]:
+    """A column named exactly like another table's primary key (votes.contestant_number ->
+    contestants.contestant_number, has_pet.stuid -> student.stuid) refers to it, when exactly one
+    table has that key and the name is not a generic one ('id', 'code')."""
+    by_key: dict[str, list[Table]] = {}
+    for t in tables:
+        if t.primary_key and t.primary_key.lower() not in _GENERIC_KEYS and t.primary_key_unique is not False:
+            by_key.setdefault(t.primary_key.lower(), []).append(t)
+    out = []
+    for t in tables:
+        for c in t.columns:
+            targets = [x for x in by_key.get(c.name.lower(), []) if x is not t]
+            if (t.label, c.name) in have or c.name == t.primary_key or len(targets) != 1:
+                continue
+            ref = targets[0].column(targets[0].primary_key or "")
+            if ref is not None and _joinable(ref.data_type, c.family):
+                out.append(
+                    ForeignKey(t.label, c.name, targets[0].label, ref.name, cast=type_family(ref.data_type) != c.family)
+                )
     return out
 
 

@@ -87,6 +87,20 @@ class _Assembler:
         for b in order:
             if needed <= set(shortest_paths(self.catalog, b)):
                 return b
+        # 'singer names in concerts in 2014': the table that links them (one row per pair).
+        feasible = []
+        for t in sorted(self.tables):
+            paths = shortest_paths(self.catalog, t)
+            if needed <= set(paths):
+                feasible.append((sum(len(paths[n][0]) for n in needed), t))
+        if feasible:
+            base = min(feasible)[1]
+            self.notes.append(
+                f"One row per {self.tables[base].name} row: the table that links "
+                + ", ".join(sorted(self.tables[n].name for n in needed))
+                + "."
+            )
+            return base
         names = ", ".join(sorted(self.tables[t].name for t in needed))
         raise PlanError(
             f"No one table reaches {names} many-to-one: a listing of their rows would repeat rows.",
@@ -734,6 +748,10 @@ class _Assembler:
                     table = next(p[-1].ref_table if p else self.base for p, a in self.aliases.items() if a == alias)
                     column = timed[0].column
                 else:
+                    year = self._year_column(table, d)
+                    if year is not None:
+                        intents.append(year)
+                        continue
                     table, col = self._time_column(table, [] if table is None else ["x"])
                     column = col.name
             intents += d.filters(table, column)  # type: ignore[arg-type]
@@ -742,6 +760,21 @@ class _Assembler:
             alias, _ = self.input_of(f.table)
             out.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))
         return out
+
+    def _year_column(self, table: str | None, d) -> FilterIntent | None:
+        """'concerts in 2014' on a table with no date but a Year column: that year."""
+        t = self.tables[table or self.base]
+        if main_time_column(t) is not None or d.op != "range" or d.end is None:
+            return None
+        if (d.start.month, d.start.day, d.end.month, d.end.day) != (1, 1, 1, 1) or d.end.year != d.start.year + 1:
+            return None
+        years = [c for c in t.columns if "year" in lx.name_words(c.name) and c.family in ("number", "text")]
+        if len(years) != 1:
+            return None
+        col = years[0]
+        value: int | str = d.start.year if col.family == "number" else str(d.start.year)
+        self.notes.append(f"'{d.text}': {t.name}.{col.name} = {value!r} (it has no date column).")
+        return FilterIntent(t.label, col.name, "=", [value], text=d.text)
 
     def _inputs(self) -> list[InputSpec]:
         out = []

@@ -518,8 +518,31 @@ def _column_first(tokens: list[Token]) -> list[Token]:
             out[i : j + 1] = [Token("word", "with", alts={"with": 0}), out[j], *out[i:j]]
             i = j + 2
         i += 1
+    out = _drop_year_word(out)
     for k, t in enumerate(out):
         t.index = k
+    return out
+
+
+def _drop_year_word(toks: list[Token]) -> list[Token]:
+    """'in year 2014', 'in the year of 1970': the word 'year' before a year number is the date
+    itself, not a time grain."""
+    out: list[Token] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        k = i + (2 if t.text == "year" and i + 1 < len(toks) and toks[i + 1].text == "of" else 1)
+        nxt = toks[k] if k < len(toks) else None
+        is_year = (
+            nxt is not None and nxt.kind == "number" and isinstance(nxt.number, int) and 1900 <= nxt.number <= 2100
+        )
+        if t.kind == "word" and t.text == "year" and is_year and out and out[-1].text in ("in", "of", "the", "during"):
+            if out[-1].text == "the":
+                out.pop()
+            i = k
+            continue
+        out.append(t)
+        i += 1
     return out
 
 
