@@ -461,6 +461,16 @@ def _words_cues(c: Cues) -> None:
             )
         if t.text in lx.DISTINCT_WORDS and not (i > 0 and c.role[i - 1] == "agg"):
             c.distinct = i
+        if (
+            t.text in ("number", "count", "total")
+            and i > 0
+            and toks[i - 1].text == "the"
+            and (i + 1 == len(toks) or toks[i + 1].kind == "end")
+        ):
+            # '... and the number.' at a sentence's end: the count asked for before it.
+            c.role[i] = "stop"
+            i += 1
+            continue
         p = _first_phrase(toks, i, aggs)
         if p:
             c.aggs[i] = lx.AGGREGATIONS[p]

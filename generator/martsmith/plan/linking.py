@@ -187,9 +187,12 @@ def _index_column(ix: Index, t: Table, c, qualifiers: set[tuple[str, ...]]) -> N
     if c.family == "boolean" and len(words) > 1 and words[0] in ("is", "has", "was", "had"):
         ix.add(full[1:], Item("flag", t.label, c.name), VALUE)
     if "of" in words[1:-1]:
-        # level_of_membership is the 'membership level'.
+        # level_of_membership is the 'membership level', and 'the level'.
         k = words.index("of")
         keys.append((_stems(words[k + 1 :]) + _stems(words[:k]), STRIPPED))
+        keys.append((_stems(words[:k]), HEAD))
+    if len(words) > 2 and words[-1] not in lx.KEY_WORDS:
+        keys.append((full[1:], HEAD))  # song_release_year: 'release year'
     if len(words) > 1 and words[-1] in ("address", "number", "text", "value", "amount"):
         keys.append((full[:-1], HEAD))  # email_address: 'emails'
     if len(words) > 1 and words[-1] in lx.UNIT_SUFFIXES:
