@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = Path(sys.executable).parent
 BEGIN, END = "<!-- eval:begin -->", "<!-- eval:end -->"
-SETS = ("bikeshare", "library")
+SETS = ("bikeshare", "library", "clinic")
 
 
 def run_set(name: str, llm: str | None) -> dict:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = {"bikeshare": "bikes", "library": "lending"}
+SOURCES = {"bikeshare": "bikes", "library": "lending", "clinic": "practice"}
 
 
 def build(name: str, root: Path) -> Path:

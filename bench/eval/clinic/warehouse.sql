@@ -1,6 +1,6 @@
 -- A veterinary-clinic warehouse for `martsmith eval`: deterministic (DuckDB's hash() of the row
 -- number and a salt, no random()), skewed like a real practice, small enough to build in seconds.
--- Schema raw; declared as the dbt source `clinic`.
+-- Schema raw; declared as the dbt source `practice`.
 create schema if not exists raw;
 
 create or replace macro u(i, salt) as (hash(i, salt) % 1000003) / 1000003.0;
@@ -27,7 +27,7 @@ select
     cast(date '2018-01-01' + to_days(floor(2200 * u(i, 'registered'))::int) as date) as registered_on
 from range(1, 301) t(i);
 
--- Owners 281-300 have no pets on file.
+-- Owners 281-300 (and some others) have no pets on file.
 create or replace table raw.pets as
 with p as (
     select
@@ -60,7 +60,7 @@ select
         else 0.03 + 1.1 * w end, 2) as weight_kg
 from p;
 
--- Pets 431-450 never had an appointment; a few pets come in very often.
+-- Pets 431-450 (and a few others) never had an appointment; a few pets come in very often.
 create or replace table raw.appointments as
 with a as (
     select

@@ -40,14 +40,19 @@ def compile_findings(sql: str, catalog: Catalog, wh: Warehouse) -> list[Finding]
 
 
 def _result_columns(wh: Warehouse, sql: str) -> list[str]:
-    import duckdb  # the warehouse's driver (context/warehouse.py): its errors are the engine's
-
+    """The result's column names, through the driver's DB-API cursor (DuckDB's, psycopg2's),
+    the SQL in the engine's own dialect."""
+    cursor = wh.con.cursor()
     try:
-        cursor = wh.con.execute(sql)
+        cursor.execute(wh.translate(sql))
         names = [d[0] for d in cursor.description or []]
         cursor.fetchall()
-    except duckdb.Error as exc:
+    except Exception as exc:  # the driver's own error class (duckdb.Error, psycopg2.Error)
+        if type(exc).__module__.split(".")[0] not in ("duckdb", "_duckdb", "psycopg2"):
+            raise
         raise WarehouseError(f"Query failed: {exc}") from exc
+    finally:
+        cursor.close()
     return names
 
 
