@@ -28,6 +28,7 @@ class DimensionIntent:
     grain: str | None = None
     words: list[str] = field(default_factory=list)
     via: str | None = None
+    grouped: bool = False  # named after 'by' / 'per' / 'for each'
 
 
 @dataclass

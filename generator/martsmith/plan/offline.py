@@ -410,6 +410,7 @@ class _Reader:
                     and id(c) not in used_cmps
                     and id(c) not in self._having_cmps
                     and id(c) not in self._column_cmps
+                    and not self._followed_by_content(c)
                 ),
                 None,
             )
@@ -542,6 +543,10 @@ class _Reader:
                 )
             i.filters = [f for f in i.filters if f not in conds]
             i.share = (percent, conds)
+            # 'has insurance as the payment method': the column named with the part's value is
+            # its condition, not a group (unless asked for with 'by' / 'per').
+            named = {(f.table, f.column) for f in conds}
+            i.dimensions = [d for d in i.dimensions if d.grouped or (d.table, d.column) not in named]
             i.notes.append(
                 "Share: "
                 + " and ".join(c.text for c in conds)
@@ -612,6 +617,30 @@ class _Reader:
         if self.superlative_target is not None:
             agg = targets.pop(self.superlative_target)[0][0]
             self._superlative_direction = "desc" if agg == "max" else "asc"
+
+    def _followed_by_content(self, cmp_) -> bool:
+        """'pets that had at least one surgery': the number counts the word after it (a value or
+        a table), so it never compares a column of the table before it."""
+        if not cmp_.end or cmp_.unit:
+            return False
+        nxt = self._next_content(cmp_.end, skip=("stop", "filler"))
+        return any(l.start == nxt for l in self.links)
+
+    def _money_column(self, table: str) -> str | None:
+        """The table's one amount of money (amount, cost, price, fee, revenue, a currency
+        suffix); 'several' when it has more than one; None when it has none."""
+        money_words = {"amount", "cost", "price", "fee", "fees", "revenue", "total", "value", "usd", "eur", "gbp"}
+        t = self.tables[table]
+        cols = [
+            c.name
+            for c in t.columns
+            if c.family == "number"
+            and set(lx.name_words(c.name)) & money_words
+            and not self._is_key(Item("column", t.label, c.name))
+        ]
+        if len(cols) > 1:
+            return "several"
+        return cols[0] if cols else None
 
     def _is_count_column(self, k: int) -> bool:
         cands = self.links[k].candidates
@@ -1179,6 +1208,20 @@ class _Reader:
                     hint="Name a column, e.g. 'average order amount', or use --llm MODEL.",
                 )
             if agg == "sum":
+                money = self._money_column(item.table)
+                if money == "several":
+                    t = self.tables[item.table]
+                    raise PlanError(
+                        f"'total {l.text}': a total of which amount of {t.name}, or their number?",
+                        hint=f"Say 'total <column> of {t.name}' or 'number of {t.name}'.",
+                    )
+                if money is not None:
+                    # 'total invoiced': the sum of the table's one amount, not a count of its rows.
+                    self.intent.notes.append(
+                        f"'total {l.text}' read as the sum of {self.tables[item.table].name}.{money}."
+                    )
+                    self._add_measure(MeasureIntent("sum", item.table, money, l.words))
+                    return
                 self.intent.notes.append(f"'total {l.text}' read as the number of {l.text}.")
             self._add_measure(
                 MeasureIntent("count_distinct" if agg == "count_distinct" else "count", item.table, None, l.words)
@@ -1330,7 +1373,7 @@ class _Reader:
             grain = None
             if col.family == "time" and col.data_type.upper().startswith("TIMESTAMP"):
                 grain = "day"
-            self.intent.dimensions.append(DimensionIntent(item.table, item.column, grain, l.words))
+            self.intent.dimensions.append(DimensionIntent(item.table, item.column, grain, l.words, grouped=grouped))
 
     def _event_verb(self, l: Link, *, item_of: list[Candidate], grouped: bool) -> bool:
         """'members who borrowed at each branch': a past-tense verb that names a time column
