@@ -61,10 +61,22 @@ You design one dbt model for an analytics engineer. You answer with ONE JSON obj
 the JSON Schema below, and nothing else: no prose, no markdown.
 
 Rules:
-- Use the structured fields (inputs, joins, dimensions, measures, filters, order_by, limit) \
-whenever they can express the request.
-- Only when the structure cannot express it (window functions, CASE logic, set operations, \
-subqueries...), fill `sql_body` with a single SELECT statement (CTEs allowed) that reads tables \
+- Use the structured fields whenever they can express the request: inputs, joins, dimensions, \
+measures, filters, order_by, limit, and the analytic shapes:
+  - `kind: "listing"` (with `distinct` if asked) for the rows themselves: dimensions only, no measures;
+  - `measures[].where` for a conditional aggregate, `measures[].expression` for one scalar \
+expression over `alias.column` (`order_items.quantity * order_items.unit_price`);
+  - `having` filters on output measures; `ratios` divide two output measures (`percent` for x100);
+  - `windows` over the aggregated rows (running_total, moving_average, rank, dense_rank, \
+row_number, lag, lead, change, percent_change, share_of_total): columns, `partition_by` and \
+`order_by` name output columns; a rank orders by `order_by` + `direction`, not `column`; windows \
+never read other windows; share_of_total takes no `order_by`;
+  - `pivot` splits one measure into `<measure>_<value>` columns, the values taken from the \
+column's listed values; having, ratios and windows then name those columns;
+  - `exists` for rows with / without a related row: its input is read only there, never joined;
+  - latest row per key: `dedupe_key` + `dedupe_order_by` on the input.
+- Only when none of that can express it (set operations, nested subqueries...), fill `sql_body` \
+with a single SELECT statement (CTEs allowed) that reads tables \
 only through {{{{ ref('model') }}}} or {{{{ source('source_name', 'table') }}}}: no other Jinja, \
 no DDL or DML, no file or network functions, no trailing semicolon. Leave dimensions and measures \
 empty then.
