@@ -144,14 +144,28 @@ class DimensionSpec(Strict):
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
 
+class RelativeDate(Strict):
+    """A date relative to the day the model runs (`current_date`): `offset` periods of `grain`
+    from today (0: today, -30 with day: 30 days ago), or from the start of today's period when
+    `period_start` ('this month' = the first of this month; -1: the first of last month)."""
+
+    grain: TimeGrain
+    offset: int = Field(0, ge=-10000, le=1)
+    period_start: bool = False
+
+
 class FilterSpec(Strict):
-    """A row filter applied before aggregation: `input.column op values`."""
+    """A row filter applied before aggregation: `input.column op values`, or `op relative` for a
+    date relative to the run date ('the last 30 days')."""
 
     input: str
     column: str
     op: FilterOp
     values: list[Scalar] = Field(default_factory=list)
     cast: Literal["date", "timestamp"] | None = Field(None, description="Cast the values (e.g. date literals).")
+    relative: RelativeDate | None = Field(
+        None, description="Compare with a date relative to the run date instead of values."
+    )
 
     _column_ok = field_validator("column")(lambda v: check_column(v))
 
@@ -162,6 +176,10 @@ class FilterSpec(Strict):
 
     @model_validator(mode="after")
     def _arity(self) -> FilterSpec:
+        if self.relative is not None:
+            if self.op not in (">=", "<") or self.values:
+                raise ValueError(f"a relative date filter on {self.column} takes op '>=' or '<' and no values")
+            return self
         n = len(self.values)
         need = {"is null": 0, "is not null": 0, "between": 2}.get(self.op)
         if need is not None and n != need:

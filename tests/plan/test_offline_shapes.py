@@ -213,3 +213,34 @@ def _readme_examples() -> list[str]:
 def test_every_readme_shape_example_plans_on_the_shop(shop, request_):
     spec = _plan(shop, request_)
     assert spec.dimensions or spec.measures
+
+
+@pytest.mark.parametrize(
+    "request_, bounds",
+    [
+        ("number of orders in the last 30 days", [(">=", "day", -30, False)]),
+        ("total order amount this month", [(">=", "month", 0, True)]),
+        ("number of orders last month by status", [(">=", "month", -1, True), ("<", "month", 0, True)]),
+        ("number of orders yesterday", [(">=", "day", -1, True), ("<", "day", 0, True)]),
+    ],
+)
+def test_relative_dates_are_relative_to_the_run_date(shop, request_, bounds):
+    spec = _plan(shop, request_)
+    got = [(f.op, f.relative.grain, f.relative.offset, f.relative.period_start) for f in spec.filters if f.relative]
+    assert got == bounds
+    assert "current_date" in spec.description
+
+
+@pytest.mark.parametrize("request_", ["number of orders recently", "orders as of now"])
+def test_vague_relative_dates_refuse(shop, request_):
+    with pytest.raises(PlanError):
+        _plan(shop, request_)
+
+
+def test_relative_date_sql_is_cross_database(shop):
+    from martsmith.render.sql import render_sql
+    from martsmith.validate.jinja_allowlist import check_sql_jinja
+
+    sql = render_sql(_plan(shop, "number of orders last month by status"))
+    assert "{{ dbt.dateadd('month', -1, \"cast(date_trunc('month', current_date) as date)\") }}" in sql
+    assert check_sql_jinja(sql) == []

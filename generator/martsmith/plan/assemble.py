@@ -26,6 +26,7 @@ from martsmith.spec import (
     OrderSpec,
     PivotSpec,
     RatioSpec,
+    RelativeDate,
     WindowSpec,
     check_identifier,
 )
@@ -758,7 +759,13 @@ class _Assembler:
         out = []
         for f in intents:
             alias, _ = self.input_of(f.table)
-            out.append(FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast))
+            relative = None
+            if f.relative is not None:
+                grain, offset, period_start = f.relative
+                relative = RelativeDate(grain=grain, offset=offset, period_start=period_start)
+            out.append(
+                FilterSpec(input=alias, column=f.column, op=f.op, values=f.values, cast=f.cast, relative=relative)
+            )
         return out
 
     def _year_column(self, table: str | None, d) -> FilterIntent | None:
@@ -830,7 +837,9 @@ class _Assembler:
                 + " and ".join(
                     f"{f.input}.{f.column} {f.op} "
                     + (
-                        ", ".join(repr(v) for v in f.values)
+                        _relative_words(f.relative)
+                        if f.relative is not None
+                        else ", ".join(repr(v) for v in f.values)
                         if f.op not in ("in", "not in")
                         else "(" + ", ".join(repr(v) for v in f.values) + ")"
                     )
@@ -838,6 +847,8 @@ class _Assembler:
                 )
                 + "."
             )
+            if any(f.relative is not None for f in filters):
+                text += " Dates are relative to the day the model is built (current_date): its rows change every day."
         if self.order_specs:
             by = ", ".join(
                 f"{o.column} {'descending' if o.direction == 'desc' else 'ascending'}" for o in self.order_specs
@@ -846,6 +857,14 @@ class _Assembler:
         elif self.i.limit and measures:
             text += f" The {'top' if self.i.direction == 'desc' else 'bottom'} {self.i.limit} by {measures[0].name}."
         return text
+
+
+def _relative_words(rel: RelativeDate) -> str:
+    """'the first day of this month', '30 days before today'."""
+    if rel.period_start:
+        which = {0: "this", -1: "last"}.get(rel.offset, f"{-rel.offset} {rel.grain}s before this")
+        return f"the first day of {which} {rel.grain}"
+    return "today" if rel.offset == 0 else f"{-rel.offset} {rel.grain}s before today"
 
 
 def assemble(intent: Intent, catalog: Catalog, *, request: str, name: str | None) -> ModelSpec:

@@ -26,9 +26,12 @@ class DateCue:
 
     first: int  # index of the first token of the cue (the word before it may name the column)
     op: str  # '>=', '<', 'range'
-    start: date
+    start: date | None
     end: date | None = None
     text: str = ""
+    # Relative to the run date: (grain, offset, period_start) of the start bound and, for a
+    # range, of the end bound ('last month': the first of last month, the first of this month).
+    relative: tuple | None = None
 
 
 @dataclass
@@ -223,18 +226,60 @@ def _relative(c: Cues) -> None:
         nxt_number = i + 1 < len(tokens) and tokens[i + 1].kind == "number"
         relative = t.text in lx.RELATIVE_WORDS and (grain_at(i + 1) or (nxt_number and grain_at(i + 2)))
         if t.text in lx.RELATIVE_ALONE or relative:
-            phrase = " ".join(x.text for x in tokens[i : i + (3 if nxt_number else 2)]) if relative else t.text
-            raise PlanError(
-                f"Relative dates ('{phrase}') are not supported: a model that depends on today's "
-                "date changes every day and cannot be tested.",
-                hint="Use an absolute date, e.g. 'since 2024-01-01' or 'in 2024'.",
+            n = 3 if relative and nxt_number else 2 if relative else 1
+            phrase = " ".join(x.text for x in tokens[i : i + n])
+            cue = _relative_cue(tokens, i, n)
+            if cue is None:
+                raise PlanError(
+                    f"'{phrase}' is too vague a date for the offline planner.",
+                    hint="Say e.g. 'in the last 30 days', 'this month', 'last year', or an absolute date.",
+                )
+            first = (
+                i - 1
+                if i > 0 and tokens[i - 1].text in ("in", "during", "for", "over", "within", "of") and c.free(i - 1)
+                else i
             )
+            cue.first, cue.text = first, " ".join(x.text for x in tokens[first : i + n])
+            c.dates.append(cue)
+            c.mark(first, i + n, "date")
         if t.text in lx.UNSUPPORTED:
             raise PlanError(
                 f"'{t.text}' is not something the offline planner can build: it knows count, "
                 "count distinct, sum, average, min and max.",
                 hint="Ask for one of those, or use --llm MODEL.",
             )
+
+
+def _relative_cue(tokens: list[Token], i: int, n: int) -> DateCue | None:
+    """'last 30 days' (since 30 days before the run date), 'last month' / 'previous year' (that
+    whole period), 'this month' / 'current year' / 'mtd' / 'ytd' (since the period's first day),
+    'today', 'yesterday'. 'recent' and 'now' are too vague: None."""
+    word = tokens[i].text
+    alone = {
+        "today": ("day", 0, 1),
+        "yesterday": ("day", -1, 0),
+        "ytd": ("year", 0, None),
+        "mtd": ("month", 0, None),
+        "qtd": ("quarter", 0, None),
+    }
+    if n == 1:
+        if word not in alone:
+            return None
+        grain, start, end = alone[word]
+        if end is None:
+            return DateCue(i, ">=", None, relative=((grain, start, True), None))
+        return DateCue(i, "range", None, relative=((grain, start, True), (grain, end, True)))
+    grain = lx.GRAIN_NOUNS[tokens[i + n - 1].text]
+    if n == 3:  # last 30 days: since that many periods before today
+        count = tokens[i + 1].number
+        if word not in ("last", "past", "previous", "prior", "trailing") or not isinstance(count, int) or count <= 0:
+            return None
+        return DateCue(i, ">=", None, relative=((grain, -count, False), None))
+    if word in ("this", "current"):
+        return DateCue(i, ">=", None, relative=((grain, 0, True), None))
+    if word in ("last", "previous", "prior"):
+        return DateCue(i, "range", None, relative=((grain, -1, True), (grain, 0, True)))
+    return None
 
 
 def _date_cues(c: Cues) -> None:

@@ -41,6 +41,7 @@ class FilterIntent:
     via: str | None = None
     text: str = ""
     at: int = -1  # token index of its words (a share's conditions follow the share phrase)
+    relative: tuple | None = None  # (grain, offset, period_start): a date relative to the run date
 
 
 @dataclass
@@ -48,13 +49,21 @@ class DateIntent:
     """A date filter still to be placed on a time column."""
 
     op: str  # '>=', '<', 'range'
-    start: date
+    start: date | None
     end: date | None
     table: str | None = None
     column: str | None = None
     text: str = ""
+    relative: tuple | None = None  # see cues.DateCue
 
     def filters(self, table: str, column: str) -> list[FilterIntent]:
+        if self.relative is not None:
+            start, end = self.relative
+            out = [FilterIntent(table, column, ">=", [], "date", text=self.text, relative=start)]
+            if end is not None:
+                out.append(FilterIntent(table, column, "<", [], "date", text=self.text, relative=end))
+            return out
+        assert self.start is not None
         if self.op == "range":
             return [
                 FilterIntent(table, column, ">=", [self.start.isoformat()], "date", text=self.text),

@@ -1259,7 +1259,9 @@ class _Reader:
         else:
             return False
         if date is not None:
-            self.intent.dates.append(DateIntent(date.op, date.start, date.end, table, column, date.text))
+            self.intent.dates.append(
+                DateIntent(date.op, date.start, date.end, table, column, date.text, relative=date.relative)
+            )
         else:
             self.intent.dimensions.append(DimensionIntent(table, column, grain, l.words))
         return True
@@ -1465,7 +1467,7 @@ class _Reader:
                 self.intent.dimensions.append(DimensionIntent(None, None, g.grain, []))
         for d in self.cues.dates:
             if id(d) not in used_dates:
-                self.intent.dates.append(DateIntent(d.op, d.start, d.end, None, None, d.text))
+                self.intent.dates.append(DateIntent(d.op, d.start, d.end, None, None, d.text, relative=d.relative))
         for c in self.cues.comparisons:
             if id(c) not in used_cmps:
                 raise PlanError(f"'{c.text}': compare what?", hint="Put the column before it, e.g. 'amount over 100'.")

@@ -53,10 +53,14 @@ def _date_spine(start_date: str, end_date: str) -> str:
     )
 
 
+def _dateadd(datepart: str, interval: int, from_date_or_timestamp: str) -> str:
+    return f"date_add({from_date_or_timestamp}, interval ({interval}) {datepart})"
+
+
 def macro_namespaces() -> dict[str, object]:
     """Plain-SQL stand-ins for the dbt and martsmith macros generated code uses."""
     return {
-        "dbt": SimpleNamespace(date_trunc=_date_trunc),
+        "dbt": SimpleNamespace(date_trunc=_date_trunc, dateadd=_dateadd),
         "martsmith": SimpleNamespace(surrogate_key=_surrogate_key, date_spine=_date_spine),
         "config": lambda *a, **k: "",
     }

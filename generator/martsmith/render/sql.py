@@ -28,6 +28,7 @@ from martsmith.spec import (
     ModelSpec,
     PivotSpec,
     RatioSpec,
+    RelativeDate,
     Scalar,
     WindowSpec,
     pivot_columns,
@@ -233,10 +234,21 @@ def render_exists(e: ExistsSpec) -> str:
     )
 
 
+def relative_date(rel: RelativeDate) -> str:
+    """The run-relative date as dbt cross-database SQL: `current_date`, a period's first day,
+    or either moved by whole periods (`dbt.dateadd`)."""
+    base = f"cast(date_trunc('{rel.grain}', current_date) as date)" if rel.period_start else "current_date"
+    if rel.offset == 0:
+        return base
+    return f"""{{{{ dbt.dateadd('{rel.grain}', {rel.offset}, "{base}") }}}}"""
+
+
 def render_filter(flt: FilterSpec) -> str:
     col = f"{flt.input}.{flt.column}"
     if flt.cast:
         col = f"cast({col} as {flt.cast})"
+    if flt.relative is not None:
+        return f"{col} {flt.op} {relative_date(flt.relative)}"
     if flt.op in ("is null", "is not null"):
         return f"{col} {flt.op}"
     if flt.op in ("in", "not in"):

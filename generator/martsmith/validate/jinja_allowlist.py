@@ -84,6 +84,8 @@ def _is_literal(node: nodes.Node) -> bool:
         return isinstance(node.value, (str, int, float, bool)) or node.value is None
     if isinstance(node, (nodes.List, nodes.Tuple)):
         return all(_is_literal(item) for item in node.items)
+    if isinstance(node, (nodes.Neg, nodes.Pos)):  # -30: a negative number
+        return isinstance(node.node, nodes.Const) and isinstance(node.node.value, (int, float))
     return False
 
 
