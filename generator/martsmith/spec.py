@@ -97,8 +97,17 @@ class InputSpec(Strict):
         "updates), keep one row per these columns ...",
     )
     dedupe_order_by: str | None = Field(None, description="... the latest by this column (descending).")
+    group_by: list[str] = Field(
+        default_factory=list,
+        description="Pre-aggregate the input to one row per these columns (measures of another grain, "
+        "joined afterwards one-to-one) ...",
+    )
+    aggregates: list[MeasureSpec] = Field(
+        default_factory=list, description="... with these measures (their input is this alias)."
+    )
 
     _alias_ok = field_validator("alias")(lambda v: check_identifier(v, "input alias"))
+    _group_ok = field_validator("group_by")(lambda v: check_columns(v, "group_by column"))
     _dedupe_ok = field_validator("dedupe_key")(lambda v: check_columns(v, "dedupe_key column"))
     _order_ok = field_validator("dedupe_order_by")(lambda v: check_column(v, "dedupe_order_by"))
 
@@ -114,7 +123,21 @@ class InputSpec(Strict):
     def _source_has_name(self) -> InputSpec:
         if self.kind == "source" and not self.source_name:
             raise ValueError(f"input {self.alias!r} is a source but has no source_name")
+        if bool(self.group_by) != bool(self.aggregates):
+            raise ValueError(f"input {self.alias!r}: a pre-aggregation needs both group_by and aggregates")
+        if self.aggregates and self.dedupe_key:
+            raise ValueError(f"input {self.alias!r}: pre-aggregate or deduplicate, not both")
+        for m in self.aggregates:
+            if m.input != self.alias or m.where or m.expression:
+                raise ValueError(f"input {self.alias!r}: its aggregates read its own columns only")
+            if m.name in self.group_by:
+                raise ValueError(f"input {self.alias!r}: {m.name!r} is both grouped and aggregated")
         return self
+
+    @property
+    def columns_out(self) -> list[str] | None:
+        """The columns a pre-aggregated input offers (None: the relation's own)."""
+        return [*self.group_by, *(m.name for m in self.aggregates)] if self.aggregates else None
 
 
 class JoinSpec(Strict):
@@ -506,6 +529,9 @@ class ColumnSpec(Strict):
 def _pivot_name(measure: str, value: Scalar) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_") if value is not None else "null"
     return f"{measure}_{slug or 'value'}"[:63]
+
+
+InputSpec.model_rebuild()
 
 
 def pivot_columns(measure: str, values: list[Scalar]) -> list[tuple[Scalar, str]]:

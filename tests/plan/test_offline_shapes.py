@@ -244,3 +244,21 @@ def test_relative_date_sql_is_cross_database(shop):
     sql = render_sql(_plan(shop, "number of orders last month by status"))
     assert "{{ dbt.dateadd('month', -1, \"cast(date_trunc('month', current_date) as date)\") }}" in sql
     assert check_sql_jinja(sql) == []
+
+
+def test_mixed_grain_aggregates_each_table_before_the_join(saas):
+    from martsmith.render.sql import render_sql
+
+    spec = _plan(saas, "number of tickets and total invoice total per account")
+    pre = {i.alias: i for i in spec.inputs if i.aggregates}
+    assert sorted(pre) == ["stg_invoices_by_account", "stg_tickets_by_account"]
+    assert all(i.group_by == ["account_key"] for i in pre.values())
+    assert {j.right for j in spec.joins} == set(pre)  # joined one-to-one: no fan-out
+    sql = render_sql(spec)
+    assert "group by 1" in sql.split("aggregated as")[0]  # the inputs are aggregated first
+    assert any("different grains" in n for n in spec.notes)
+
+
+def test_mixed_grain_without_the_entity_key_is_still_refused(saas):
+    with pytest.raises(PlanError):
+        _plan(saas, "number of tickets and total invoice total per region")

@@ -628,6 +628,10 @@ def test_every_golden_shape_runs_on_duckdb(con):
         "stg_customers": "select *, 'Berlin' as city from raw.customers",
         "stg_products": "select * from raw.products",
         "stg_order_items": "select * from raw.order_items",
+        # the saas models of the mixed-grain case
+        "stg_accounts": "select range as account_key, 'account ' || range as account_name from range(3)",
+        "stg_invoices": "select range as invoice_key, range % 3 as account_key, 10.0 as invoice_total from range(6)",
+        "stg_tickets": "select range as ticket_key, range % 2 as account_key from range(5)",
     }
     for name, body in views.items():
         con.execute(f"create or replace temp view {name} as {body}")
@@ -641,3 +645,29 @@ def test_every_golden_shape_runs_on_duckdb(con):
         con.execute(render_static(render_sql(spec), refs)).fetchall()
         ran.append(case.stem)
     assert len(ran) >= 11, ran
+
+
+def test_mixed_grain_counts_each_table_once(con):
+    """Two facts of one account, aggregated before the join: neither doubles the other."""
+    from pathlib import Path
+
+    con.execute(
+        "create or replace temp view stg_accounts as select range as account_key, 'a' || range as account_name from range(3)"
+    )
+    con.execute(
+        "create or replace temp view stg_invoices as select range as invoice_key, range % 3 as account_key, 10.0 as invoice_total from range(6)"
+    )
+    con.execute(
+        "create or replace temp view stg_tickets as select range as ticket_key, range % 2 as account_key from range(5)"
+    )
+    spec = ModelSpec.model_validate_json(
+        (Path(__file__).parent / "cases" / "tickets_and_invoices_by_account.json").read_text()
+    )
+    refs = {("ref", n): n for n in ("stg_accounts", "stg_invoices", "stg_tickets")}
+    rows = con.execute(
+        "select account_key, total_invoice_total, ticket_count from ("
+        + render_static(render_sql(spec), refs)
+        + ") order by 1"
+    ).fetchall()
+    # invoices: 2 of 10.0 per account; tickets: accounts 0 and 1 have 3 and 2, account 2 none.
+    assert [(a, float(i), t) for a, i, t in rows] == [(0, 20.0, 3), (1, 20.0, 2), (2, 20.0, None)]

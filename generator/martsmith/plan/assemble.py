@@ -289,11 +289,117 @@ class _Assembler:
         return self.alias(self.path_to(table)), self.tables[table]
 
     # ---- build -----------------------------------------------------------------------------
-    def build(self, name: str | None) -> ModelSpec:
-        self.base = self.choose_base()
+    def _mixed_grain_target(self) -> str | None:
+        """'number of trips and total maintenance cost per bike': measures of two tables that
+        both refer directly to the one table every dimension comes from (bikes). Each is then
+        aggregated to one row per bike before the join, so neither is double counted."""
+        i = self.i
+        measure_tables = {m.table for m in i.measures if m.table}
+        if len(measure_tables) < 2 or not i.dimensions or i.kind != "aggregate":
+            return None
+        if i.having or i.windows or i.pivot or i.share or i.exists or i.latest:
+            return None
+        dim_tables = {d.table for d in i.dimensions}
+        if len(dim_tables) != 1 or None in dim_tables:
+            return None
+        (target,) = dim_tables
+        if target in measure_tables or not any(d.column is None for d in i.dimensions):
+            return None  # the entity itself (its key) must be a dimension: one row per target row
+        for t in measure_tables:
+            fks = [f for f in self.catalog.foreign_keys if f.table == t and f.ref_table == target]
+            if len(fks) != 1:
+                return None
+        if any(f.table in measure_tables for f in i.filters) or i.dates:
+            return None
+        return target
+
+    def _build_mixed(self, name: str | None, target: str) -> ModelSpec:
+        self.base = target
         self.paths = shortest_paths(self.catalog, self.base)
         self.aliases: dict[Path, str] = {}
         self.joins: list[JoinSpec] = []
+        self.alias(())
+        dims = self._dimensions()
+        filters = self._filters(dims)
+        base_alias = self.alias(())
+        pre: list[InputSpec] = []
+        measures: list[MeasureSpec] = []
+        ent = entity_of(self.tables[target].name)
+        for t in sorted({m.table for m in self.i.measures if m.table}):
+            fk = next(f for f in self.catalog.foreign_keys if f.table == t and f.ref_table == target)
+            tt = self.tables[t]
+            alias = snake(f"{tt.name}_by_{ent}")[:63]
+            inner: list[MeasureSpec] = []
+            for m in [m for m in self.i.measures if m.table == t]:
+                if m.column is None:
+                    mname = snake(f"{entity_of(tt.name)}_count")
+                    inner.append(
+                        MeasureSpec(name=mname, agg="count", input=alias, description=f"Number of {tt.name} rows.")
+                    )
+                else:
+                    mname = snake(f"{_PREFIX[m.agg]}_{'_'.join(m.words) or m.column}")
+                    inner.append(
+                        MeasureSpec(
+                            name=mname,
+                            agg=m.agg,
+                            input=alias,
+                            column=m.column,
+                            description=f"{m.agg} of {tt.name}.{m.column}.",
+                        )
+                    )
+            for x in inner:
+                outer = {"count": "sum", "sum": "sum", "count_distinct": "sum"}.get(x.agg, x.agg)
+                measures.append(
+                    MeasureSpec(
+                        name=x.name,
+                        agg=outer,
+                        input=alias,
+                        column=x.name,
+                        description=x.description.rstrip(".") + f", per {ent} (aggregated before the join).",
+                    )
+                )
+            pre.append(
+                InputSpec(
+                    alias=alias,
+                    kind="source" if tt.kind == "source" else "ref",
+                    source_name=tt.source_name if tt.kind == "source" else None,
+                    table=tt.name,
+                    group_by=[fk.column],
+                    aggregates=inner,
+                )
+            )
+            self.joins.append(
+                JoinSpec(left=base_alias, left_column=fk.ref_column, right=alias, right_column=fk.column, cast=fk.cast)
+            )
+            self.notes.append(
+                f"{tt.name} aggregated to one row per {fk.column} first, then joined to {self.tables[target].name}: "
+                "the measures come from tables of different grains."
+            )
+        self.order_specs: list[OrderSpec] = []
+        model_name = self._name(name, dims, measures)
+        return ModelSpec(
+            name=model_name,
+            description=self._description(dims, measures, filters),
+            inputs=self._inputs() + pre,
+            joins=self.joins,
+            dimensions=dims,
+            measures=measures,
+            filters=filters,
+            surrogate_key=f"{model_name[:59]}_key",
+            grain=[d.name for d in dims],
+            request=self.request,
+            planner="offline",
+            notes=list(dict.fromkeys(self.notes)),
+        )
+
+    def build(self, name: str | None) -> ModelSpec:
+        target = self._mixed_grain_target()
+        if target is not None:
+            return self._build_mixed(name, target)
+        self.base = self.choose_base()
+        self.paths = shortest_paths(self.catalog, self.base)
+        self.aliases = {}
+        self.joins = []
         self.alias(())
         listing = self.i.kind == "listing"
         latest_key = self._latest() if self.i.latest else None

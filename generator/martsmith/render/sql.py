@@ -154,6 +154,14 @@ def _cast_literal(value: Scalar, cast: str | None) -> str:
 
 def render_input(inp: InputSpec) -> str:
     relation = jinja_source(str(inp.source_name), inp.table) if inp.kind == "source" else jinja_ref(inp.table)
+    if inp.aggregates:
+        # Measures of another grain: one row per key here, joined one-to-one afterwards.
+        items = [f"{inp.alias}.{c}" for c in inp.group_by] + [render_measure(m) for m in inp.aggregates]
+        return (
+            select(items)
+            + f"\n{INDENT}from {relation} as {inp.alias}\n{INDENT}group by "
+            + ", ".join(str(i + 1) for i in range(len(inp.group_by)))
+        )
     lines = [f"{INDENT}select * from {relation}"]
     if inp.dedupe_key:
         # Several rows per key (duplicates, late-arriving updates): keep the latest one so that

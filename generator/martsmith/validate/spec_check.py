@@ -28,8 +28,16 @@ def check_spec(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
         else:
             tables[inp.alias] = table
 
-    def need(alias: str, column: str | None, what: str) -> None:
+    offered = {i.alias: i.columns_out for i in spec.inputs if i.columns_out is not None}
+
+    def need(alias: str, column: str | None, what: str, *, raw: bool = False) -> None:
         if column is None or alias not in tables:
+            return
+        if alias in offered and not raw:
+            if column not in offered[alias]:
+                findings.append(
+                    Finding("spec", f"{what}: {alias} is pre-aggregated to {', '.join(offered[alias])}, not {column!r}")
+                )
             return
         table = tables[alias]
         if table.column(column) is None:
@@ -41,6 +49,8 @@ def check_spec(spec: ModelSpec, catalog: Catalog) -> list[Finding]:
     for inp in spec.inputs:
         for c in inp.dedupe_key + ([inp.dedupe_order_by] if inp.dedupe_order_by else []):
             need(inp.alias, c, f"input {inp.alias}")
+        for c in inp.group_by + [m.column for m in inp.aggregates if m.column]:
+            need(inp.alias, c, f"input {inp.alias}", raw=True)
     for j in spec.joins:
         need(j.left, j.left_column, "join")
         need(j.right, j.right_column, "join")
