@@ -16,7 +16,7 @@ from martsmith.context.catalog import Catalog, entity_of
 from martsmith.errors import PlanError, UnplacedWordsError, UsageError
 from martsmith.plan import lexicon as lx
 from martsmith.plan.assemble import assemble
-from martsmith.plan.cues import Cues, OrderCue, Superlative, find_cues
+from martsmith.plan.cues import Comparison, Cues, OrderCue, Superlative, find_cues
 from martsmith.plan.intent import (
     DateIntent,
     DimensionIntent,
@@ -113,8 +113,6 @@ def _numeric_link(l: Link | None, ix: Index) -> bool:
 def _bare_equality(cues: Cues, links: list[Link], ix: Index, i: int) -> bool:
     """'in grade 10', 'whose membership level is 1', 'with 3 cylinders': a number right after
     (or right before) a column, with no comparison word, is an equality on that column."""
-    from martsmith.plan.cues import Comparison  # cues imports lexicon only; here for the dataclass
-
     toks = cues.tokens
     k = i - 1
     while k >= 0 and cues.role[k] == "stop" and toks[k].text in ("is", "are", "was", "of", "equal"):
