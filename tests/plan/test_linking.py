@@ -57,9 +57,23 @@ def test_cues():
     assert c.negations
 
 
-@pytest.mark.parametrize("phrase", ["last 30 days", "this month", "yesterday", "past 2 quarters"])
-def test_relative_dates_raise(phrase):
-    with pytest.raises(PlanError, match="absolute"):
+@pytest.mark.parametrize(
+    "phrase, relative",
+    [
+        ("last 30 days", (("day", -30, False), None)),
+        ("this month", (("month", 0, True), None)),
+        ("yesterday", (("day", -1, True), ("day", 0, True))),
+        ("past 2 quarters", (("quarter", -2, False), None)),
+    ],
+)
+def test_relative_dates_are_bounds_on_the_run_date(phrase, relative):
+    (cue,) = find_cues(tokenize(f"orders {phrase}")).dates
+    assert cue.relative == relative and cue.start is None
+
+
+@pytest.mark.parametrize("phrase", ["recently", "as of now"])
+def test_vague_relative_dates_raise(phrase):
+    with pytest.raises(PlanError, match="vague"):
         find_cues(tokenize(f"orders {phrase}"))
 
 

@@ -236,10 +236,11 @@ def test_fan_out_is_refused(shop):
     assert "fan-out" in str(e.value) and "products" in str(e.value)
 
 
-def test_relative_dates_are_refused(shop):
-    with pytest.raises(PlanError) as e:
-        plan_offline("revenue by day for the last 30 days", shop)
-    assert "absolute date" in str(e.value)
+def test_relative_dates_are_relative_to_the_run_date(shop):
+    spec = plan_offline("revenue by day for the last 30 days", shop)
+    (f,) = [f for f in spec.filters if f.relative]
+    assert (f.op, f.relative.grain, f.relative.offset) == (">=", "day", -30)
+    assert "current_date" in spec.description
 
 
 def test_unsupported_aggregation(shop):
