@@ -76,9 +76,13 @@ def review_project(
     state_dir: Path | None = None,
     select: list[str] | None = None,
     lint: bool = True,
+    static: bool = False,
     progress: Progress = lambda _m: None,
 ) -> Review:
-    """Review the working tree of `project` against a git ref or a directory of artifacts."""
+    """Review the working tree of `project` against a git ref or a directory of artifacts.
+
+    `static` stops after the rules and lint: no provenance (it reads the catalog), no build, no
+    data diff, so nothing connects to the warehouse (a pre-commit hook's mode)."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -97,6 +101,8 @@ def review_project(
         lap("parse")
         findings = _static(change, head, project, lint=lint, progress=progress)
         lap("static")
+        if static:
+            return _static_review(base_ref or str(state_dir), change, head, base, findings, seconds)
         provenances = _provenance(change, head, base, project, progress)
         lap("provenance")
         try:
@@ -112,9 +118,31 @@ def review_project(
             run.drop_schemas()
     graph = lineage(head, base, change)
     findings += _build_findings(built, head)
-    findings.sort(key=lambda f: ({"error": 0, "warn": 1}[f.severity], f.model, f.rule, f.line or 0, f.message))
+    _sort(findings)
     label = base_ref or str(state_dir)
     return Review(label, models, findings, built, graph, seconds)
+
+
+def _sort(findings: list[ReviewFinding]) -> None:
+    findings.sort(key=lambda f: ({"error": 0, "warn": 1}[f.severity], f.model, f.rule, f.line or 0, f.message))
+
+
+def _static_review(
+    label: str, change: ChangeSet, head: Manifest, base: Manifest, findings: list[ReviewFinding], seconds: dict
+) -> Review:
+    """The review of `--static`: the change, its rules and lint findings, its lineage; nothing built."""
+    models = [_model_review(head, head.models[n], kind) for kind, names in _groups(change) for n in names]
+    for review in models:
+        review.build = "static"
+    for name in change.removed:
+        gone = base.models[name]
+        models.append(ModelReview(name, "removed", gone.path, generated=bool(gone.generated), build="-"))
+    _sort(findings)
+    return Review(label, models, findings, BuildResult(ran=False), lineage(head, base, change), seconds)
+
+
+def _groups(change: ChangeSet) -> tuple[tuple[str, list[str]], ...]:
+    return (("added", change.added), ("modified", change.modified), ("downstream", change.children))
 
 
 def _static(change: ChangeSet, head: Manifest, project: Project, *, lint: bool, progress: Progress):
@@ -153,8 +181,7 @@ def _data(run, change, head, base, built, provenances, findings) -> list[ModelRe
     out: list[ModelReview] = []
     compiled_root = run.target_path / "compiled" / head.project
     with Warehouse(run.project) as wh:
-        groups = (("added", change.added), ("modified", change.modified), ("downstream", change.children))
-        for kind, names in groups:
+        for kind, names in _groups(change):
             for name in names:
                 model = head.models[name]
                 base_model = base.models.get(name)

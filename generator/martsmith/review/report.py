@@ -1,5 +1,6 @@
 """A `Review` as a PR comment (Markdown: a summary table first, details in `<details>`, the
-Mermaid lineage), as JSON with every figure, or as plain text for a terminal.
+Mermaid lineage), as JSON with every figure, as SARIF 2.1.0 for code-scanning annotations, or
+as plain text for a terminal.
 
 Every figure in the Markdown is deterministic (no timings, no paths outside the project), so
 the same change always renders the same comment.
@@ -10,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from martsmith import __version__
 from martsmith.review.datadiff import DataDiff, plain
 from martsmith.review.pipeline import ModelReview, Review
-from martsmith.review.rules import RULE
+from martsmith.review.rules import RULE, RULES
 
 MARKER = "<!-- martsmith-review -->"  # the CI step finds its own comment by it, to update it
 ICON = {"error": "🔴", "warn": "🟡"}
@@ -252,3 +254,69 @@ def text(review: Review) -> str:
         where = f" ({f.path}:{f.line})" if f.path and f.line else ""
         out.append(f"  {f.severity:<5} {f.rule} {f.name}: {f.message}{where}")
     return "\n".join(out) + "\n"
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVEL = {"error": "error", "warn": "warning"}
+
+
+def sarif(review: Review, prefix: str = "") -> dict:
+    """The findings as one SARIF 2.1.0 run, for GitHub code scanning (upload-sarif).
+
+    One result per finding that names a file (every static one does; a project-wide build
+    failure names none and stays in the comment), at its line (line 1 when the finding is about
+    the whole file: code scanning needs a `startLine`). `prefix` is the project's folder inside
+    the repository (`analytics/` or ""), so that each `uri` is relative to the repository's root
+    as code scanning resolves it. All the rules are in `tool.driver.rules`, with their docs."""
+    index = {r.id: i for i, r in enumerate(RULES)}
+    rules = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "shortDescription": {"text": f"{r.id} {r.name}"},
+            "fullDescription": {"text": r.doc},
+            "help": {"text": r.doc, "markdown": f"**{r.id} {r.name}** ({r.severity}): {r.doc}"},
+            "defaultConfiguration": {"level": SARIF_LEVEL[r.severity]},
+            "properties": {"tags": ["dbt", "martsmith"], "problem.severity": SARIF_LEVEL[r.severity]},
+        }
+        for r in RULES
+    ]
+    results = []
+    for f in review.findings:
+        if not f.path:
+            continue
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": SARIF_LEVEL[f.severity],
+                "message": {"text": f"{f.model}: {f.message}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": prefix + f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": f.line or 1},
+                        }
+                    }
+                ],
+                "properties": {"model": f.model},
+            }
+        )
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "martsmith",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": "martsmith-review/"},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
