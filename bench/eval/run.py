@@ -59,7 +59,7 @@ def table(reports: dict[str, dict]) -> str:
             row = shapes.setdefault(shape, {})
             for k, v in counts.items():
                 row[k] = row.get(k, 0) + v
-    lines += ["", "| shape (both sets) | pass | wrong | refused | errors |", "|---|---|---|---|---|"]
+    lines += ["", "| shape (all sets) | pass | wrong | refused | errors |", "|---|---|---|---|---|"]
     for shape, c in sorted(shapes.items()):
         lines.append(
             f"| {shape} | {c.get('pass', 0)} | {c.get('wrong', 0)} | {c.get('refused', 0)} | {c.get('error', 0)} |"
