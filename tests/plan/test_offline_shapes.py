@@ -262,3 +262,32 @@ def test_mixed_grain_aggregates_each_table_before_the_join(saas):
 def test_mixed_grain_without_the_entity_key_is_still_refused(saas):
     with pytest.raises(PlanError):
         _plan(saas, "number of tickets and total invoice total per region")
+
+
+def test_contractions_negate(shop):
+    spec = _plan(shop, "customers who don't have any orders")
+    assert [(e.input, e.negated) for e in spec.exists] == [("orders", True)]
+
+
+def test_a_hyphenated_no_is_not_a_negation():
+    from martsmith.plan.cues import find_cues
+    from martsmith.plan.tokens import tokenize
+
+    assert not find_cues(tokenize("share of appointments that were no-shows")).negations
+    assert find_cues(tokenize("orders with no payments")).negations
+
+
+def test_n_or_more_is_at_least(shop):
+    spec = _plan(shop, "customers with 3 or more orders")
+    assert [(h.op, h.values) for h in spec.having] == [(">=", [3])]
+
+
+def test_superlative_first_orders_every_row(shop):
+    spec = _plan(shop, "names and prices of products, cheapest first")
+    assert spec.kind == "listing" and spec.limit is None
+    assert [(o.column, o.direction) for o in spec.order_by] == [("price", "asc")]
+
+
+def test_compared_with_the_month_before_is_a_change(shop):
+    spec = _plan(shop, "total order amount per month compared with the month before")
+    assert [w.function for w in spec.windows] == ["change"]

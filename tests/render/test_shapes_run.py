@@ -655,7 +655,8 @@ def test_mixed_grain_counts_each_table_once(con):
         "create or replace temp view stg_accounts as select range as account_key, 'a' || range as account_name from range(3)"
     )
     con.execute(
-        "create or replace temp view stg_invoices as select range as invoice_key, range % 3 as account_key, 10.0 as invoice_total from range(6)"
+        "create or replace temp view stg_invoices as "
+        "select range as invoice_key, range % 3 as account_key, 10.0 as invoice_total from range(6)"
     )
     con.execute(
         "create or replace temp view stg_tickets as select range as ticket_key, range % 2 as account_key from range(5)"

@@ -352,6 +352,18 @@ def _comparisons(c: Cues) -> None:
             c.comparisons[-1].unit = toks[end - 1].text if end > i + 4 else None
             c.mark(i, end, "cmp")
             continue
+        if (
+            toks[i].kind == "number"
+            and i + 2 < len(toks)
+            and toks[i + 1].text == "or"
+            and toks[i + 2].text in _OR_MORE
+            and all(c.free(k) for k in range(i, i + 3))
+        ):
+            # '15 or more appointments', '3 or fewer'.
+            op = _OR_MORE[toks[i + 2].text]
+            c.comparisons.append(Comparison(i, op, [toks[i].number], " ".join(x.text for x in toks[i : i + 3]), i + 3))  # type: ignore[list-item]
+            c.mark(i, i + 3, "cmp")
+            continue
         for p in phrases:
             j = i + len(p)
             if (
@@ -409,6 +421,18 @@ def _bare_dates(c: Cues) -> None:
                 c.mark(i, i + d[2], "date")
 
 
+_OR_MORE = {
+    "more": ">=",
+    "greater": ">=",
+    "above": ">=",
+    "higher": ">=",
+    "over": ">=",
+    "less": "<=",
+    "fewer": "<=",
+    "below": "<=",
+    "lower": "<=",
+    "under": "<=",
+}
 _NEGATED_OP = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "=": "!=", "!=": "="}
 _MODE_PHRASES = (("most", "common"), ("most", "frequent"), ("least", "common"))
 _ORDER_KEYS = sorted(lx.ORDER_KEY_CUES, key=len, reverse=True)
@@ -488,6 +512,13 @@ def _words_cues(c: Cues) -> None:
             c.mark(i, i + 2, "sup")
             i += 2
             continue
+        if t.text in lx.SUPERLATIVES and i + 1 < len(toks) and toks[i + 1].text == "first":
+            # 'names and weights of all cats, heaviest first': an ordering, every row kept.
+            direction, implied = lx.SUPERLATIVES[t.text]
+            c.orders.append(OrderCue(i, i + 2, direction, key=False, implied=implied))
+            c.mark(i, i + 2, "order")
+            i += 2
+            continue
         if c.top is None and t.text in lx.SUPERLATIVES and not (_first_phrase(toks, i, aggs) or ())[1:]:
             direction, implied = lx.SUPERLATIVES[t.text]
             c.superlatives.append(Superlative(i, direction, implied))
@@ -534,6 +565,8 @@ def _words_cues(c: Cues) -> None:
             i += len(p)
             continue
         p = _first_phrase(toks, i, lx.NEGATIONS)
+        if p and i + len(p) < len(toks) and toks[i + len(p)].hyphenated:
+            p = None  # 'no-shows', 'non-members': part of a word, not a negation
         if p:
             c.negations.add(i + len(p) - 1)
             c.mark(i, i + len(p), "neg")

@@ -50,7 +50,7 @@ FILLER_VERBS = frozenset(
     departs departing departed arrive arrives arriving arrived conducted conduct offer offers offered
     listed belong belongs belonging showed shown show shows became become spoken speak speaks
     shared caused led lost ended awarded live lives lived work works worked get gets got having
-    went through
+    went through lasted weighing weighed weighs changed
 
         """.split()
 )
@@ -327,6 +327,11 @@ WINDOW_PHRASES: dict[tuple[str, ...], str] = {
     ("change", "from", "previous", "<grain>"): "change",
     ("change", "over", "the", "previous", "<grain>"): "change",
     ("difference", "from", "the", "previous", "<grain>"): "change",
+    ("compared", "with", "the", "previous", "<grain>"): "change",
+    ("compared", "to", "the", "previous", "<grain>"): "change",
+    ("compared", "with", "the", "<grain>", "before"): "change",
+    ("compared", "to", "the", "<grain>", "before"): "change",
+    ("<grain>", "over", "<grain>", "change"): "change",
     ("<n>", "<grain>", "moving", "average", "of"): "moving_average",
     ("<n>", "<grain>", "rolling", "average", "of"): "moving_average",
     ("moving", "average", "over", "<n>", "<grain>", "of"): "moving_average",
@@ -457,6 +462,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "method": ("method", "type"),
     "signup": ("signup", "created", "registered", "joined"),
     "discount": ("discount", "rebate"),
+    "length": ("length", "duration"),
+    "duration": ("duration", "length"),
 }
 
 

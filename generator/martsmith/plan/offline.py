@@ -394,7 +394,7 @@ class _Reader:
             negations = [n for n in self.cues.negations if self._prev_end(k) <= n < l.start]
             negated = bool(negations) or (continuation and negated_prev)
             in_top = self.cues.top is not None and self.cues.top.index < l.start
-            nxt = self._next_content(l.end)
+            nxt = self._next_content(l.end, skip=("stop", "filler"))
             grain_at = self._next_content(l.end, skip=("stop", "group"))
             grain = next(
                 (g for g in self.cues.grains if g.noun and g.index == grain_at and g.index not in used_grains), None
@@ -1329,6 +1329,8 @@ class _Reader:
                 self.intent.measures.append(MeasureIntent("sum", item.table, item.column, l.words))
                 self.intent.notes.append(f"'by {l.text}': ranked by the total {l.text}.")
                 return
+        if self.intent.kind == "listing" and self._event_verb(l, item_of=cands, grouped=grouped):
+            return  # 'owners who don't have any pets registered': the verb, not a column to list
         if self.intent.kind == "listing" or self.group_plain:
             # Listed as it is (a listing), or what a ranked/filtered count is grouped by (there
             # a word naming a table and a column is the table: 'airlines with at least 10 flights').

@@ -36,6 +36,7 @@ class Token:
     index: int = 0
     number: float | int | None = None
     alts: dict[str, int] = field(default_factory=dict)  # stems it may stand for -> rank
+    hyphenated: bool = False  # joined to the word before by a hyphen ('no-shows')
 
     @property
     def stem(self) -> str:
@@ -47,6 +48,9 @@ def tokenize(request: str) -> list[Token]:
     possessives drop ("customer's" -> customer); thousands separators and k/m suffixes on
     numbers are read ("1,000" -> 1000, "5k" -> 5000); currency symbols are dropped."""
     out: list[Token] = []
+    # "don't", "hasn't", "can't": the negation is a word of its own.
+    request = re.sub(r"(?i)\b(ca|wo)n['’]t\b", r"\1n not", request)
+    request = re.sub(r"(?i)n['’]t\b", " not", request)
     for m in _TOKEN.finditer(request):
         if m.group("dq") is not None or m.group("sq") is not None:
             literal = m.group("dq") if m.group("dq") is not None else m.group("sq")
@@ -71,7 +75,8 @@ def tokenize(request: str) -> list[Token]:
             word = m.group("word").lower()
             if word == "s" and out and request[m.start() - 1 : m.start()] in ("'", "’"):
                 continue  # possessive 's
-            out.append(Token("word", word))
+            joined = m.start() > 0 and request[m.start() - 1] == "-" and bool(out) and out[-1].kind == "word"
+            out.append(Token("word", word, hyphenated=joined))
     for i, t in enumerate(out):
         t.index = i
         if t.kind == "word" and t.text in NUMBER_WORDS and _counts_something(out, i):
