@@ -64,7 +64,9 @@ def test_top_products_by_quantity_sold(shop):
         ("product_id", "order_items", "product_id", None),
         ("product_name", "products", "name", None),
     ]
-    assert joins(spec) == [("order_items", "product_id", "products", "id", "left")]
+    assert joins(spec) == [
+        ("order_items", "product_id", "products", "id", "inner")
+    ]  # grouped by the product: its own rows only
     assert spec.limit == 5
     assert [(o.column, o.direction) for o in spec.order_by] == [("total_quantity", "desc")]
 

@@ -291,7 +291,7 @@ def _infer_primary_key(wh: Warehouse, table: Table) -> None:
         ent = entity_of(table.name)
         names = {c.name.lower(): c.name for c in table.columns}  # People_ID is person_id
         own = table.name.lower()  # people.People_ID: named after the table, not its entity
-        for candidate in ("id", f"{ent}_id", f"{own}_id", f"{ent}_key", f"{ent}_sk", "key"):
+        for candidate in ("id", f"{ent}_id", f"{own}_id", f"{ent}_key", f"{ent}_sk", "key", "uid"):
             if candidate in names:
                 table.primary_key = names[candidate]
                 break
@@ -386,7 +386,32 @@ def infer_foreign_keys(tables: list[Table], declared: list[ForeignKey]) -> list[
                                 )
                             )
                     break
-    return out + _same_name_keys(tables, have | {(f.table, f.column) for f in out})
+    out += _same_name_keys(tables, have | {(f.table, f.column) for f in out})
+    return out + _entity_named_keys(tables, have | {(f.table, f.column) for f in out})
+
+
+def _entity_named_keys(tables: list[Table], have: set[tuple[str, str]]) -> list[ForeignKey]:
+    """A number column named after another table's entity (flights.airline -> airlines.uid,
+    model_list.maker -> car_makers.id, tv_series.channel -> tv_channel.id): a key without the
+    `_id`, when exactly one table is that entity and its primary key is a unique number."""
+    by_word: dict[str, list[Table]] = {}
+    for t in tables:
+        ent = entity_of(t.name).lower()
+        if t.primary_key and t.primary_key_unique is not False:
+            for w in {ent, ent.split("_")[-1]}:
+                by_word.setdefault(singular(w), []).append(t)
+    out = []
+    for t in tables:
+        for c in t.columns:
+            if c.family != "number" or (t.label, c.name) in have or c.name == t.primary_key:
+                continue
+            targets = [x for x in by_word.get(singular(c.name.lower()), []) if x is not t]
+            if len(targets) != 1:
+                continue
+            ref = targets[0].column(targets[0].primary_key or "")
+            if ref is not None and type_family(ref.data_type) == "number":
+                out.append(ForeignKey(t.label, c.name, targets[0].label, ref.name))
+    return out
 
 
 _GENERIC_KEYS = {"id", "key", "code", "name", "uid", "pk"}

@@ -751,6 +751,13 @@ class _Assembler:
                 f"'{' '.join(d.words)}' names no table to group by.", hint="Name a column, e.g. 'by status'."
             )
         path = self.path_to(d.table, d.via)
+        if path:
+            # 'for each car maker': the makers themselves; rows whose key matches no maker are
+            # not a maker of their own (an inner join to the entity grouped by).
+            self.alias(path)
+            for j in self.joins:
+                if j.right == self.aliases[path] and j.left_column == path[-1].column:
+                    j.how = "inner"
         t = self.tables[d.table]
         if path:
             holder = self.alias(path[:-1])

@@ -457,6 +457,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "wage": ("wage", "salary", "pay"),
     "department": ("department", "dept", "team"),
     "country": ("country", "nation"),
+    "nation": ("nation", "nationality", "country"),
     "region": ("region", "area"),
     "payment": ("payment", "pay"),
     "method": ("method", "type"),

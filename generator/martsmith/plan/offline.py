@@ -435,7 +435,10 @@ class _Reader:
                 self._order_key(l, order_keys[k], k in targets, qual)
                 if k not in targets:
                     continue
-            if k in targets:
+            if k in targets and self._distinct_values_grouped(k, targets):
+                # 'the different record companies and the number of orchestras': each value a row.
+                self._column_role(l, True, in_top, qual)
+            elif k in targets:
                 for target in targets[k]:
                     self._measure(l, target, qual, sup=sups.get(k))
                 if cmp_ is not None and kinds == {"table"}:
@@ -639,6 +642,19 @@ class _Reader:
         if len(cols) > 1:
             return "several"
         return cols[0] if cols else None
+
+    def _distinct_values_grouped(self, k: int, targets: dict[int, list[tuple[str, bool]]]) -> bool:
+        """'different X' beside another count names the values of X to count by, not a count."""
+        if targets[k] != [("count_distinct", False)] or self._target_cue.get(k) not in (
+            "different",
+            "distinct",
+            "unique",
+        ):
+            return False
+        if not any(j != k for j in targets):
+            return False
+        cols = [c.item for c in self.links[k].candidates if c.item.kind == "column"]
+        return bool(cols) and not any(self._is_key(i) for i in cols)
 
     def _is_count_column(self, k: int) -> bool:
         cands = self.links[k].candidates
