@@ -11,7 +11,7 @@ SCHEMA = {("raw", "orders"): {"id": "int", "status": "text", "updated_at": "time
 ORDER = "order by updated_at desc nulls last"
 DEDUPED = {
     "duckdb": f'select * from "raw"."orders" qualify row_number() over (partition by id {ORDER}) = 1',
-    "postgres": f'select distinct on (id) * from "raw"."orders" order by id, updated_at desc nulls last',
+    "postgres": 'select distinct on (id) * from "raw"."orders" order by id, updated_at desc nulls last',
     "default": (
         'select ranked."id", ranked."status", ranked."updated_at", ranked."amount" from ('
         f"select numbered.*, row_number() over (partition by id {ORDER}) as _martsmith_row "
