@@ -23,6 +23,32 @@ def date_spine(start_date, end_date):
     )
 
 
+def deduplicate(relation, partition_by, order_by):
+    """One row per partition_by with the relation's columns; a form every sqlfluff dialect parses
+    (the package's DuckDB `qualify` and Postgres `distinct on` do not parse in each other's)."""
+    return (
+        f"select * from (select *, row_number() over (partition by {partition_by} order by {order_by}) "
+        f"as _martsmith_row from {relation}) as ranked where ranked._martsmith_row = 1"
+    )
+
+
+# Date parts and names (macros/cross_db/dates.sql), as plain function calls any dialect parses.
+def date_key(date):
+    return f"cast(to_char({date}, 'YYYYMMDD') as integer)"
+
+
+def iso_day_of_week(date):
+    return f"isodow({date})"
+
+
+def day_name(date):
+    return f"dayname({date})"
+
+
+def month_name(date):
+    return f"monthname({date})"
+
+
 # The portable implementations the package's own example models call directly.
 default__surrogate_key = surrogate_key
 default__date_spine = date_spine

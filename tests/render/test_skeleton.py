@@ -1,9 +1,9 @@
 """The SQL skeleton shared by model and star rendering (render/sql.py): CTEs, the final select,
-select lists wrapped under the line length, the dedupe clause."""
+select lists wrapped under the line length, the dedupe import."""
 
 from __future__ import annotations
 
-from martsmith.render.sql import MAX_LINE, cte, dedupe_clause, import_cte, model_sql, select, select_list
+from martsmith.render.sql import MAX_LINE, cte, deduplicate, import_cte, model_sql, select, select_list
 
 
 def test_model_file_is_ctes_then_the_final_select():
@@ -19,10 +19,26 @@ def test_model_file_is_ctes_then_the_final_select():
 
 def test_select_distinct_and_dedupe():
     assert select(["a", "b"], distinct=True) == "    select distinct\n        a,\n        b"
-    assert dedupe_clause(["id"]) == "qualify row_number() over (partition by id order by id) = 1"
-    assert dedupe_clause(["a", "b"], "loaded_at") == (
-        "qualify row_number() over (partition by a, b order by loaded_at desc) = 1"
+    # One macro call that every adapter runs its own way (macros/sql/deduplicate.sql).
+    assert deduplicate("{{ ref('m') }}", ["id"]) == (
+        "    {{ martsmith.deduplicate(ref('m'), partition_by='id', order_by='id') }}"
     )
+    assert deduplicate("{{ ref('m') }}", ["a", "b"], "at") == (
+        "    {{ martsmith.deduplicate(ref('m'), partition_by='a, b', order_by='at desc nulls last') }}"
+    )
+    # Too long for one line: the arguments on a line of their own, then one a line.
+    two = deduplicate("{{ ref('stg_orders') }}", ["customer_id"], "ordered_at")
+    assert (
+        two.splitlines()[1]
+        == "        ref('stg_orders'), partition_by='customer_id', order_by='ordered_at desc nulls last'"
+    )
+    many = deduplicate("{{ source('a_long_source', 'a_long_table') }}", ["a_long_key", "another_key"], "updated_at")
+    assert many.splitlines()[1:] == [
+        "        source('a_long_source', 'a_long_table'),",
+        "        partition_by='a_long_key, another_key',",
+        "        order_by='updated_at desc nulls last'",
+        "    ) }}",
+    ]
 
 
 def test_a_long_item_gets_its_alias_on_a_line_of_its_own():

@@ -59,18 +59,21 @@ def test_a_clean_regenerated_model_passes_with_no_data_change(review_repo, commi
 def test_a_hand_edited_fan_out_join_is_found_on_the_data(review_repo, commit):
     path = review_repo / REVENUE
     sql = path.read_text()
-    dedupe = "    qualify row_number() over (partition by id order by updated_at desc) = 1\n"
-    assert sql.count(dedupe) == 2
+    assert sql.count("{{ martsmith.deduplicate(") == 2
+    dedupe = (
+        "    {{ martsmith.deduplicate(\n"
+        "        source('shop', 'customers'), partition_by='id', order_by='updated_at desc nulls last'\n"
+        "    ) }}\n"
+    )
     # The customers import keeps its duplicates: orders now meet several rows of one customer.
-    customers = sql.index("select * from {{ source('shop', 'customers') }}")
-    path.write_text(sql[:customers] + sql[customers:].replace(dedupe, "", 1))
+    path.write_text(sql.replace(dedupe, "    select * from {{ source('shop', 'customers') }}\n", 1))
     commit("hand edit: no dedupe of customers")
     code, md, data = review(review_repo)
     assert code == 6
     assert ("MS011", "total_revenue_by_customer_country") in rules(data)
     assert ("MS013", "total_revenue_by_customer_country") in rules(data)
     m = model(data, "total_revenue_by_customer_country")
-    assert m["provenance"]["status"] == "hand-edited" and "-    qualify row_number()" in m["provenance"]["diff"]
+    assert m["provenance"]["status"] == "hand-edited" and "-    {{ martsmith.deduplicate(" in m["provenance"]["diff"]
     assert m["data"]["rows_changed"] > 0 and m["data"]["changed_columns"].get("total_revenue")
     assert m["data"]["examples_changed"]
     assert_golden_tree(GOLDEN, {"fan_out.md": md}, owns_folder=False)

@@ -32,9 +32,13 @@ def test_layout_and_determinism(shop):
 
 def test_staging_dedupes_and_cleans(shop):
     sql = _files(shop)["staging/shop/stg_shop__customers.sql"]
-    assert "select * from {{ source('shop', 'customers') }}" in sql
+    assert (
+        "    {{ martsmith.deduplicate(\n"
+        "        source('shop', 'customers'), partition_by='id', order_by='updated_at desc nulls last'\n"
+        "    ) }}"
+    ) in sql  # the adapter's own dedupe; only the source's columns come out of it
     assert "id as customer_id" in sql and "lower(trim(country)) as country" in sql
-    assert "qualify row_number() over (partition by id order by updated_at desc) = 1" in sql
+    assert "qualify" not in sql and "strftime" not in sql
     assert sql.endswith("select * from renamed\n")
 
 
@@ -55,7 +59,7 @@ def test_fact_coalesces_keys_and_tests_relationships(shop):
     sql = files["marts/sales/fct_order_items.sql"]
     assert "coalesce(dim_product.product_key, {{ martsmith.surrogate_key(['null']) }}) as product_key" in sql
     assert "on orders.customer_id = dim_customer.customer_id" in sql
-    assert "coalesce(cast(strftime(orders.shipped_at, '%Y%m%d') as integer), -1) as ship_date_key" in sql
+    assert "coalesce({{ martsmith.date_key('orders.shipped_at') }}, -1) as ship_date_key" in sql
     cols = {c["name"]: c for c in yaml.safe_load(files["marts/sales/fct_order_items.yml"])["models"][0]["columns"]}
     assert cols["order_item_key"]["data_tests"] == ["unique", "not_null"]
     assert cols["customer_key"]["data_tests"][1] == {
@@ -102,7 +106,9 @@ def test_long_select_items_are_wrapped_as_sqlfluff_would(billing):
     # One layout for models and stars (render/sql.py): no lint fix, so no second build.
     sql = render_star(plan_star(billing, None, source="billing", probe=FakeProbe()))["marts/core/fct_subscriptions.sql"]
     assert (
-        "        coalesce(cast(strftime(subscriptions.started_on, '%Y%m%d') as integer), -1)\n"
-        "            as start_date_key,\n"
-    ) in sql
+        "        coalesce(\n"
+        "            dim_account.account_key, {{ martsmith.surrogate_key(['null']) }}\n"
+        "        ) as account_key,\n"
+    ) in sql or "coalesce(dim_account.account_key, {{ martsmith.surrogate_key(['null']) }}) as account_key" in sql
+    assert "        coalesce({{ martsmith.date_key('subscriptions.started_on') }}, -1) as start_date_key,\n" in sql
     assert max(len(line) for line in sql.splitlines()) <= 100

@@ -47,6 +47,10 @@ def test_the_allowlist_names_every_public_macro_of_the_package():
         "select cast({{ dbt.date_trunc('month', 'orders.ordered_at') }} as date) as m from x",
         "{{ config(materialized='table') }} select 1 as x",
         "{# a comment #} select 1 as x",
+        # a relation argument: a literal ref()/source(), as martsmith.deduplicate takes it
+        "{{ martsmith.deduplicate(ref('stg_orders'), partition_by='id', order_by='at desc nulls last') }}",
+        "{{ martsmith.deduplicate(\n    source('shop', 'orders'), partition_by='id', order_by='id'\n) }}",
+        "select {{ martsmith.day_name('days.date_day') }} as day_name from days",
     ],
 )
 def test_allowed_sql(sql: str):
@@ -73,6 +77,11 @@ def test_allowed_sql(sql: str):
         ("select * from {{ ref(model_name) }}", "not a literal"),
         ("select {{ ref('a').render() }}", "is not allowed"),
         ("select {{ x", "does not parse"),
+        ("{{ martsmith.deduplicate(run_query('x'), 'id', 'id') }}", "not a literal"),
+        ("{{ martsmith.deduplicate(ref(model_name), 'id', 'id') }}", "not a literal"),
+        ("{{ martsmith.deduplicate(ref('m', v=1), 'id', 'id') }}", "not a literal"),
+        ("{{ martsmith.deduplicate(ref('m'), partition_by=var('k'), order_by='id') }}", "not a literal"),
+        ("select {{ dbt.date_trunc('day', ref('m')) }} as d", "not a literal"),  # only martsmith's take relations
     ],
 )
 def test_refused_sql(sql: str, why: str):

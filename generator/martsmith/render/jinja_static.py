@@ -1,8 +1,9 @@
 """Render a model's Jinja to plain SQL *without dbt*, for static checks and linting.
 
 `source()`/`ref()` become the physical relations the catalog knows; the few macros generated code
-may call (`dbt.date_trunc`, `martsmith.surrogate_key`, `martsmith.date_spine`, `config`) become
-equivalent plain SQL.
+may call (`dbt.date_trunc`, `martsmith.surrogate_key`, `martsmith.date_spine`,
+`martsmith.deduplicate`, the date parts and names of macros/cross_db/, `config`) become equivalent
+plain SQL, in DuckDB's spelling (the dialect the static checks parse).
 Anything else is refused: generated SQL has no business calling arbitrary Jinja.
 
 >>> render_static("select * from {{ ref('m') }}", {("ref", "m"): '"main"."m"'})
@@ -57,11 +58,32 @@ def _dateadd(datepart: str, interval: int, from_date_or_timestamp: str) -> str:
     return f"date_add({from_date_or_timestamp}, interval ({interval}) {datepart})"
 
 
+def _deduplicate(relation: str, partition_by: str, order_by: str) -> str:
+    """martsmith.deduplicate as DuckDB runs it: the relation's own columns, one row per key.
+
+    >>> _deduplicate('"main"."o"', partition_by='id', order_by='at desc nulls last')
+    'select * from "main"."o" qualify row_number() over (partition by id order by at desc nulls last) = 1'
+    """
+    return f"select * from {relation} qualify row_number() over (partition by {partition_by} order by {order_by}) = 1"
+
+
+def _date_key(date: str) -> str:
+    return f"cast(strftime({date}, '%Y%m%d') as integer)"
+
+
 def macro_namespaces() -> dict[str, object]:
     """Plain-SQL stand-ins for the dbt and martsmith macros generated code uses."""
     return {
         "dbt": SimpleNamespace(date_trunc=_date_trunc, dateadd=_dateadd),
-        "martsmith": SimpleNamespace(surrogate_key=_surrogate_key, date_spine=_date_spine),
+        "martsmith": SimpleNamespace(
+            surrogate_key=_surrogate_key,
+            date_spine=_date_spine,
+            deduplicate=_deduplicate,
+            date_key=_date_key,
+            iso_day_of_week=lambda date: f"isodow({date})",
+            day_name=lambda date: f"dayname({date})",
+            month_name=lambda date: f"monthname({date})",
+        ),
         "config": lambda *a, **k: "",
     }
 
@@ -105,7 +127,7 @@ def render_static(
     except jinja2.UndefinedError as exc:
         raise JinjaCheckError(
             f"The SQL uses Jinja martsmith cannot check: {exc}. Only ref(), source(), config(), "
-            "dbt.date_trunc(), martsmith.surrogate_key() and martsmith.date_spine() are allowed in generated models."
+            "dbt.date_trunc() and the martsmith package's macros are allowed in generated models."
         ) from exc
     except jinja2.TemplateError as exc:
         raise JinjaCheckError(f"The SQL's Jinja is invalid: {exc}") from exc

@@ -1,11 +1,12 @@
 """Spec -> dbt SQL, deterministically, in the dbt Labs style: import CTEs with source()/ref(),
 logical CTEs, and a final `select * from final`. Lower-case keywords, explicit aliases.
 
-The skeleton (CTEs, select lists wrapped under the line length, the dedupe clause, the file's
+The skeleton (CTEs, select lists wrapped under the line length, the dedupe import, the file's
 final select) is public: the star renderer lays out its models with the same functions.
 
 The output is Jinja for dbt. Cross-database work goes through dbt's macros (`dbt.date_trunc`) and
-this package's (`martsmith.surrogate_key`) so the same file compiles on any adapter.
+this package's (`martsmith.surrogate_key`, `martsmith.deduplicate`) so the same file compiles on any
+adapter.
 
 >>> from martsmith.spec import ModelSpec, InputSpec, MeasureSpec
 >>> spec = ModelSpec(name="n_orders", description="One row.", request="x", planner="offline",
@@ -88,14 +89,37 @@ def jinja_source(source_name: str, table: str) -> str:
     return f"{{{{ source('{source_name}', '{table}') }}}}"
 
 
-def dedupe_clause(keys: list[str], order_by: str | None = None) -> str:
-    """The clause that keeps one row per key: the latest by `order_by` when there is one.
+def dedupe_order(keys: list[str], order_by: str | None = None) -> str:
+    """The order that picks the row to keep per key: the latest by `order_by` when there is one
+    (nulls last, spelled out: DuckDB puts them last by default, Postgres first), else any.
 
-    >>> dedupe_clause(["id"], "updated_at")
-    'qualify row_number() over (partition by id order by updated_at desc) = 1'
+    >>> dedupe_order(["id"], "updated_at")
+    'updated_at desc nulls last'
     """
-    order = f"{order_by} desc" if order_by else ", ".join(keys)
-    return f"qualify row_number() over (partition by {', '.join(keys)} order by {order}) = 1"
+    return f"{order_by} desc nulls last" if order_by else ", ".join(keys)
+
+
+def deduplicate(relation: str, keys: list[str], order_by: str | None = None, indent: str = INDENT) -> str:
+    """A select of one row of `relation` per key (the latest by `order_by`) through the package's
+    dispatched macro: `qualify` on DuckDB, `distinct on` on Postgres, a numbered subquery that
+    selects the relation's own columns elsewhere. Nothing but the relation's columns comes out,
+    so a `select *` after it sees what it would see without the dedupe.
+
+    >>> print(deduplicate("{{ ref('stg_orders') }}", ["order_id"], "updated_at"))
+        {{ martsmith.deduplicate(
+            ref('stg_orders'), partition_by='order_id', order_by='updated_at desc nulls last'
+        ) }}
+    """
+    match = re.fullmatch(r"\{\{ (.*) \}\}", relation)
+    rel = match.group(1) if match else f"'{relation}'"
+    args = [rel, f"partition_by='{', '.join(keys)}'", f"order_by='{dedupe_order(keys, order_by)}'"]
+    one = f"{indent}{{{{ martsmith.deduplicate({', '.join(args)}) }}}}"
+    if len(one) <= MAX_LINE:
+        return one
+    inner = indent + INDENT
+    if len(inner + ", ".join(args)) <= MAX_LINE:
+        return f"{indent}{{{{ martsmith.deduplicate(\n{inner}{', '.join(args)}\n{indent}) }}}}"
+    return f"{indent}{{{{ martsmith.deduplicate(\n" + ",\n".join(inner + a for a in args) + f"\n{indent}) }}}}"
 
 
 def _expand_jinja(expr: str, indent: str) -> str:
@@ -162,12 +186,11 @@ def render_input(inp: InputSpec) -> str:
             + f"\n{INDENT}from {relation} as {inp.alias}\n{INDENT}group by "
             + ", ".join(str(i + 1) for i in range(len(inp.group_by)))
         )
-    lines = [f"{INDENT}select * from {relation}"]
     if inp.dedupe_key:
         # Several rows per key (duplicates, late-arriving updates): keep the latest one so that
         # joins stay many-to-one and counts don't double.
-        lines.append(INDENT + dedupe_clause(inp.dedupe_key, inp.dedupe_order_by))
-    return "\n".join(lines)
+        return deduplicate(relation, inp.dedupe_key, inp.dedupe_order_by)
+    return f"{INDENT}select * from {relation}"
 
 
 def render_dimension(dim: DimensionSpec) -> str:

@@ -11,24 +11,30 @@ from __future__ import annotations
 
 from martsmith.star.spec import StarSpec
 
-# dim_date: (column, type, SQL over the `days` spine, description).
+# dim_date: (column, type, SQL over the `days` spine, description). What dialects spell differently
+# goes through the package's dispatched macros (macros/cross_db/dates.sql).
 DATE_COLUMNS = [
     (
         "date_key",
         "integer",
-        "cast(strftime(days.date_day, '%Y%m%d') as integer)",
+        "{{ martsmith.date_key('days.date_day') }}",
         "The date as yyyymmdd; -1 is the unknown date.",
     ),
     ("date_day", "date", "days.date_day", "The calendar day."),
     ("calendar_year", "bigint", "extract(year from days.date_day)", "Year."),
     ("quarter_of_year", "bigint", "extract(quarter from days.date_day)", "Quarter, 1-4."),
     ("month_of_year", "bigint", "extract(month from days.date_day)", "Month, 1-12."),
-    ("month_name", "varchar", "monthname(days.date_day)", "Month name, e.g. January."),
+    ("month_name", "varchar", "{{ martsmith.month_name('days.date_day') }}", "Month name, e.g. January."),
     ("week_of_year", "bigint", "extract(week from days.date_day)", "ISO week number."),
     ("day_of_month", "bigint", "extract(day from days.date_day)", "Day of the month."),
-    ("day_of_week", "bigint", "extract(isodow from days.date_day)", "ISO day of week: 1 = Monday ... 7 = Sunday."),
-    ("day_name", "varchar", "dayname(days.date_day)", "Day name, e.g. Monday."),
-    ("is_weekend", "boolean", "extract(isodow from days.date_day) in (6, 7)", "Saturday or Sunday."),
+    (
+        "day_of_week",
+        "bigint",
+        "{{ martsmith.iso_day_of_week('days.date_day') }}",
+        "ISO day of week: 1 = Monday ... 7 = Sunday.",
+    ),
+    ("day_name", "varchar", "{{ martsmith.day_name('days.date_day') }}", "Day name, e.g. Monday."),
+    ("is_weekend", "boolean", "{{ martsmith.iso_day_of_week('days.date_day') }} in (6, 7)", "Saturday or Sunday."),
 ]
 
 

@@ -53,9 +53,11 @@ class WarehouseProbe:
 
     def numeric_text(self, table: Table, column: str) -> bool:
         q = quote(column)
-        (non_null, numeric) = self.wh.query(
-            f"select count({q}), count(try_cast(trim({q}) as decimal(18, 2))) from {table.relation}"
-        )[0]
+        if self.wh.adapter == "duckdb":
+            numbers = f"count(try_cast(trim({q}) as decimal(18, 2)))"
+        else:  # no try_cast (Postgres): the text of a decimal number
+            numbers = f"count(case when regexp_matches(trim({q}), '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)$') then 1 end)"
+        (non_null, numeric) = self.wh.query(f"select count({q}), {numbers} from {table.relation}")[0]
         return bool(non_null) and int(non_null) == int(numeric)
 
     def date_range(self, columns: list[tuple[Table, str]]) -> tuple[datetime.date, datetime.date] | None:
@@ -86,7 +88,7 @@ class WarehouseProbe:
             ]
             return check_tests(self.wh, staged, profile, tests, catalog)
         finally:
-            if staged.database == "temp":
+            if staged.identifier == STAGED_VIEW.format(staging.name):
                 self.wh.execute(f"drop view if exists {staged.relation}")
 
     def _staged(self, staging: StagingSpec, table: Table, columns: list[str]) -> Table:
@@ -108,13 +110,15 @@ class WarehouseProbe:
         picked = ", ".join(quote(c) for c in keep)
         self.wh.execute(f"create or replace temp view {quote(view)} as select {picked} from ({sql}) as staged")
         types = {c.name: c.data_type for c in staging.columns}
-        # Named like the source table, so findings read "3 order items have ...".
+        # Named like the source table, so findings read "3 order items have ...". A temp view
+        # lives in DuckDB's temp.main, in Postgres' pg_temp.
+        duckdb = self.wh.adapter == "duckdb"
         return Table(
             kind="model",
             name=table.name,
-            schema="main",
+            schema="main" if duckdb else "pg_temp",
             identifier=view,
-            database="temp",
+            database="temp" if duckdb else table.database,
             columns=[Column(c, types.get(c, "varchar")) for c in keep],
             primary_key=staging.key,
         )

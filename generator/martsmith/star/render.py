@@ -5,8 +5,9 @@ Every dimension has an unknown member (key = surrogate_key of a null natural key
 dim_date) and every fact key is coalesced to it, so a missing dimension value never breaks a
 `relationships` test.
 
-The layout (CTEs, select lists wrapped under the line length, the dedupe clause, the final
-select) is render/sql.py's, the same as every model's.
+The layout (CTEs, select lists wrapped under the line length, the dedupe import, the final
+select) is render/sql.py's, the same as every model's. What dialects spell differently (the
+dedupe, date keys, day and month names) goes through the package's dispatched macros.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from martsmith import __version__
 from martsmith.render.properties import dump_yaml, render_test
 from martsmith.render.sql import INDENT as I
-from martsmith.render.sql import MAX_LINE, cte, dedupe_clause, import_cte, jinja_ref, jinja_source, model_sql, select
+from martsmith.render.sql import MAX_LINE, cte, deduplicate, import_cte, jinja_ref, jinja_source, model_sql, select
 from martsmith.spec import TestSpec
 from martsmith.star.columns import DATE_COLUMNS, model_columns, staged_types
 from martsmith.star.erd import erd_markdown
@@ -72,14 +73,14 @@ def render_staging(s: StagingSpec) -> str:
             f"\n{I}-- several rows per {key} (late-arriving updates): every version is kept for a"
             f"\n{I}-- type-2 dimension; exact duplicate rows are dropped"
         )
-    elif s.dedupe:
+    source = jinja_source(s.source_name, s.table)
+    imported = import_cte("source", source)
+    if s.dedupe and not s.keep_versions:
         key = next(c.source_column for c in s.columns if c.name == s.key)
         order = next(c.source_column for c in s.columns if c.name == s.dedupe_order_by)
-        body += (
-            f"\n{I}-- several rows per {key} (late-arriving updates): keep the latest\n{I}{dedupe_clause([key], order)}"
-        )
-    source = jinja_source(s.source_name, s.table)
-    return model_sql([import_cte("source", source), cte("renamed", body)], "renamed")
+        imported = cte("source", deduplicate(source, [key], order))
+        body += f"\n{I}-- several rows per {key} (late-arriving updates): the source keeps the latest"
+    return model_sql([imported, cte("renamed", body)], "renamed")
 
 
 def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
@@ -224,7 +225,7 @@ def render_fact(f: StarFact, star: StarSpec) -> str:
     for fk in f.foreign_keys:
         src = f"{alias[fk.input]}.{fk.column}"
         if fk.role == "date":
-            items.append(f"coalesce(cast(strftime({src}, '%Y%m%d') as integer), {UNKNOWN_DATE_KEY}) as {fk.name}")
+            items.append(_coalesce(f"{{{{ martsmith.date_key('{src}') }}}}", str(UNKNOWN_DATE_KEY), fk.name))
         else:
             d = dims[fk.dimension]
             items.append(_coalesce(f"{d.name}.{d.surrogate_key}", UNKNOWN_KEY, fk.name))

@@ -9,9 +9,12 @@ through CTEs and subqueries to the input relation it comes from ("unfolding"). W
 - every CASE branch and WHERE conjunct whose condition comes from one input, as a predicate that
   a row of that input satisfies (or fails).
 
-A column keeps being followed through a CTE that filters rows (WHERE, QUALIFY dedupes such as
-`qualify row_number() over (partition by id order by updated_at desc) = 1`) or groups them (a
-GROUP BY key); it stops at a projection that is an aggregate or a window function. Conditions
+A column keeps being followed through a CTE that filters rows (WHERE, and the dedupes that
+`martsmith.deduplicate` compiles to on each adapter: DuckDB's
+`qualify row_number() over (partition by id order by updated_at desc nulls last) = 1`, Postgres'
+`select distinct on (id) * ... order by id, updated_at desc nulls last`, the default numbered
+subquery filtered on `_martsmith_row = 1`) or groups them (a GROUP BY key); it stops at a
+projection that is an aggregate or a window function. Conditions
 that mix inputs, or that pass through aggregates or window functions, are skipped: the picker
 cannot select one input's rows for them. The columns that windows, QUALIFY and GROUP BY read
 count as used: a fixture row without them (null in a dbt unit test) would dedupe or group wrongly.

@@ -5,10 +5,11 @@ finding that fails the run before dbt sees the file:
 
 - **SQL**: only `{{ ... }}` expressions (no `{% %}` statements), each a call of `ref`, `source`,
   `martsmith.<public macro>` or `dbt.<cross-database macro>`, with literal arguments only
-  (strings, numbers, lists of them). `config()` is allowed with the keys martsmith writes and
-  literal values (never hooks). No names, attributes, filters, conditionals or nested calls:
-  an argument that closes its string and opens an expression (`x'] if config(...) else ['`)
-  is no longer a literal.
+  (strings, numbers, lists of them; a martsmith macro that takes a relation may also take
+  `ref('m')` / `source('s', 't')` of literal names, as `martsmith.deduplicate` does).
+  `config()` is allowed with the keys martsmith writes and literal values (never hooks). No
+  names, attributes, filters, conditionals or other nested calls: an argument that closes its
+  string and opens an expression (`x'] if config(...) else ['`) is no longer a literal.
 - **YAML**: no string (key or value) with template delimiters and no string that dbt would
   treat as a call (`env_var(...)`, `var(...)`, ...), except `ref('x')` / `source('s', 't')`
   written exactly as martsmith writes them. Strings the file held before martsmith touched it
@@ -37,7 +38,9 @@ from martsmith.validate.findings import Finding
 
 # The package's public macros (macros/sql/); tests/validate/test_jinja_allowlist.py keeps this
 # list equal to what the package ships.
-MARTSMITH_MACROS = frozenset({"surrogate_key", "date_spine"})
+MARTSMITH_MACROS = frozenset(
+    {"surrogate_key", "date_spine", "deduplicate", "date_key", "iso_day_of_week", "day_name", "month_name"}
+)
 # dbt's cross-database macros: each returns SQL text for its adapter and runs nothing.
 DBT_MACROS = frozenset(
     {
@@ -99,6 +102,19 @@ def _call_name(call: nodes.Call) -> tuple[str | None, str]:
     return None, ""
 
 
+def _is_relation_call(node: nodes.Node) -> bool:
+    """`ref('m')` / `source('s', 't')` of literal names: a relation, not an expression."""
+    if not isinstance(node, nodes.Call) or node.dyn_args is not None or node.dyn_kwargs is not None:
+        return False
+    namespace, name = _call_name(node)
+    return (
+        namespace is None
+        and name in RELATION_MACROS
+        and not node.kwargs
+        and all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in node.args)
+    )
+
+
 def _check_call(call: nodes.Call) -> list[str]:
     namespace, name = _call_name(call)
     shown = f"{namespace}.{name}" if namespace else (name or "an expression")
@@ -112,13 +128,16 @@ def _check_call(call: nodes.Call) -> list[str]:
     if call.dyn_args is not None or call.dyn_kwargs is not None:
         return [f"Jinja call {shown}(...) uses *args or **kwargs{_line(call)}"]
     problems = []
+    takes_relation = namespace == "martsmith"
     for arg in call.args:
+        if takes_relation and _is_relation_call(arg):
+            continue
         if not _is_literal(arg):
             problems.append(f"Jinja argument of {shown}(...) is not a literal{_line(call)}")
     for kw in call.kwargs:
         if name == "config" and namespace is None and kw.key not in CONFIG_KEYS:
             problems.append(f"config({kw.key}=...) is not something martsmith writes{_line(call)}")
-        elif not _is_literal(kw.value):
+        elif not _is_literal(kw.value) and not (takes_relation and _is_relation_call(kw.value)):
             problems.append(f"Jinja argument {kw.key}= of {shown}(...) is not a literal{_line(call)}")
     if name in RELATION_MACROS and namespace is None and call.kwargs:
         problems.append(f"{name}() takes only names here{_line(call)}")

@@ -2,8 +2,9 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_orders') }}
-    qualify row_number() over (partition by customer_id order by ordered_at desc) = 1
+    {{ martsmith.deduplicate(
+        ref('stg_orders'), partition_by='customer_id', order_by='ordered_at desc nulls last'
+    ) }}
 
 ),
 

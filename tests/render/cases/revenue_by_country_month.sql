@@ -8,8 +8,9 @@ orders as (
 
 customers as (
 
-    select * from {{ source('shop', 'customers') }}
-    qualify row_number() over (partition by id order by updated_at desc) = 1
+    {{ martsmith.deduplicate(
+        source('shop', 'customers'), partition_by='id', order_by='updated_at desc nulls last'
+    ) }}
 
 ),
 

@@ -9,17 +9,17 @@ days as (
 final as (
 
     select
-        cast(strftime(days.date_day, '%Y%m%d') as integer) as date_key,
+        {{ martsmith.date_key('days.date_day') }} as date_key,
         days.date_day,
         extract(year from days.date_day) as calendar_year,
         extract(quarter from days.date_day) as quarter_of_year,
         extract(month from days.date_day) as month_of_year,
-        monthname(days.date_day) as month_name,
+        {{ martsmith.month_name('days.date_day') }} as month_name,
         extract(week from days.date_day) as week_of_year,
         extract(day from days.date_day) as day_of_month,
-        extract(isodow from days.date_day) as day_of_week,
-        dayname(days.date_day) as day_name,
-        extract(isodow from days.date_day) in (6, 7) as is_weekend
+        {{ martsmith.iso_day_of_week('days.date_day') }} as day_of_week,
+        {{ martsmith.day_name('days.date_day') }} as day_name,
+        {{ martsmith.iso_day_of_week('days.date_day') }} in (6, 7) as is_weekend
     from days
 
     union all

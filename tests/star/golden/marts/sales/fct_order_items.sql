@@ -30,8 +30,8 @@ joined as (
         order_items.order_item_id,
         order_items.order_id,
         orders.status as order_status,
-        coalesce(cast(strftime(orders.ordered_at, '%Y%m%d') as integer), -1) as order_date_key,
-        coalesce(cast(strftime(orders.shipped_at, '%Y%m%d') as integer), -1) as ship_date_key,
+        coalesce({{ martsmith.date_key('orders.ordered_at') }}, -1) as order_date_key,
+        coalesce({{ martsmith.date_key('orders.shipped_at') }}, -1) as ship_date_key,
         coalesce(dim_product.product_key, {{ martsmith.surrogate_key(['null']) }}) as product_key,
         coalesce(
             dim_customer.customer_key, {{ martsmith.surrogate_key(['null']) }}

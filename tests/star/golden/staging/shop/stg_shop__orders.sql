@@ -2,7 +2,9 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'orders') }}
+    {{ martsmith.deduplicate(
+        source('shop', 'orders'), partition_by='id', order_by='updated_at desc nulls last'
+    ) }}
 
 ),
 
@@ -17,8 +19,7 @@ renamed as (
         amount,
         updated_at
     from source
-    -- several rows per id (late-arriving updates): keep the latest
-    qualify row_number() over (partition by id order by updated_at desc) = 1
+    -- several rows per id (late-arriving updates): the source keeps the latest
 
 )
 
