@@ -12,7 +12,7 @@ import re
 from martsmith.context.catalog import Catalog, Column, Table, entity_of, singular
 from martsmith.errors import PlanError, UsageError
 from martsmith.plan import lexicon as lx
-from martsmith.plan.intent import DimensionIntent, FilterIntent, Intent, MeasureIntent
+from martsmith.plan.intent import DimensionIntent, FilterIntent, Intent, MeasureIntent, OrderIntent
 from martsmith.plan.joins import Path, distance, shortest_paths
 from martsmith.spec import (
     DimensionSpec,
@@ -84,6 +84,29 @@ class _Assembler:
         column it lists many-to-one)."""
         i = self.i
         needed = self._needed() | {o.table for o in i.order if o.table}
+        # A source and the model built on it are one entity at two layers: list the downstream one.
+        layered = {t for t in needed for u in needed if t != u and self.catalog.is_upstream_of(t, u)}
+        if layered:
+            down = {t: next(u for u in needed if u != t and self.catalog.is_upstream_of(t, u)) for t in layered}
+            items: list[DimensionIntent | FilterIntent | OrderIntent] = [*i.dimensions, *i.filters, *i.order]
+            for item in items:
+                u = down.get(item.table or "")
+                if u is None:
+                    continue
+                if item.column is None or self.tables[u].column(item.column) is not None:
+                    item.table = u
+                    continue
+                renamed = f"{entity_of(self.tables[u].name)}_{item.column}"  # staging's name -> product_name
+                col = self.tables[u].column(renamed)
+                if col is not None:
+                    item.table, item.column = u, col.name
+            needed = {x.table for x in items if x.table} | (needed - layered)
+            i.subjects = [down.get(t, t) for t in i.subjects]
+            self.notes.append(
+                "Read "
+                + ", ".join(f"{self.tables[u].name} (built on {self.tables[t].name})" for t, u in sorted(down.items()))
+                + ": one entity at two layers."
+            )
         order = list(dict.fromkeys(i.subjects + [d.table for d in i.dimensions if d.table] + sorted(needed)))
         for b in order:
             if needed <= set(shortest_paths(self.catalog, b)):
