@@ -92,3 +92,10 @@ def test_without_lineage_the_same_names_are_still_ambiguous():
     no_lineage = Catalog(tables=TABLES, foreign_keys=catalog().foreign_keys)
     with pytest.raises(PlanError, match="ambiguous"):
         plan_offline("number of orders per status", no_lineage)
+
+
+def test_a_listing_reads_the_model_not_the_source_it_is_built_on():
+    spec = plan_offline("country of customers", catalog())
+    assert spec.kind == "listing"
+    assert [i.table for i in spec.inputs] == ["dim_customer"]
+    assert [(d.input, d.column) for d in spec.dimensions] == [("dim_customer", "country")]
