@@ -79,6 +79,15 @@ class _Assembler:
         out |= {m.table for m in self.i.measures if m.table}
         return out
 
+    def _nearest_reaching(self, needed: set[str]) -> str | None:
+        """The table that reaches every needed table many-to-one by the shortest paths."""
+        feasible = []
+        for t in sorted(self.tables):
+            paths = shortest_paths(self.catalog, t)
+            if needed <= set(paths):
+                feasible.append((sum(len(paths[n][0]) for n in needed), t))
+        return min(feasible)[1] if feasible else None
+
     def _listing_base(self) -> str:
         """A listing reads the rows of its subject (or of the one table that reaches every
         column it lists many-to-one)."""
@@ -112,13 +121,8 @@ class _Assembler:
             if needed <= set(shortest_paths(self.catalog, b)):
                 return b
         # 'singer names in concerts in 2014': the table that links them (one row per pair).
-        feasible = []
-        for t in sorted(self.tables):
-            paths = shortest_paths(self.catalog, t)
-            if needed <= set(paths):
-                feasible.append((sum(len(paths[n][0]) for n in needed), t))
-        if feasible:
-            base = min(feasible)[1]
+        base = self._nearest_reaching(needed)
+        if base is not None:
             self.notes.append(
                 f"One row per {self.tables[base].name} row: the table that links "
                 + ", ".join(sorted(self.tables[n].name for n in needed))
@@ -220,13 +224,8 @@ class _Assembler:
             if needed <= set(shortest_paths(self.catalog, b)):
                 return b
         if not unsafe:
-            feasible = []
-            for t in sorted(self.tables):
-                paths = shortest_paths(self.catalog, t)
-                if needed <= set(paths):
-                    feasible.append((sum(len(paths[n][0]) for n in needed), t))
-            if feasible:
-                base = min(feasible)[1]
+            base = self._nearest_reaching(needed)
+            if base is not None:
                 self.notes.append(
                     f"Base table {self.tables[base].name}: the one table that reaches "
                     + ", ".join(sorted(self.tables[n].name for n in needed))
