@@ -291,3 +291,25 @@ def test_superlative_first_orders_every_row(shop):
 def test_compared_with_the_month_before_is_a_change(shop):
     spec = _plan(shop, "total order amount per month compared with the month before")
     assert [w.function for w in spec.windows] == ["change"]
+
+
+def test_total_of_a_table_sums_its_one_amount(shop):
+    spec = _plan(shop, "total orders by status")
+    assert [(m.agg, m.column) for m in spec.measures] == [("sum", "amount")]
+    assert any("read as the sum of" in n for n in spec.notes)
+
+
+def test_total_of_a_table_with_several_amounts_refuses(saas):
+    with pytest.raises(PlanError, match="which amount"):
+        _plan(saas, "total invoices by account")
+
+
+def test_comparing_two_columns_refuses(shop):
+    with pytest.raises(PlanError, match="compares two columns"):
+        _plan(shop, "orders whose shipped date is different from their order date")
+
+
+def test_a_number_that_counts_the_next_word_is_not_a_comparison_of_the_table_before(shop):
+    # 'at least one' counts the value after it: never a filter on a numeric column of orders.
+    with pytest.raises(PlanError):
+        _plan(shop, "customers who have at least one cancelled order")
