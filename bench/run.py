@@ -7,8 +7,11 @@
 3. Planning speed (bench/plan_speed.py): the offline planner on synthetic 50- and 1,000-table
    catalogs (targets: <= 0.2 s, <= 1 s), and `model --dry-run` on a warm project (<= 2 s) against
    the same command cold.
+4. `martsmith review` (bench/review_bench.py): a review of a change to 2 models and a child on
+   the demo project, against a bare `dbt build --select state:modified+ --defer --state` of the
+   same change into the same kind of isolated schema (target: at most 1.5x), alternating.
 
-Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed]
+Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed] [--skip-review]
        [--json bench/results/latest.json]
 """
 
@@ -85,13 +88,20 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-plan-speed", action="store_true", help="leave out bench/plan_speed.py")
+    parser.add_argument("--skip-review", action="store_true", help="leave out bench/review_bench.py")
     args = parser.parse_args()
     results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parent)
+    )  # bench/ is not a package: its scripts import each other by path
     if not args.skip_plan_speed:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import plan_speed  # bench/ is not a package: its scripts import each other by path
+        import plan_speed
 
         results["plan_speed"] = plan_speed.run_all(max(args.runs, 7), args.runs)
+    if not args.skip_review:
+        import review_bench
+
+        results["review"] = review_bench.run_all(args.runs, max(2, args.runs // 2), args.scale)
     h, m = results["help"], results["model"]
     print(f"martsmith --help: {h['martsmith_help_s']:.3f} s (python floor {h['python_floor_s']:.3f} s; target < 0.5 s)")
     print(
@@ -100,6 +110,8 @@ def main() -> None:
     )
     if "plan_speed" in results:
         print(plan_speed.report(results["plan_speed"]))
+    if "review" in results:
+        print(review_bench.report(results["review"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -10,6 +10,8 @@ a temporary worktree (the project's own packages linked in, so it parses offline
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,10 +26,34 @@ from martsmith.context.dbt import Dbt, NodeResult
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import ProjectError
-from martsmith.review.changes import Manifest, git_worktree, read_manifest
+from martsmith.review.changes import Manifest, commit_of, env_vars_named, git_worktree, read_manifest
 
 REVIEW_SUFFIX = "__review"
 FAILURE_EXAMPLES = 3
+PARTIAL_PARSE = "partial_parse.msgpack"
+BASES_KEPT = 3  # base manifests cached in target/martsmith_review/base/
+
+
+def _base_key(project: Project, base: Project, commit: str) -> str:
+    """What the base's manifest depends on besides its commit: dbt's version, the profile's
+    target as the base parse sees it, the installed packages, the project's `DBT_*` variables
+    and the environment variables its files name in `env_var()`."""
+    from dbt.version import __version__ as dbt_version
+
+    digest = hashlib.sha256()
+    packages = project.root / "dbt_packages"
+    package_files = sorted(packages.glob("*/dbt_project.yml")) if packages.is_dir() else []
+    env_names = set(env_vars_named(project.root, commit)) | {k for k in os.environ if k.startswith("DBT_")}
+    parts = [
+        commit,
+        dbt_version,
+        yaml.safe_dump(base.target, sort_keys=True),
+        *(f"{p.parent.name}:{p.read_text()}" for p in package_files),
+        *(f"{k}={os.environ.get(k)}" for k in sorted(env_names)),
+    ]
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:20]
 
 
 def review_schema(project: Project) -> str:
@@ -36,11 +62,22 @@ def review_schema(project: Project) -> str:
     return project.schema + REVIEW_SUFFIX
 
 
-def _with_profile(project: Project, folder: Path, *, root: Path | None = None, schema: str | None = None) -> Project:
+def _with_profile(
+    project: Project,
+    folder: Path,
+    *,
+    root: Path | None = None,
+    schema: str | None = None,
+    absolute_path: bool = True,
+) -> Project:
     """`project` run through a profiles.yml of its own in `folder`: the DuckDB path made
-    absolute (the project may be parsed from another folder) and the schema replaced."""
+    absolute (the project may be run from another folder) and the schema replaced.
+
+    The base's parse keeps the target exactly as the project's profile has it
+    (`absolute_path=False`): dbt's partial parsing reuses a saved parse only under the same
+    connection settings, and a parse opens no connection."""
     target: dict[str, Any] = dict(project.target)
-    if project.duckdb_path is not None:
+    if absolute_path and project.duckdb_path is not None:
         target["path"] = str(project.duckdb_path)
     if schema is not None:
         target["schema"] = schema
@@ -48,6 +85,11 @@ def _with_profile(project: Project, folder: Path, *, root: Path | None = None, s
     profile = {project.profile_name: {"target": project.target_name, "outputs": {project.target_name: target}}}
     (folder / "profiles.yml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return dataclasses.replace(project, root=root or project.root, profiles_dir=folder, target=target)
+
+
+def _target_folder(project: Project) -> str:
+    """The project's own target folder, where dbt keeps its parse state."""
+    return os.environ.get("DBT_TARGET_PATH") or str(project.config.get("target-path") or "target")
 
 
 def _parse(dbt: Dbt, target_path: Path) -> None:
@@ -92,6 +134,9 @@ class ReviewRun:
         self.head_project = _with_profile(project, self.tmp / "head_profile", schema=self.schema)
         self.dbt = Dbt(self.head_project)
         self.state_dir = self.tmp / "state"
+        self.base_cache = self.target_path / "base"
+        self.base_cached = False  # the base's manifest came from the cache (no dbt parse)
+        self.project_target = project.root / _target_folder(project)
         self._schemas_before: set[str] = set()
 
     def close(self) -> None:
@@ -100,19 +145,69 @@ class ReviewRun:
     # -- the two manifests ---------------------------------------------------------------------
 
     def base_from_ref(self, ref: str) -> Manifest:
-        """`dbt parse` of the project at `ref`, in a temporary worktree; its manifest kept as the
-        state the build defers to."""
-        with git_worktree(self.project.root, ref) as tree:
+        """The base's manifest at `ref`: from the review's cache when this commit was parsed
+        before with the same dbt, profile, packages and environment, else `dbt parse` in a
+        temporary worktree (partial parsing seeded from the project's own parse state, so only
+        the files that differ are parsed again). Kept as the state the build defers to."""
+        commit = commit_of(self.project.root, ref)
+        base = _with_profile(self.project, self.tmp / "base_profile", absolute_path=False)
+        cached = self.base_cache / _base_key(self.project, base, commit) / "manifest.json"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if cached.is_file():
+            shutil.copy(cached, self.state_dir / "manifest.json")
+            self.base_cached = True
+            return read_manifest(self.state_dir / "manifest.json")
+        with git_worktree(self.project.root, commit) as tree:
             if not (tree / "dbt_project.yml").is_file():
                 raise ProjectError(f"The project did not exist at {ref} (no {tree.name}/dbt_project.yml there).")
             packages = self.project.root / "dbt_packages"
             if packages.is_dir() and not (tree / "dbt_packages").exists():
                 (tree / "dbt_packages").symlink_to(packages.resolve(), target_is_directory=True)
-            base = _with_profile(self.project, self.tmp / "base_profile", root=tree)
-            _parse(Dbt(base), tree / "target")
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            seed = self._parse_seed()
+            if seed is None:
+                # A fresh checkout: parse the working tree as the project's own dbt would (its
+                # target folder, its profile). That parse seeds the base's, which then reads only
+                # the files the change touched, and it is the one the provenance check reuses.
+                _parse(Dbt(self.project), self.project_target)
+                seed = self._parse_seed()
+            if seed is not None:
+                (tree / "target").mkdir(parents=True, exist_ok=True)
+                shutil.copy(seed, tree / "target" / PARTIAL_PARSE)
+            _parse(Dbt(dataclasses.replace(base, root=tree)), tree / "target")
             shutil.copy(tree / "target" / "manifest.json", self.state_dir / "manifest.json")
+            self._remember_base(cached.parent, tree / "target")
         return read_manifest(self.state_dir / "manifest.json")
+
+    def _parse_seed(self) -> Path | None:
+        """The newest saved parse state made with the project's own profile: the project's
+        (dbt's partial_parse.msgpack of its last run) or the last base this review parsed.
+        dbt checks that it fits (same dbt, profile, vars, dbt_project.yml) and parses in full
+        when it does not."""
+        candidates = [p for p in (self.project_target / PARTIAL_PARSE, self.base_cache / PARTIAL_PARSE) if p.is_file()]
+        return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
+
+    def _remember_base(self, folder: Path, target: Path) -> None:
+        """Cache the base's manifest (and its parse state, the seed of the next base's parse);
+        keep the newest few bases."""
+        try:
+            self.base_cache.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".new-", dir=self.base_cache))
+            shutil.copy(target / "manifest.json", staging / "manifest.json")
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            staging.rename(folder)
+            if (target / PARTIAL_PARSE).is_file():
+                shutil.copy(target / PARTIAL_PARSE, self.base_cache / (PARTIAL_PARSE + ".new"))
+                (self.base_cache / (PARTIAL_PARSE + ".new")).replace(self.base_cache / PARTIAL_PARSE)
+            kept = sorted(
+                (d for d in self.base_cache.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                key=lambda d: d.stat().st_mtime,
+                reverse=True,
+            )
+            for old in kept[BASES_KEPT:]:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # a cache: a review that cannot write it is only slower next time
+            pass
 
     def base_from_state(self, folder: Path) -> Manifest:
         manifest = read_manifest(folder / "manifest.json")

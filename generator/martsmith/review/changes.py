@@ -187,10 +187,7 @@ class ChangeSet:
         return cls(added, modified, removed, downstream)
 
 
-@contextmanager
-def git_worktree(root: Path, ref: str) -> Iterator[Path]:
-    """A temporary, detached `git worktree` of `ref` holding the project at `root` (which may sit
-    in a sub-folder of the repository). Removed on exit."""
+def _git_runner(root: Path):
     git = shutil.which("git")
     if git is None:
         raise UsageError("--base needs git, which is not on the PATH.", hint="Use --state DIR instead.")
@@ -204,6 +201,31 @@ def git_worktree(root: Path, ref: str) -> Iterator[Path]:
             )
         return done.stdout.strip()
 
+    return git, run
+
+
+def commit_of(root: Path, ref: str) -> str:
+    """The commit `ref` names (a UsageError when git or the ref is missing)."""
+    _, run = _git_runner(root)
+    return run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def env_vars_named(root: Path, commit: str) -> list[str]:
+    """The names in `env_var('NAME')` calls anywhere in the project's files at `commit` (its
+    SQL, YAML and macros), read from git without a checkout."""
+    git, _ = _git_runner(root)
+    pattern = r"env_var\(\s*['\"][A-Za-z0-9_]+"
+    done = subprocess.run(
+        [git, "grep", "-h", "-o", "-E", pattern, commit, "--", "."], cwd=root, capture_output=True, text=True
+    )
+    return sorted({line.rsplit("'", 1)[-1].rsplit('"', 1)[-1] for line in done.stdout.splitlines()})
+
+
+@contextmanager
+def git_worktree(root: Path, ref: str) -> Iterator[Path]:
+    """A temporary, detached `git worktree` of `ref` holding the project at `root` (which may sit
+    in a sub-folder of the repository). Removed on exit."""
+    git, run = _git_runner(root)
     top = Path(run("rev-parse", "--show-toplevel")).resolve()
     run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     tmp = Path(tempfile.mkdtemp(prefix="martsmith-review-"))
