@@ -91,9 +91,8 @@ def main() -> None:
     parser.add_argument("--skip-review", action="store_true", help="leave out bench/review_bench.py")
     args = parser.parse_args()
     results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
-    sys.path.insert(
-        0, str(Path(__file__).resolve().parent)
-    )  # bench/ is not a package: its scripts import each other by path
+    # bench/ is not a package: its scripts import each other by path.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     if not args.skip_plan_speed:
         import plan_speed
 
