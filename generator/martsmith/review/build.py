@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from martsmith.context.dbt import Dbt, NodeResult
+from martsmith.context.dbt import Dbt, DbtResult, NodeResult
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import ProjectError
@@ -92,13 +92,41 @@ def _target_folder(project: Project) -> str:
     return os.environ.get("DBT_TARGET_PATH") or str(project.config.get("target-path") or "target")
 
 
-def _parse(dbt: Dbt, target_path: Path) -> None:
+def _parse(dbt: Dbt, target_path: Path) -> Any:
+    """`dbt parse` into `target_path`; dbt's Manifest (in memory) back."""
     res = dbt.invoke(["parse", "--target-path", str(target_path)])
     if not res.success:
         raise ProjectError(
             f"dbt could not parse {dbt.project.root}: " + (res.error or "\n".join(dbt.messages)),
             hint="Fix the project so that `dbt parse` succeeds, then review again.",
         )
+    return res.raw
+
+
+class _ParsedDbt(Dbt):
+    """dbt for the head: a build after the head's parse starts from that parse's Manifest
+    (dbtRunner(manifest=...)), so it does not parse the project a second time."""
+
+    def __init__(self, project: Project) -> None:
+        super().__init__(project)
+        self.manifest: Any = None
+
+    def invoke(self, args: list[str]) -> DbtResult:
+        if self.manifest is None or args[0] == "parse":
+            return super().invoke(args)
+        from dbt.cli.main import dbtRunner
+
+        from martsmith.context import dbt as context_dbt
+
+        manifest, self.manifest = self.manifest, None  # a build changes it: used once
+        self.messages = []
+        full = [*args, "--project-dir", str(self.project.root), "--profiles-dir", str(self.project.profiles_dir)]
+        full += ["--target", self.project.target_name]
+        flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
+        context_dbt._release_duckdb_if_project_changed(self.project.root)
+        with context_dbt._cwd(self.project.root):
+            res = dbtRunner(manifest=manifest, callbacks=[self._callback]).invoke(flags + full)
+        return self._convert(res)
 
 
 @dataclass
@@ -132,7 +160,7 @@ class ReviewRun:
         self.schema = review_schema(project)
         self.target_path = project.root / "target" / "martsmith_review"
         self.head_project = _with_profile(project, self.tmp / "head_profile", schema=self.schema)
-        self.dbt = Dbt(self.head_project)
+        self.dbt = _ParsedDbt(self.head_project)
         self.state_dir = self.tmp / "state"
         self.base_cache = self.target_path / "base"
         self.base_cached = False  # the base's manifest came from the cache (no dbt parse)
@@ -217,7 +245,7 @@ class ReviewRun:
     def head(self) -> Manifest:
         """The working tree parsed for the review's schema (its own target folder, so the
         project's partial-parse state is left alone)."""
-        _parse(self.dbt, self.target_path)
+        self.dbt.manifest = _parse(self.dbt, self.target_path)
         manifest = read_manifest(self.target_path / "manifest.json")
         for model in manifest.models.values():
             path = self.project.root / model.path
