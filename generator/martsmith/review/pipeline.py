@@ -22,6 +22,7 @@ from martsmith.review.datadiff import DataDiff, diff_model, primary_key, relatio
 from martsmith.review.impact import downstream, lineage
 from martsmith.review.provenance import Provenance, check_provenance
 from martsmith.review.rules import ReviewFinding, static_findings
+from martsmith.validate.worker import CheckWorker
 
 Progress = Callable[[str], None]
 
@@ -92,6 +93,17 @@ def review_project(
         seconds[stage] = round(now - clock, 2)
         clock = now
 
+    # sqlfluff is imported and warmed up in a forked worker on the second core while dbt parses
+    # here (validate/worker.py); the lint of the changed models then runs there.
+    worker = CheckWorker(project.root) if lint else None
+    try:
+        return _review(project, base_ref, state_dir, select, worker, static, progress, seconds, lap)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _review(project, base_ref, state_dir, select, worker, static, progress, seconds, lap) -> Review:
     with review_run(project) as run:
         progress(f"parsing the base ({base_ref})" if base_ref else f"reading the base state in {state_dir}")
         base = run.base_from_ref(base_ref) if base_ref else run.base_from_state(Path(state_dir or "."))
@@ -99,11 +111,11 @@ def review_project(
         head = run.head()
         change = ChangeSet.between(base.models, head.models, head.children, set(select) if select else None)
         lap("parse")
-        findings = _static(change, head, project, lint=lint, progress=progress)
+        findings = _static(change, head, project, worker=worker, progress=progress)
         lap("static")
         if static:
             return _static_review(base_ref or str(state_dir), change, head, base, findings, seconds)
-        provenances = _provenance(change, head, base, project, progress)
+        provenances = _provenance(change, head, base, project, progress, worker)
         lap("provenance")
         try:
             run.drop_schemas()
@@ -145,18 +157,15 @@ def _groups(change: ChangeSet) -> tuple[tuple[str, list[str]], ...]:
     return (("added", change.added), ("modified", change.modified), ("downstream", change.children))
 
 
-def _static(change: ChangeSet, head: Manifest, project: Project, *, lint: bool, progress: Progress):
+def _static(change: ChangeSet, head: Manifest, project: Project, *, worker: CheckWorker | None, progress: Progress):
     findings: list[ReviewFinding] = []
     for name in change.changed:
         findings += static_findings(head.models[name])
-    if lint and change.changed:
+    if worker is not None and change.changed:
         progress("linting with sqlfluff")
-        # sqlfluff is imported by the lint step only: it costs a second or two to load.
-        from martsmith.validate.lint import lint_sql
-
         for name in change.changed:
             model = head.models[name]
-            result = lint_sql(model.raw_code, project.root, fname=Path(model.path).name)
+            result = worker.lint(model.raw_code, fname=Path(model.path).name)
             if result.fixed:
                 findings.append(ReviewFinding("MS014", name, "sqlfluff fix would reformat this file", None, model.path))
             for f in result.findings:
@@ -165,7 +174,9 @@ def _static(change: ChangeSet, head: Manifest, project: Project, *, lint: bool, 
     return findings
 
 
-def _provenance(change: ChangeSet, head: Manifest, base: Manifest, project: Project, progress: Progress):
+def _provenance(
+    change: ChangeSet, head: Manifest, base: Manifest, project: Project, progress: Progress, worker: CheckWorker | None
+):
     generated = [n for n in change.changed if head.models[n].generated]
     if not generated:
         return {}
@@ -174,7 +185,7 @@ def _provenance(change: ChangeSet, head: Manifest, base: Manifest, project: Proj
     from martsmith.context.load import load_context
 
     ctx = load_context(project, lambda _m: None, need_package=False)
-    return {n: check_provenance(ctx, head.models[n], base.models.get(n)) for n in generated}
+    return {n: check_provenance(ctx, head.models[n], base.models.get(n), worker) for n in generated}
 
 
 def _data(run, change, head, base, built, provenances, findings) -> list[ModelReview]:

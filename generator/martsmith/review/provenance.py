@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from martsmith.context.load import Context
 from martsmith.errors import MartsmithError
 from martsmith.review.changes import ModelState
+from martsmith.validate.worker import CheckWorker
 
 MAX_DIFF_LINES = 200
 
@@ -61,8 +62,9 @@ def unified(expected: str, actual: str, path: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def rerender(ctx: Context, model: ModelState) -> str:
-    """The SQL `martsmith model` writes today for the model's recorded request."""
+def rerender(ctx: Context, model: ModelState, worker: CheckWorker | None = None) -> str:
+    """The SQL `martsmith model` writes today for the model's recorded request (sqlfluff's fix
+    run in `worker` when given, validate/worker.py)."""
     # The model pipeline's own plan and lint steps, so that the comparison is with what it writes.
     from martsmith.pipelines.model import plan_request
     from martsmith.render.sql import render_sql
@@ -70,10 +72,15 @@ def rerender(ctx: Context, model: ModelState) -> str:
 
     request = str((model.generated or {}).get("request", ""))
     spec = plan_request(request, ctx, name=model.name, llm_model=None)
-    return lint_sql(render_sql(spec), ctx.project.root, fname=f"{model.name}.sql").sql
+    fname = f"{model.name}.sql"
+    if worker is not None:
+        return worker.lint(render_sql(spec), fname=fname).sql
+    return lint_sql(render_sql(spec), ctx.project.root, fname=fname).sql
 
 
-def check_provenance(ctx: Context, model: ModelState, base: ModelState | None) -> Provenance:
+def check_provenance(
+    ctx: Context, model: ModelState, base: ModelState | None, worker: CheckWorker | None = None
+) -> Provenance:
     meta = model.generated or {}
     request, planner = str(meta.get("request", "")), str(meta.get("planner", ""))
     out = Provenance(model.name, "not re-planned", request, planner)
@@ -81,7 +88,7 @@ def check_provenance(ctx: Context, model: ModelState, base: ModelState | None) -
         out.detail = f"planned by {planner or 'an unknown planner'}: only offline plans are re-rendered"
         return out
     try:
-        expected = rerender(ctx, model)
+        expected = rerender(ctx, model, worker)
     except MartsmithError as exc:
         out.detail = f"its request no longer plans: {exc.message}"
         return out
