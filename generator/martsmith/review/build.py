@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from martsmith.context import dbt as context_dbt
 from martsmith.context.dbt import Dbt, DbtResult, NodeResult
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, quote
@@ -115,8 +116,6 @@ class _ParsedDbt(Dbt):
         if self.manifest is None or args[0] == "parse":
             return super().invoke(args)
         from dbt.cli.main import dbtRunner
-
-        from martsmith.context import dbt as context_dbt
 
         manifest, self.manifest = self.manifest, None  # a build changes it: used once
         self.messages = []
