@@ -73,8 +73,9 @@ PRODUCTS = [  # product_id, name, category, is_active
     (5, "Rug", "home", "true"),
     (6, "Vase", "home", "true"),
     (7, "Bowl", "kitchen", "false"),  # never sold
+    (8, "Cup", "kitchen", "true"),  # one line, of an unknown quantity: sold, but how many is null
 ]
-ORDER_ITEMS = [  # order_item_id, order_id, product_id, quantity, unit_price: units 3, 5, 1, 4, 6, 0
+ORDER_ITEMS = [  # order_item_id, order_id, product_id, quantity, unit_price: units 3, 5, 1, 4, 6, 0, null
     (1, 1, 1, 2, "10.00"),
     (2, 1, 2, 2, "25.00"),
     (3, 2, 3, 1, "50.00"),
@@ -83,6 +84,7 @@ ORDER_ITEMS = [  # order_item_id, order_id, product_id, quantity, unit_price: un
     (6, 5, 4, 4, "5.00"),
     (7, 8, 5, 6, "12.50"),
     (8, 9, 6, 0, "30.00"),  # Vase: a line, but nothing sold
+    (9, 10, 8, None, "4.00"),  # Cup: null units, which sort last on DuckDB and first (desc) on Postgres
 ]
 
 
