@@ -7,8 +7,11 @@
 3. Planning speed (bench/plan_speed.py): the offline planner on synthetic 50- and 1,000-table
    catalogs (targets: <= 0.2 s, <= 1 s), and `model --dry-run` on a warm project (<= 2 s) against
    the same command cold.
+4. With --postgres (bench/postgres_bench.py, a throwaway cluster from scripts/postgres.sh): the
+   single-pass profile of 10 M rows against one query per statistic, and `martsmith model` on
+   PostgreSQL against a bare `dbt build --select <model>` (target: at most 1.3x).
 
-Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed]
+Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed] [--postgres]
        [--json bench/results/latest.json]
 """
 
@@ -85,6 +88,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-plan-speed", action="store_true", help="leave out bench/plan_speed.py")
+    parser.add_argument("--postgres", action="store_true", help="also bench/postgres_bench.py (10 M rows: minutes)")
     args = parser.parse_args()
     results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
     if not args.skip_plan_speed:
@@ -92,6 +96,11 @@ def main() -> None:
         import plan_speed  # bench/ is not a package: its scripts import each other by path
 
         results["plan_speed"] = plan_speed.run_all(max(args.runs, 7), args.runs)
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import postgres_bench  # bench/ is not a package: its scripts import each other by path
+
+        results["postgres"] = postgres_bench.run_all("all", 10_000_000, 3, max(args.runs, 5), args.scale)
     h, m = results["help"], results["model"]
     print(f"martsmith --help: {h['martsmith_help_s']:.3f} s (python floor {h['python_floor_s']:.3f} s; target < 0.5 s)")
     print(
@@ -100,6 +109,8 @@ def main() -> None:
     )
     if "plan_speed" in results:
         print(plan_speed.report(results["plan_speed"]))
+    if "postgres" in results:
+        print(postgres_bench.report(results["postgres"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
