@@ -10,8 +10,11 @@
 4. `martsmith review` (bench/review_bench.py): a review of a change to 2 models and a child on
    the demo project, against a bare `dbt build --select state:modified+ --defer --state` of the
    same change into the same kind of isolated schema (target: at most 1.5x), alternating.
+5. With --postgres (bench/postgres_bench.py, a throwaway cluster from scripts/postgres.sh): the
+   single-pass profile of 10 M rows against one query per statistic, and `martsmith model` on
+   PostgreSQL against a bare `dbt build --select <model>` (target: at most 1.3x).
 
-Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed] [--skip-review]
+Usage: .venv/bin/python bench/run.py [--runs 5] [--scale 1.0] [--skip-plan-speed] [--skip-review] [--postgres]
        [--json bench/results/latest.json]
 """
 
@@ -89,6 +92,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-plan-speed", action="store_true", help="leave out bench/plan_speed.py")
     parser.add_argument("--skip-review", action="store_true", help="leave out bench/review_bench.py")
+    parser.add_argument("--postgres", action="store_true", help="also bench/postgres_bench.py (10 M rows: minutes)")
     args = parser.parse_args()
     results = {"help": bench_help(args.runs), "model": bench_model(args.runs, args.scale)}
     # bench/ is not a package: its scripts import each other by path.
@@ -101,6 +105,10 @@ def main() -> None:
         import review_bench
 
         results["review"] = review_bench.run_all(args.runs, max(2, args.runs // 2), args.scale)
+    if args.postgres:
+        import postgres_bench
+
+        results["postgres"] = postgres_bench.run_all("all", 10_000_000, 3, max(args.runs, 5), args.scale)
     h, m = results["help"], results["model"]
     print(f"martsmith --help: {h['martsmith_help_s']:.3f} s (python floor {h['python_floor_s']:.3f} s; target < 0.5 s)")
     print(
@@ -111,6 +119,8 @@ def main() -> None:
         print(plan_speed.report(results["plan_speed"]))
     if "review" in results:
         print(review_bench.report(results["review"]))
+    if "postgres" in results:
+        print(postgres_bench.report(results["postgres"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -6,10 +6,22 @@
         {{ martsmith.iso_day_of_week('days.date_day') }} as day_of_week  -- 1 = Monday .. 7 = Sunday
         {{ martsmith.day_name('days.date_day') }} as day_name            -- 'Monday'
         {{ martsmith.month_name('days.date_day') }} as month_name        -- 'January'
+        {{ martsmith.date_part('year', 'days.date_day') }} as calendar_year  -- 2025, bigint
 
     Names are English whatever the warehouse's locale. The default versions are portable SQL
     (extract, mod, case and dbt.datediff); DuckDB and PostgreSQL use their own functions.
 -#}
+
+{#- A part of the date (year, quarter, month, week, day, ...) as a bigint on every adapter:
+    `extract` gives a bigint on DuckDB but a numeric on PostgreSQL (double precision from
+    date_part), so a column declared bigint would not be one there. -#}
+{%- macro date_part(datepart, date) -%}
+    {{ return(adapter.dispatch('date_part', 'martsmith')(datepart, date)) }}
+{%- endmacro -%}
+
+{%- macro default__date_part(datepart, date) -%}
+    cast(extract({{ datepart }} from {{ date }}) as {{ dbt.type_bigint() }})
+{%- endmacro -%}
 
 {#- The date as the integer yyyymmdd (null for a null date). -#}
 {%- macro date_key(date) -%}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.engines.postgres import PostgresServer
+from tests.engines.postgres import PostgresServer, shared_server
 
 _databases = itertools.count()
 
@@ -16,14 +16,11 @@ _databases = itertools.count()
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A started PostgreSQL (Debian's package, installed when missing), stopped at the end of
-    the session. Skips only when the server cannot be installed."""
-    server = PostgresServer.start()
+    the session (at the exit of the process). Skips only when the server cannot be installed."""
+    server = shared_server()  # one per process: tests/render's adapter goldens share it
     if server is None:
         pytest.skip(PostgresServer.why_not)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield server
 
 
 @pytest.fixture

@@ -80,3 +80,19 @@ class PostgresServer:
             "schema": schema,
             "threads": 1,
         }
+
+
+_SHARED: list[PostgresServer | None] = []
+
+
+def shared_server() -> PostgresServer | None:
+    """One server per test process, whichever test folder asks first (tests/engines and
+    tests/render both use it): started on the first call, stopped when the process exits."""
+    if not _SHARED:
+        import atexit  # only a process that starts a server registers its stop
+
+        server = PostgresServer.start()
+        _SHARED.append(server)
+        if server is not None:
+            atexit.register(server.stop)
+    return _SHARED[0]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from martsmith.context.project import Project
 from martsmith.errors import ProjectError, WarehouseError
 from martsmith.write.journal import pause_point
@@ -83,6 +85,7 @@ class Dbt:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.messages: list[str] = []
+        self._profile_target: str | None = None
 
     def _callback(self, event) -> None:
         if getattr(event.info, "name", "") == "NodeFinished":
@@ -95,21 +98,31 @@ class Dbt:
             if msg:
                 self.messages.append(str(msg))
 
+    def _default_target(self) -> str | None:
+        """The target dbt picks without `--target` (DBT_TARGET, else the profile's `target:`).
+
+        `--target` is passed only for another one: dbt hashes the flag into its partial-parse
+        state, so a `--target dev` here and a plain `dbt build` by the user (or the other way
+        round) would each throw away the other's parse and re-parse the whole project."""
+        if os.environ.get("DBT_TARGET"):
+            return os.environ["DBT_TARGET"]
+        if self._profile_target is None:
+            try:
+                profiles = yaml.safe_load((self.project.profiles_dir / "profiles.yml").read_text()) or {}
+                self._profile_target = str((profiles.get(self.project.profile_name) or {}).get("target") or "")
+            except (OSError, yaml.YAMLError, AttributeError):
+                self._profile_target = ""
+        return self._profile_target or None
+
     def invoke(self, args: list[str]) -> DbtResult:
         try:
             from dbt.cli.main import dbtRunner
         except ImportError as exc:  # pragma: no cover - install problem
             raise ProjectError(f"dbt is not installed: {exc}") from exc
         self.messages = []
-        full = [
-            *args,
-            "--project-dir",
-            str(self.project.root),
-            "--profiles-dir",
-            str(self.project.profiles_dir),
-            "--target",
-            self.project.target_name,
-        ]
+        full = [*args, "--project-dir", str(self.project.root), "--profiles-dir", str(self.project.profiles_dir)]
+        if self.project.target_name != self._default_target():
+            full += ["--target", self.project.target_name]
         flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
         _release_duckdb_if_project_changed(self.project.root)
         with _cwd(self.project.root):

@@ -332,12 +332,17 @@ def render_ratio(r: RatioSpec) -> str:
     return f"{scale} * {r.numerator} / nullif({r.denominator}, 0) as {r.name}"
 
 
+# A descending order says where nulls go: DuckDB puts them last in both directions, PostgreSQL
+# (and Snowflake, Oracle) first when descending, so a top-N or a rank would differ by engine.
+DESC = "desc nulls last"
+
+
 def render_window(w: WindowSpec) -> str:
     over = []
     if w.partition_by:
         over.append("partition by " + ", ".join(w.partition_by))
     if w.order_by:
-        over.append(f"order by {w.order_by}" + (" desc" if w.direction == "desc" else ""))
+        over.append(f"order by {w.order_by}" + (f" {DESC}" if w.direction == "desc" else ""))
     frame = " ".join(over)
     k = w.periods or 1
     if w.function == "running_total":
@@ -376,7 +381,12 @@ def render_final(spec: ModelSpec, source: str = "aggregated", *, having: bool = 
     if spec.order_by:
         # Positions, like the `group by 1, 2` above: sqlfluff's AM06 wants one style throughout.
         positions = {name: i + 1 for i, name in enumerate(spec.output_columns)}
-        lines.append(f"{INDENT}order by " + ", ".join(f"{positions[o.column]} {o.direction}" for o in spec.order_by))
+        lines.append(
+            f"{INDENT}order by "
+            + ", ".join(
+                f"{positions[o.column]} {DESC if o.direction == 'desc' else o.direction}" for o in spec.order_by
+            )
+        )
     if spec.limit:
         lines.append(f"{INDENT}limit {spec.limit}")
     return "\n".join(lines)

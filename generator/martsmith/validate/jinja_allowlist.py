@@ -39,7 +39,7 @@ from martsmith.validate.findings import Finding
 # The package's public macros (macros/sql/); tests/validate/test_jinja_allowlist.py keeps this
 # list equal to what the package ships.
 MARTSMITH_MACROS = frozenset(
-    {"surrogate_key", "date_spine", "deduplicate", "date_key", "iso_day_of_week", "day_name", "month_name"}
+    {"surrogate_key", "date_spine", "deduplicate", "date_key", "iso_day_of_week", "day_name", "month_name", "date_part"}
 )
 # dbt's cross-database macros: each returns SQL text for its adapter and runs nothing.
 DBT_MACROS = frozenset(

@@ -31,9 +31,11 @@ windowed as (
         category,
         product_name,
         units_sold,
-        rank() over (partition by category order by units_sold desc) as units_rank,
-        dense_rank() over (partition by category order by units_sold desc) as units_dense_rank,
-        row_number() over (partition by category order by units_sold desc) as units_row_number,
+        rank() over (partition by category order by units_sold desc nulls last) as units_rank,
+        dense_rank() over (partition by category order by units_sold desc nulls last)
+            as units_dense_rank,
+        row_number() over (partition by category order by units_sold desc nulls last)
+            as units_row_number,
         1.0 * units_sold / nullif(sum(units_sold) over (partition by category), 0)
             as category_units_share
     from aggregated

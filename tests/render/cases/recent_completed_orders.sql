@@ -27,7 +27,7 @@ final as (
         ordered_at,
         amount
     from selected
-    order by 3 desc
+    order by 3 desc nulls last
     limit 20
 
 )

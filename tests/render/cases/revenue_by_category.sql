@@ -30,7 +30,7 @@ final as (
         category,
         gross_revenue
     from aggregated
-    order by 2 desc
+    order by 2 desc nulls last
 
 )
 

@@ -49,7 +49,7 @@ final as (
         order_count,
         item_count
     from aggregated
-    order by 3 desc
+    order by 3 desc nulls last
     limit 5
 
 )

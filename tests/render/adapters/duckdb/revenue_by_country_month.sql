@@ -1,0 +1,43 @@
+with
+
+orders as (
+
+    select * from "adapters"."main"."shop_orders"
+
+),
+
+customers as (
+
+    select * from "adapters"."main"."shop_customers"
+qualify row_number() over (partition by id order by updated_at desc nulls last) = 1
+
+),
+
+aggregated as (
+
+    select
+        customers.country as customer_country,
+        cast(date_trunc('month', orders.ordered_at) as date) as order_month,
+        sum(orders.amount) as total_revenue
+    from orders
+    left join customers
+        on orders.customer_id = customers.id
+    where
+        orders.status in ('completed', 'Completed')
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        md5(cast(coalesce(cast(customer_country as TEXT), '_martsmith_null_') || '-' || coalesce(cast(order_month as TEXT), '_martsmith_null_') as TEXT))
+            as revenue_by_country_month_key,
+        customer_country,
+        order_month,
+        total_revenue
+    from aggregated
+
+)
+
+select * from final
