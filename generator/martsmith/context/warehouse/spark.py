@@ -202,9 +202,7 @@ class SparkWarehouse(Warehouse):
         out: list[tuple[str, str, str, int | None, str | None, list[str]]] = []
         for schema in self.user_schemas():
             for t in self._tables(schema):
-                cols = [
-                    f"{c.name} {c.dataType}" for c in self.con.catalog.listColumns(f"`{schema}`.`{t.name}`")
-                ]
+                cols = [f"{c.name} {c.dataType}" for c in self.con.catalog.listColumns(f"`{schema}`.`{t.name}`")]
                 if t.tableType == "VIEW":
                     out.append(("view", schema, t.name, None, self.view_definition(schema, t.name), cols))
                 else:
