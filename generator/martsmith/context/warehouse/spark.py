@@ -19,6 +19,7 @@ a backquoted one. Single-quoted strings are left as they are.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -68,8 +69,19 @@ def spark_session(target: dict) -> Any:
     """The process's SparkSession, built the way dbt-spark's session method builds it."""
     from pyspark.sql import SparkSession  # Spark is started only for a Spark target
 
-    builder = SparkSession.builder.enableHiveSupport()
     params = {str(k): str(v) for k, v in (target.get("server_side_parameters") or {}).items()}
+    running = SparkSession.getActiveSession()
+    wanted = params.get("spark.sql.warehouse.dir")
+    if running is not None and wanted:
+        current = str(running.conf.get("spark.sql.warehouse.dir", "") or "")
+        if os.path.abspath(current.removeprefix("file:")) != os.path.abspath(wanted.removeprefix("file:")):
+            # Static settings (the warehouse, the metastore) cannot change once Spark runs.
+            raise ProjectError(
+                f"This process already runs Spark on the warehouse {current}; a process has one "
+                f"SparkSession, so it cannot also open {wanted}.",
+                hint="Run each Spark project in its own process.",
+            )
+    builder = SparkSession.builder.enableHiveSupport()
     params["spark.sql.ansi.enabled"] = "false"  # as dbt-spark forces it
     for key, value in params.items():
         builder = builder.config(key, value)
