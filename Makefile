@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?= -n 2
+# loadgroup: the Spark tests share one worker (a process has one SparkSession).
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -61,6 +62,9 @@ test: install
 	@# PostgreSQL for tests/engines (Debian's package, installed when missing; each pytest
 	@# session starts its own throwaway cluster on a private port and stops it at the end).
 	@scripts/postgres.sh install || echo "PostgreSQL unavailable: tests/engines will be skipped"
+	@# Java 17 for the Spark tests (pyspark runs Spark inside the test process; Debian's
+	@# openjdk-17-jre-headless, installed when missing).
+	@scripts/spark.sh install || echo "Java 17 unavailable: the Spark tests will be skipped"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop: everything but the tests that run dbt on a real project (about 40 s).

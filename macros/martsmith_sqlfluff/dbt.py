@@ -11,3 +11,9 @@ def current_timestamp():
 
 def dateadd(datepart, interval, from_date_or_timestamp):
     return f"({from_date_or_timestamp} + ({interval}) * interval 1 {datepart})"
+
+
+def type_string():
+    # `string` parses as a type in every sqlfluff dialect martsmith targets (duckdb, postgres,
+    # sparksql, ansi); `varchar` does not parse in sparksql.
+    return "string"

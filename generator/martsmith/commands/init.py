@@ -44,7 +44,7 @@ def _summary(result) -> str:
 @click.option("--name", default=None, help="dbt project and profile name (default: from the folder name).")
 @click.option(
     "--adapter",
-    type=click.Choice(["duckdb", "postgres"]),
+    type=click.Choice(["duckdb", "postgres", "spark"]),
     default="duckdb",
     show_default=True,
     help="Warehouse of the profile: a DuckDB file in the project, or PostgreSQL from PGHOST, PGPORT, PGUSER, "

@@ -83,6 +83,8 @@ class Table:
     primary_key_unique: bool | None = None  # does the data agree that the key is unique?
     # martsmith generated this model as an aggregate (meta.martsmith.aggregate).
     generated_aggregate: bool = False
+    # Exact distinct counts the profile query took of likely key columns.
+    exact_distinct: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -256,21 +258,53 @@ def _relation_target(argument, deps: list[Table]) -> Table | None:
     return next((t for t in deps if t.kind == "model" and t.name == (second or first)), None)
 
 
+def _key_candidates(table: Table) -> list[str]:
+    """The columns `_infer_primary_key` may need an exact distinct count of: the declared key,
+    or the first named like a key, or the first column (a natural key such as `breed_code`)."""
+    if table.primary_key:
+        return [table.primary_key]
+    ent = entity_of(table.name)
+    names = {c.name.lower(): c.name for c in table.columns}
+    own = table.name.lower()
+    for candidate in ("id", f"{ent}_id", f"{own}_id", f"{ent}_key", f"{ent}_sk", "key", "uid"):
+        if candidate in names:
+            return [names[candidate]]
+    return [table.columns[0].name] if table.columns and _natural_key_named(table) else []
+
+
+def _natural_key_named(table: Table) -> bool:
+    """contestants.contestant_number, breeds.breed_code: the first column, named after the
+    entity and not a time or text label."""
+    first = table.columns[0]
+    words = first.name.lower().split("_")
+    return (
+        len(words) > 1
+        and singular(words[0]) == entity_of(table.name).split("_")[-1]
+        and words[-1] in ("number", "code", "no", "num", "ref")
+        and first.family in ("number", "text")
+    )
+
+
 def _profile(wh: Warehouse, table: Table) -> None:
-    """Row count, nulls and distinct counts in one query; values of low-cardinality text
-    columns in a second one."""
+    """Row count, nulls and distinct counts — and the exact distinct count of the likely key,
+    which `_infer_primary_key` then reads instead of asking again — in one query; values of
+    low-cardinality text columns in a second one. (On a server every query is a round trip;
+    on Spark each is a job.)"""
     if not table.columns:
         return
     parts = ["count(*)"]
     for c in table.columns:
         q = quote(c.name)
         parts += [f"count({q})", f"approx_count_distinct({q})"]
+    keys = _key_candidates(table)
+    parts += [f"count(distinct {quote(k)})" for k in keys]
     row = wh.query(f"select {', '.join(parts)} from {table.relation}")[0]
     table.row_count = int(row[0])
     for i, c in enumerate(table.columns):
         non_null, distinct = row[1 + 2 * i], row[2 + 2 * i]
         c.null_count = table.row_count - int(non_null)
         c.distinct_count = int(distinct)
+    table.exact_distinct = {k: int(v) for k, v in zip(keys, row[1 + 2 * len(table.columns) :])}
     low = [
         c
         for c in table.columns
@@ -299,23 +333,22 @@ def _infer_primary_key(wh: Warehouse, table: Table) -> None:
             # contestants.contestant_number, breeds.breed_code: the first column, named after the
             # entity and not a time or text label, when every row has its own value.
             first = table.columns[0]
-            words = first.name.lower().split("_")
-            if (
-                len(words) > 1
-                and singular(words[0]) == ent.split("_")[-1]
-                and words[-1] in ("number", "code", "no", "num", "ref")
-                and first.family in ("number", "text")
-            ):
-                q = quote(first.name)
-                (distinct, nulls) = wh.query(
-                    f"select count(distinct {q}), count(*) - count({q}) from {table.relation}"
-                )[0]
-                if int(distinct) == table.row_count and int(nulls) == 0:
+            if _natural_key_named(table):
+                distinct, nulls = _exact_distinct(wh, table, first.name), first.null_count
+                if nulls is None:
+                    (nulls,) = wh.query(f"select count(*) - count({quote(first.name)}) from {table.relation}")[0]
+                if distinct == table.row_count and int(nulls) == 0:
                     table.primary_key = first.name
     if table.primary_key and table.row_count is not None:
-        q = quote(table.primary_key)
-        (distinct,) = wh.query(f"select count(distinct {q}) from {table.relation}")[0]
-        table.primary_key_unique = int(distinct) == table.row_count
+        table.primary_key_unique = _exact_distinct(wh, table, table.primary_key) == table.row_count
+
+
+def _exact_distinct(wh: Warehouse, table: Table, column: str) -> int:
+    """count(distinct column): from the profile query when it counted it, else asked."""
+    if column in table.exact_distinct:
+        return table.exact_distinct[column]
+    (distinct,) = wh.query(f"select count(distinct {quote(column)}) from {table.relation}")[0]
+    return int(distinct)
 
 
 def _unique_column(table: Table, name: str) -> Column | None:

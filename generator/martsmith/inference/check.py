@@ -111,11 +111,33 @@ def failing_condition(test: TestSpec, catalog: Catalog) -> str | None:
     return None
 
 
-def _row_query(relation: str, condition: str, key: str | None, test: TestSpec) -> str:
+ORPHAN = "_martsmith_parent.k is null"
+
+
+def _orphans_relation(test: TestSpec, catalog: Catalog, relation: str) -> str | None:
+    """A relationships test's rows joined to the parent's keys (a left join, not the NOT EXISTS
+    of `failing_condition`: Spark refuses a subquery inside an aggregate's FILTER); rows whose
+    key is not null and `_martsmith_parent.k` is null are orphans."""
+    if test.name != "relationships" or not test.column:
+        return None
+    parent = parent_relation(catalog, (test.arguments or {}).get("to", ""))
+    if parent is None:
+        return None
+    field_ = quote(str((test.arguments or {}).get("field")))
+    col = quote(test.column)
+    return (
+        f"{relation} as child left join (select distinct {field_} as k from {parent.relation} "
+        f"where {field_} is not null) as _martsmith_parent on _martsmith_parent.k = child.{col} "
+        f"and child.{col} is not null"
+    )
+
+
+def _row_query(relation: str, condition: str, key: str | None, test: TestSpec, source: str | None = None) -> str:
+    """Failures and examples of a row-level test; `source` replaces `relation as child`."""
     shown = quote(key) if key else (quote(test.column) if test.column else "rowid")
     return (
         f"select count(*) filter (where {condition}), "
-        f"min({shown}, {ev.MAX_EXAMPLES}) filter (where {condition}) from {relation} as child"
+        f"min({shown}, {ev.MAX_EXAMPLES}) filter (where {condition}) from {source or relation + ' as child'}"
     )
 
 
@@ -213,17 +235,18 @@ def _run_one(
         field_ = quote(str(a["field"]))
         row = wh.query(
             f"select count(*) filter (where newest is null or newest < now()::timestamp - "
-            f"interval ({int(a['interval'])}) {a['datepart']}), list(newest) from "
+            f"interval {int(a['interval'])} {a['datepart']}), list(newest) from "
             f"(select max({field_})::timestamp as newest from {relation})"
         )[0]
     elif name == "not_empty":
         (count,) = wh.query(f"select count(*) from (select 1 from {relation} limit 1)")[0]
         row = (0 if count else 1, [])
     else:
-        condition = failing_condition(test, catalog)
+        joined = _orphans_relation(test, catalog, relation)
+        condition = failing_condition(test, catalog) if joined is None else ORPHAN
         if condition is None:
             return None
-        row = wh.query(_row_query(relation, condition, key, test))[0]
+        row = wh.query(_row_query(relation, condition, key, test, joined))[0]
     failures, examples = int(row[0] or 0), list(row[1] or [])
     return failures, examples if failures else []
 

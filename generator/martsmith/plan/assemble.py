@@ -458,7 +458,7 @@ class _Assembler:
                 name=model_name,
                 layer="marts",
                 materialized="table",
-                description=self._description(dims, measures, filters),
+                description=self._description(dims, measures, filters) + _derived_words(ratios, windows),
                 inputs=inputs,
                 joins=self.joins,
                 dimensions=dims,
@@ -992,6 +992,16 @@ class _Assembler:
         elif self.i.limit and measures:
             text += f" The {'top' if self.i.direction == 'desc' else 'bottom'} {self.i.limit} by {measures[0].name}."
         return text
+
+
+def _derived_words(ratios: list, windows: list) -> str:
+    """The columns computed over the aggregated rows, so the summary names every one of them:
+    ' Also: running total revenue (running total of total_revenue by order_month).'"""
+    parts = [
+        f"{x.name.replace('_', ' ')} ({x.description.rstrip('.')[:1].lower()}{x.description.rstrip('.')[1:]})"
+        for x in [*ratios, *windows]
+    ]
+    return f" Also: {'; '.join(parts)}." if parts else ""
 
 
 def _relative_words(rel: RelativeDate) -> str:

@@ -206,7 +206,54 @@ class PostgresDialect(Dialect):
 
 
 POSTGRES = PostgresDialect()
-DIALECTS = {"duckdb": DUCKDB, "postgres": POSTGRES}
+
+
+@dataclass(frozen=True)
+class SparkDialect(Dialect):
+    """Spark SQL's spelling: HyperLogLog distinct counts (`approx_count_distinct`) above the
+    exact limit, exact `percentile` quantiles, a histogram as a scalar subquery (a map), so the
+    pass stays one query per table. Identifiers come double-quoted and the warehouse backquotes
+    them.
+
+    >>> SPARK.hash_slice(["a", "b"], 4), SPARK.mean("x")
+    ('pmod(hash(a, b), 4) = 0', 'avg(cast(x as double))')
+    """
+
+    mean = _of_column("avg(cast({col} as double))")
+    stddev = _of_column("stddev_samp(cast({col} as double))")
+    values = _of_column(
+        "(select map_from_entries(collect_list(struct(v, n))) from (select {col} as v, count(*) as n "
+        "from __relation__ where {col} is not null group by 1) as h)",
+        "Every non-null value with its count: a map.",
+    )
+
+    def distinct_tuple(self, cols: list[str]) -> str:
+        return f"count(distinct struct({', '.join(cols)}))"
+
+    def distinct_bitmap(self, col: str, low: int, high: int) -> str:
+        return f"count(distinct {col})"
+
+    def slice_duplicates(self, cols: list[str]) -> str:
+        key = cols[0] if len(cols) == 1 else f"struct({', '.join(cols)})"
+        return f"count(*) - count(distinct {key})"
+
+    def hash_slice(self, cols: list[str], modulus: int) -> str:
+        return f"pmod(hash({', '.join(cols)}), {modulus}) = 0"
+
+    def moments(self, col: str, *, integer: bool) -> str:
+        # Strings keep the exact sums exact (Fraction reads them back).
+        square = f"cast({col} as decimal(38, 0)) * {col}" if integer else f"{col} * {col}"
+        return f"named_struct('sum', cast(sum({col}) as string), 'squares', cast(sum({square}) as string))"
+
+    def quantiles(self, col: str, fractions: list[float]) -> str:
+        return f"percentile(cast({col} as double), array({', '.join(repr(f) for f in fractions)}))"
+
+    def select(self, exprs: list[str], relation: str, where: str = "") -> str:
+        return super().select(exprs, relation, where).replace("__relation__", relation)
+
+
+SPARK = SparkDialect()
+DIALECTS = {"duckdb": DUCKDB, "postgres": POSTGRES, "spark": SPARK}
 
 
 @dataclass

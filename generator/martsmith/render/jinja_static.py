@@ -74,7 +74,7 @@ def _date_key(date: str) -> str:
 def macro_namespaces() -> dict[str, object]:
     """Plain-SQL stand-ins for the dbt and martsmith macros generated code uses."""
     return {
-        "dbt": SimpleNamespace(date_trunc=_date_trunc, dateadd=_dateadd),
+        "dbt": SimpleNamespace(date_trunc=_date_trunc, dateadd=_dateadd, type_string=lambda: "varchar"),
         "martsmith": SimpleNamespace(
             surrogate_key=_surrogate_key,
             date_spine=_date_spine,

@@ -248,7 +248,7 @@ def render_pivot(measure: MeasureSpec, pivot: PivotSpec) -> list[str]:
 def _key_equal(left: str, right: str, cast: bool) -> str:
     """`a = b`, or both as text when one key is stored as text and the other as a number."""
     if cast:
-        return f"cast({left} as varchar) = cast({right} as varchar)"
+        return f"cast({left} as {{{{ dbt.type_string() }}}}) = cast({right} as {{{{ dbt.type_string() }}}})"
     return f"{left} = {right}"
 
 

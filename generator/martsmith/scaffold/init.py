@@ -39,7 +39,21 @@ FILES = {
     ".gitignore": "gitignore.tmpl",
 }
 # (adapter, file) -> the template that replaces the DuckDB one
-ADAPTER_FILES = {("postgres", "profiles.yml"): "profiles.postgres.yml.tmpl"}
+ADAPTER_FILES = {
+    ("postgres", "profiles.yml"): "profiles.postgres.yml.tmpl",
+    ("spark", "profiles.yml"): "profiles.spark.yml.tmpl",
+}
+SQLFLUFF_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "spark": "sparksql"}
+SPARK_DIR = ".spark"  # a Spark project's local metastore and tables (git-ignored)
+# Spark's own logging: errors only (its default prints warnings at every start).
+SPARK_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
 KEEP_DIRS = ("models/staging", "models/marts")
 # What dbt deps / dbt itself may create in the project: removed on failure if init made them.
 DBT_OUTPUTS = ("dbt_packages", "package-lock.yml", "target", "logs")
@@ -173,14 +187,17 @@ def init_project(
     result = InitResult(root=root, name=name)
     try:
         tracker.mkdir(root)
-        values = {"name": name, "package_path": str(pkg), **_connection(adapter)}
+        values = {"name": name, "package_path": str(pkg), **_connection(adapter, root)}
         for target, template in FILES.items():
             template = ADAPTER_FILES.get((adapter, target), template)
             text = Template((TEMPLATES / template).read_text()).substitute(values)
             if target == ".sqlfluff" and adapter != "duckdb":
-                text = text.replace("dialect = duckdb", f"dialect = {adapter}").replace("for DuckDB", f"for {adapter}")
+                dialect = SQLFLUFF_DIALECTS[adapter]
+                text = text.replace("dialect = duckdb", f"dialect = {dialect}").replace("for DuckDB", f"for {adapter}")
             tracker.write(root / target, text)
             result.files.append(target)
+        if adapter == "spark":
+            tracker.write(root / SPARK_DIR / "log4j2.properties", SPARK_LOG4J)
         for keep in KEEP_DIRS:
             tracker.write(root / keep / ".gitkeep", "")
             result.files.append(f"{keep}/.gitkeep")
@@ -213,12 +230,15 @@ def init_project(
     return result
 
 
-def _connection(adapter: str) -> dict[str, str]:
-    """The profile's connection fields for `adapter`, from the libpq variables for Postgres."""
+def _connection(adapter: str, root: Path) -> dict[str, str]:
+    """The profile's connection fields for `adapter`: from the libpq variables for Postgres,
+    the project's own local metastore for Spark."""
     if adapter == "duckdb":
         return {}
+    if adapter == "spark":
+        return {"spark_dir": str(root / SPARK_DIR)}
     if adapter != "postgres":
-        raise UsageError(f"--adapter {adapter}: init scaffolds duckdb or postgres projects.")
+        raise UsageError(f"--adapter {adapter}: init scaffolds duckdb, postgres or spark projects.")
     import getpass
 
     env = os.environ

@@ -111,14 +111,14 @@ class WarehouseProbe:
         self.wh.execute(f"create or replace temp view {quote(view)} as select {picked} from ({sql}) as staged")
         types = {c.name: c.data_type for c in staging.columns}
         # Named like the source table, so findings read "3 order items have ...". A temp view
-        # lives in DuckDB's temp.main, in Postgres' pg_temp.
+        # lives in DuckDB's temp.main, in Postgres' pg_temp, in no schema on Spark.
         duckdb = self.wh.adapter == "duckdb"
         return Table(
             kind="model",
             name=table.name,
-            schema="main" if duckdb else "pg_temp",
+            schema="main" if duckdb else self.wh.temp_schema,
             identifier=view,
-            database="temp" if duckdb else table.database,
+            database="temp" if duckdb else (table.database if self.wh.temp_schema else None),
             columns=[Column(c, types.get(c, "varchar")) for c in keep],
             primary_key=staging.key,
         )

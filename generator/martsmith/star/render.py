@@ -55,7 +55,7 @@ def _stage_expr(c) -> str:
     if c.transform == "trim":
         return f"trim({src})"
     if c.transform == "cast_number":
-        return f"cast(trim({src}) as {c.data_type.replace(',', ', ')})"
+        return f"cast(trim({src}) as {sql_type(c.data_type)})"
     if c.transform == "cast_timestamp":
         return f"cast({src} as timestamp)"
     return src
@@ -83,11 +83,27 @@ def render_staging(s: StagingSpec) -> str:
     return model_sql([imported, cte("renamed", body)], "renamed")
 
 
+TEXT_TYPES = ("varchar", "text", "string", "char", "character varying", "bpchar")
+
+
+def sql_type(data_type: str) -> str:
+    """A column type as generated SQL spells it: text through dbt's `type_string()` (Spark
+    refuses a `varchar` without a length, Postgres calls it text), others as the catalog names
+    them.
+
+    >>> sql_type("VARCHAR"), sql_type("decimal(18,2)")
+    ("{{ dbt.type_string() }}", 'decimal(18, 2)')
+    """
+    if data_type.lower().split("(")[0].strip() in TEXT_TYPES:
+        return "{{ dbt.type_string() }}"
+    return data_type.replace(",", ", ").replace(",  ", ", ")
+
+
 def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
     """(select items of a known member, of the unknown member, joins to outriggers)."""
     moved = {o.attribute: o for o in d.outriggers}
     known = [f"{base}.{d.natural_key}"]
-    unknown = [f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}"]
+    unknown = [f"cast(null as {sql_type(types.get(d.natural_key, 'varchar'))}) as {d.natural_key}"]
     joins = []
     for a in d.attributes:
         if a in moved:
@@ -98,7 +114,7 @@ def _members(d: StarDimension, base: str, types: dict[str, str]) -> tuple[list[s
             joins.append(f"{I}left join {o.dimension}\n{I}{I}on {base}.{a} = {o.dimension}.{a}")
         else:
             known.append(f"{base}.{a}")
-            unknown.append(f"cast(null as {types.get(a, 'varchar').replace(',', ', ')}) as {a}")
+            unknown.append(f"cast(null as {sql_type(types.get(a, 'varchar'))}) as {a}")
     return known, unknown, joins
 
 
@@ -127,7 +143,7 @@ def render_dimension(d: StarDimension, star: StarSpec) -> str:
         body = select(known) + f"\n{I}from {rows}"
         unknown = [
             f"{UNKNOWN_KEY} as {d.surrogate_key}",
-            f"cast(null as {types.get(d.natural_key, 'varchar')}) as {d.natural_key}",
+            f"cast(null as {sql_type(types.get(d.natural_key, 'varchar'))}) as {d.natural_key}",
         ]
     elif d.scd_type == 2:
         return render_type2_dimension(d, star)
@@ -185,7 +201,7 @@ def render_type2_dimension(d: StarDimension, star: StarSpec) -> str:
     unknown = [
         f"{UNKNOWN_KEY} as {d.surrogate_key}",
         *unknown,
-        f"cast(null as {types.get(at, 'timestamp')}) as {at}",
+        f"cast(null as {sql_type(types.get(at, 'timestamp'))}) as {at}",
         f"cast('{VALID_FROM_START}' as timestamp) as valid_from",
         f"cast('{VALID_TO_END}' as timestamp) as valid_to",
         "true as is_current",
@@ -199,7 +215,7 @@ def render_date_dimension(dd: DateDimension) -> str:
     spine = f"{I}{{{{ martsmith.date_spine('{dd.start_date}', '{dd.end_date}') }}}}"
     known = [f"{expr} as {name}" if expr != f"days.{name}" else expr for name, _, expr, _ in DATE_COLUMNS]
     unknown = [f"{UNKNOWN_DATE_KEY} as date_key"] + [
-        f"cast(null as {dtype}) as {name}" for name, dtype, _, _ in DATE_COLUMNS[1:]
+        f"cast(null as {sql_type(dtype)}) as {name}" for name, dtype, _, _ in DATE_COLUMNS[1:]
     ]
     body = (
         select(known) + f"\n{I}from days\n\n{I}union all\n\n"

@@ -132,6 +132,12 @@ def plan_unit_test(
 ) -> UnitTestResult:
     """Everything up to the YAML text; writes nothing."""
     node = _find_model(ctx, model)
+    if ctx.project.adapter_type != "duckdb":
+        raise UsageError(
+            f"unit-test picks its rows and computes the expected ones on DuckDB; this target is "
+            f"{ctx.project.adapter_type}, which it does not support yet.",
+            hint="Generate the unit test on a DuckDB copy of the inputs; dbt runs the YAML it writes on any adapter.",
+        )
     if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
         raise UsageError(
             f"Model '{node.name}' is not built in the warehouse yet.",

@@ -29,7 +29,7 @@ def compile_findings(sql: str, catalog: Catalog, wh: Warehouse) -> list[Finding]
     """What the warehouse says about `sql` (a model's dbt SQL) when it compiles it: [] when it binds."""
     plain = render_static(sql, relation_map(catalog))
     try:
-        names = _result_columns(wh, f"select * from ({plain}\n) as martsmith_compile_check limit 0")
+        names = wh.result_columns(f"select * from ({plain}\n) as martsmith_compile_check limit 0")
     except WarehouseError as exc:
         return compile_findings_of(str(exc.__cause__ or exc))
     return [
@@ -37,23 +37,6 @@ def compile_findings(sql: str, catalog: Catalog, wh: Warehouse) -> list[Finding]
         for name in names
         if not _PLAIN.match(name)
     ]
-
-
-def _result_columns(wh: Warehouse, sql: str) -> list[str]:
-    """The result's column names, through the driver's DB-API cursor (DuckDB's, psycopg2's),
-    the SQL in the engine's own dialect."""
-    cursor = wh.con.cursor()
-    try:
-        cursor.execute(wh.translate(sql))
-        names = [d[0] for d in cursor.description or []]
-        cursor.fetchall()
-    except Exception as exc:  # the driver's own error class (duckdb.Error, psycopg2.Error)
-        if type(exc).__module__.split(".")[0] not in ("duckdb", "_duckdb", "psycopg2"):
-            raise
-        raise WarehouseError(f"Query failed: {exc}") from exc
-    finally:
-        cursor.close()
-    return names
 
 
 def compile_findings_of(error: str) -> list[Finding]:

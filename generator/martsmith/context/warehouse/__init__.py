@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 # Each engine registers itself with the interface when its module loads; the drivers (duckdb,
-# psycopg2) are imported only when a connection is opened.
+# psycopg2, pyspark) are imported only when a connection is opened.
 from martsmith.context.warehouse import duckdb as _duckdb  # noqa: F401
 from martsmith.context.warehouse import postgres as _postgres  # noqa: F401
+from martsmith.context.warehouse import spark as _spark  # noqa: F401
 from martsmith.context.warehouse.base import (
     SUPPORTED,
     Warehouse,

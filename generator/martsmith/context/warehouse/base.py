@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from martsmith.context.project import Project
-from martsmith.errors import ProjectError
+from martsmith.errors import ProjectError, WarehouseError
 
-SUPPORTED = ("duckdb", "postgres")
+SUPPORTED = ("duckdb", "postgres", "spark")
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
 
 
@@ -31,7 +31,8 @@ def quote(identifier: str) -> str:
 
 
 def relation_sql(schema: str, table: str, database: str | None = None) -> str:
-    parts = ([database] if database else []) + [schema, table]
+    """The quoted name of a relation; an empty schema (a Spark temporary view) is left out."""
+    parts = ([database] if database else []) + ([schema] if schema else []) + [table]
     return ".".join(quote(p) for p in parts)
 
 
@@ -108,6 +109,22 @@ class Warehouse:
 
     def execute(self, sql: str) -> None:
         self.query(sql)
+
+    def result_columns(self, sql: str) -> list[str]:
+        """The names of the result columns of `sql` (DuckDB's spelling), as the engine binds it,
+        through the driver's DB-API cursor (DuckDB's, psycopg2's)."""
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(self.translate(sql))
+            names = [d[0] for d in cursor.description or []]
+            cursor.fetchall()
+        except Exception as exc:  # the driver's own error class (duckdb.Error, psycopg2.Error)
+            if type(exc).__module__.split(".")[0] not in ("duckdb", "_duckdb", "psycopg2"):
+                raise
+            raise WarehouseError(f"Query failed: {exc}") from exc
+        finally:
+            cursor.close()
+        return names
 
     # -- what exists --------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ is a plain function over the parsed statement, and `PASSES` lists them per diale
 'SELECT COUNT(DISTINCT "a") FROM (SELECT 1 AS a) AS _q0'
 >>> to_dialect('create or replace temp table "p" as select 1 as a', "postgres")
 'DROP TABLE IF EXISTS pg_temp."p"; CREATE TEMPORARY TABLE "p" AS SELECT 1 AS a'
+>>> to_dialect('create or replace temp table "p" as select 1 as a', "spark")
+'DROP VIEW IF EXISTS `p`; CACHE TABLE `p` AS SELECT 1 AS a'
 """
 
 from __future__ import annotations
@@ -79,9 +81,61 @@ def smallest_values(tree: Any) -> Any:
     return tree
 
 
+def no_cascade(tree: Any) -> Any:
+    """Spark drops a table or view without CASCADE (only a schema takes it)."""
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Drop) and (tree.kind or "").upper() in ("TABLE", "VIEW"):
+        tree.set("cascade", False)
+    return tree
+
+
+def spark_smallest_values(tree: Any) -> Any:
+    """DuckDB's `min(x, n)` -> the first n of the sorted list of values, keeping a FILTER."""
+    import sqlglot
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.Min)):
+        count = node.args.get("count") or (node.expressions[0] if node.expressions else None)
+        if count is None:
+            continue
+        value, n = node.this.sql("spark"), count.sql("spark")
+        wrapped = node.parent if isinstance(node.parent, exp.Filter) else None
+        where = f" filter (where {wrapped.expression.this.sql('spark')})" if wrapped is not None else ""
+        sliced = sqlglot.parse_one(f"slice(array_sort(collect_list({value}){where}), 1, {n})", read="spark")
+        (wrapped or node).replace(sliced)
+    return tree
+
+
 PASSES: dict[str, tuple[Pass, ...]] = {
     "postgres": (exact_distinct, alias_subqueries, temp_schema, text_hash, smallest_values),
+    "spark": (no_cascade, spark_smallest_values),
 }
+
+
+def _spark_statement(tree: Any) -> str | None:
+    """The statements Spark spells differently: a temp table is a cached temporary view (eager,
+    session-scoped, like DuckDB's), dropping it uncaches it, and `create or replace table`
+    (which Spark's v1 tables refuse) is a drop and a create."""
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Create) and tree.kind == "TABLE":
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        props = (tree.args.get("properties") or exp.Properties()).expressions
+        temporary = any(isinstance(p, exp.TemporaryProperty) for p in props)
+        query = tree.expression
+        if temporary and query is not None:
+            name = exp.to_identifier(target.name, quoted=True).sql("spark")
+            return f"DROP VIEW IF EXISTS {name}; CACHE TABLE {name} AS {query.sql('spark')}"
+        if tree.args.get("replace") and query is not None:
+            rel = target.sql("spark")
+            return f"DROP TABLE IF EXISTS {rel}; CREATE TABLE {rel} USING parquet AS {query.sql('spark')}"
+    if isinstance(tree, exp.Drop) and (tree.kind or "").upper() == "TABLE":
+        target = tree.this or (tree.args.get("tables") or [None])[0]
+        if target is not None and target.db and target.db.lower() == "temp" and not target.catalog:
+            name = exp.to_identifier(target.name, quoted=True).sql("spark")
+            return f"UNCACHE TABLE IF EXISTS {name}; DROP VIEW IF EXISTS {name}"
+    return None
 
 
 def _replace_table(tree: Any, dialect: str) -> str | None:
@@ -115,7 +169,8 @@ def to_dialect(sql: str, dialect: str) -> str:
             tree = step(tree)
         for node in list(tree.find_all(exp.Placeholder)):
             node.replace(exp.column(PLACEHOLDER))
-        out.append(_replace_table(tree, dialect) or tree.sql(dialect))
+        special = _spark_statement(tree) if dialect == "spark" else _replace_table(tree, dialect)
+        out.append(special or tree.sql(dialect))
     return "; ".join(out).replace(PLACEHOLDER, "?")
 
 

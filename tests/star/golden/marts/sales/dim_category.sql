@@ -26,7 +26,7 @@ final as (
     -- the unknown member: facts point here when the category is missing
     select
         {{ martsmith.surrogate_key(['null']) }} as category_key,
-        cast(null as varchar) as category
+        cast(null as {{ dbt.type_string() }}) as category
 
 )
 

@@ -23,8 +23,8 @@ final as (
     select
         {{ martsmith.surrogate_key(['null']) }} as customer_key,
         cast(null as integer) as customer_id,
-        cast(null as varchar) as first_name,
-        cast(null as varchar) as country,
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as country,
         cast(null as timestamp) as created_at
 
 )

@@ -31,11 +31,11 @@ final as (
         cast(null as bigint) as calendar_year,
         cast(null as bigint) as quarter_of_year,
         cast(null as bigint) as month_of_year,
-        cast(null as varchar) as month_name,
+        cast(null as {{ dbt.type_string() }}) as month_name,
         cast(null as bigint) as week_of_year,
         cast(null as bigint) as day_of_month,
         cast(null as bigint) as day_of_week,
-        cast(null as varchar) as day_name,
+        cast(null as {{ dbt.type_string() }}) as day_name,
         cast(null as boolean) as is_weekend
 
 )

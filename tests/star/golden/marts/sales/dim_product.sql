@@ -33,7 +33,7 @@ final as (
     select
         {{ martsmith.surrogate_key(['null']) }} as product_key,
         cast(null as integer) as product_id,
-        cast(null as varchar) as product_name,
+        cast(null as {{ dbt.type_string() }}) as product_name,
         {{ martsmith.surrogate_key(['null']) }} as category_key,
         cast(null as decimal(10, 2)) as price
 
