@@ -53,9 +53,10 @@ def bench(runs: int, scale: float, keep: Path | None) -> dict:
         timed([str(BIN / "martsmith"), "init", str(project), "--sample", "--adapter", "spark", "--scale", str(scale)])
     timed([str(BIN / "dbt"), "parse"], cwd=project)
     ours, bare = [], []
+    stamp = int(time.time())  # model names of their own, when --keep reuses a project
     for i in range(runs):
         request = REQUESTS[i % len(REQUESTS)]
-        name = f"bench_spark_{i}"
+        name = f"bench_spark_{stamp}_{i}"
         ours.append(timed([str(BIN / "martsmith"), "model", request, "--name", name, "--yes"], cwd=project))
         bare.append(timed([str(BIN / "dbt"), "build", "--select", name], cwd=project))
         print(f"  round {i + 1}: martsmith {ours[-1]:.1f} s, dbt build {bare[-1]:.1f} s", flush=True)

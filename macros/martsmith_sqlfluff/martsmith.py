@@ -39,6 +39,10 @@ def date_key(date):
     return f"cast(to_char({date}, 'YYYYMMDD') as integer)"
 
 
+def date_part(datepart, date):
+    return f"cast(extract({datepart} from {date}) as bigint)"
+
+
 def iso_day_of_week(date):
     return f"isodow({date})"
 

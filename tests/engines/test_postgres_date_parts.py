@@ -103,11 +103,5 @@ def test_dim_date_has_the_types_the_star_declares_on_duckdb(built):
     assert _declared_mismatches(built["duckdb"]["dim_date"]) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="star/columns.py spells dim_date's parts extract(...): numeric on Postgres. The fix is "
-    "{{ martsmith.date_part('year', 'days.date_day') }} there (star/ has another owner); this "
-    "test then passes and the strict xfail fails, to be removed.",
-)
 def test_dim_date_has_the_types_the_star_declares_on_postgres(built):
     assert _declared_mismatches(built["postgres"]["dim_date"]) == {}

@@ -80,6 +80,7 @@ def macro_namespaces() -> dict[str, object]:
             date_spine=_date_spine,
             deduplicate=_deduplicate,
             date_key=_date_key,
+            date_part=lambda datepart, date: f"cast(extract({datepart} from {date}) as bigint)",
             iso_day_of_week=lambda date: f"isodow({date})",
             day_name=lambda date: f"dayname({date})",
             month_name=lambda date: f"monthname({date})",

@@ -11,12 +11,12 @@ final as (
     select
         {{ martsmith.date_key('days.date_day') }} as date_key,
         days.date_day,
-        extract(year from days.date_day) as calendar_year,
-        extract(quarter from days.date_day) as quarter_of_year,
-        extract(month from days.date_day) as month_of_year,
+        {{ martsmith.date_part('year', 'days.date_day') }} as calendar_year,
+        {{ martsmith.date_part('quarter', 'days.date_day') }} as quarter_of_year,
+        {{ martsmith.date_part('month', 'days.date_day') }} as month_of_year,
         {{ martsmith.month_name('days.date_day') }} as month_name,
-        extract(week from days.date_day) as week_of_year,
-        extract(day from days.date_day) as day_of_month,
+        {{ martsmith.date_part('week', 'days.date_day') }} as week_of_year,
+        {{ martsmith.date_part('day', 'days.date_day') }} as day_of_month,
         {{ martsmith.iso_day_of_week('days.date_day') }} as day_of_week,
         {{ martsmith.day_name('days.date_day') }} as day_name,
         {{ martsmith.iso_day_of_week('days.date_day') }} in (6, 7) as is_weekend
