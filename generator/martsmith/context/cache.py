@@ -318,6 +318,7 @@ def catalog_to_dict(catalog: Catalog) -> dict:
         "undeclared": [list(u) for u in catalog.undeclared],
         "ancestors": {k: sorted(v) for k, v in catalog.ancestors.items()},
         "aliases": dict(catalog.aliases),
+        "staging": dict(catalog.staging),
     }
 
 
@@ -329,6 +330,7 @@ def catalog_from_dict(data: dict) -> Catalog:
         undeclared=[(s, n) for s, n in data["undeclared"]],
         ancestors={k: set(v) for k, v in data["ancestors"].items()},
         aliases=dict(data.get("aliases") or {}),
+        staging=dict(data.get("staging") or {}),
     )
 
 

@@ -123,6 +123,10 @@ class Catalog:
     # label of a source left out because it declares a relation another node of the catalog
     # already is (a source over a dbt model's table) -> that node's label
     aliases: dict[str, str] = field(default_factory=dict)
+    # label of a source -> label of the project's own staging model of it: a `stg_` model (or one
+    # under a staging folder) that selects from that source, or from the seed it stands in for,
+    # and from nothing else
+    staging: dict[str, str] = field(default_factory=dict)
 
     def is_upstream_of(self, label: str, other: str) -> bool:
         """True when `other` is built (directly or not) from `label`."""
@@ -136,7 +140,15 @@ class Catalog:
         fks = [f for f in self.foreign_keys if f.table in labels and f.ref_table in labels]
         ancestors = {k: v & labels for k, v in self.ancestors.items() if k in labels}
         aliases = {k: v for k, v in self.aliases.items() if v in labels}
-        return Catalog(tables=keep, foreign_keys=fks, undeclared=self.undeclared, ancestors=ancestors, aliases=aliases)
+        staging = {k: v for k, v in self.staging.items() if k in labels and v in labels}
+        return Catalog(
+            tables=keep,
+            foreign_keys=fks,
+            undeclared=self.undeclared,
+            ancestors=ancestors,
+            aliases=aliases,
+            staging=staging,
+        )
 
     def table(self, label: str) -> Table | None:
         label = self.aliases.get(label, label)
@@ -477,10 +489,37 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
     known = {(t.schema.lower(), t.identifier.lower()) for t in present}
     undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)
     fks = declared + infer_foreign_keys(kept, declared)
-    ancestors = lineage(
-        manifest, kept, same | {src.unique_id: aliases[src.label] for src in present if src.label in aliases}
+    stand_ins = same | {src.unique_id: aliases[src.label] for src in present if src.label in aliases}
+    ancestors = lineage(manifest, kept, stand_ins)
+    return Catalog(
+        tables=kept,
+        foreign_keys=fks,
+        undeclared=undeclared,
+        ancestors=ancestors,
+        aliases=aliases,
+        staging=staging_models(manifest, kept, stand_ins),
     )
-    return Catalog(tables=kept, foreign_keys=fks, undeclared=undeclared, ancestors=ancestors, aliases=aliases)
+
+
+def staging_models(manifest, tables: list[Table], stand_ins: dict[str, str]) -> dict[str, str]:
+    """source label -> the project's staging model of it: a model named `stg_...` or kept in a
+    `staging` folder whose one parent is that source (or the seed the source stands in for)."""
+    label_of = {**stand_ins, **{t.unique_id: t.label for t in tables}}
+    sources = {t.label for t in tables if t.kind == "source"}
+    in_catalog = {t.unique_id for t in tables if t.kind == "model"}
+    out: dict[str, str] = {}
+    for uid, node in sorted(manifest.nodes.items()):
+        if uid not in in_catalog:
+            continue
+        folders = [str(f).lower() for f in (getattr(node, "fqn", None) or [])[:-1]]
+        if not (node.name.lower().startswith("stg_") or "staging" in folders):
+            continue
+        parents = [
+            p for p in getattr(node.depends_on, "nodes", []) or [] if p.split(".")[0] in BUILT_RESOURCES + ("source",)
+        ]
+        if len(parents) == 1 and label_of.get(parents[0]) in sources:
+            out.setdefault(label_of[parents[0]], label_of[uid])
+    return out
 
 
 BUILT_RESOURCES = ("model", "seed", "snapshot")
