@@ -146,9 +146,12 @@ def test_a_source_over_seeds_and_models_is_one_entity_with_them(host: Path):
     [
         ("number of orders per status", ["ref('orders')"]),
         ("number of completed orders", ["ref('orders')"]),
-        ("total amount by customer city", ["ref('orders')", "ref('customers')"]),
+        ("total orders amount by customer city", ["ref('orders')", "ref('customers')"]),
         ("customers first name and city", ["ref('customers')"]),
         ("number of payments per payment method", ["ref('stg_payments')"]),
+        # orders is built on stg_payments too, but is no later layer of a payment: the amount
+        # of a payment method is the payments'.
+        ("total amount per payment method", ["ref('stg_payments')"]),
     ],
 )
 def test_requests_read_the_most_downstream_layer_not_an_ambiguity(host: Path, request_: str, reads: list[str]):
@@ -158,3 +161,17 @@ def test_requests_read_the_most_downstream_layer_not_an_ambiguity(host: Path, re
     read_line = next(line for line in result.output.splitlines() if line.strip().startswith("reads:"))
     assert read_line.strip() == "reads: " + ", ".join(reads)
     assert "source(" not in result.output.split("-- models/schema.yml")[0]
+
+
+def test_an_amount_of_two_entities_is_ambiguous_with_wordings_that_pick_each(host: Path):
+    """The order's amount (the orders mart) and the payment's (stg_payments) are two entities'
+    columns, not two layers of one: the request must say which, and the hint's wordings do."""
+    (host / "models" / "_jaffle__sources.yml").write_text(SOURCES_OVER_EVERYTHING)
+    result = _cli(host, "model", "total amount by customer city", "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert "'amount' is ambiguous: it could be orders.amount or stg_payments.amount." in result.output
+    assert "Say which one, e.g. 'orders amount' or 'stg_payments amount'." in result.output
+    for wording, base in (("orders amount", "ref('orders')"), ("stg_payments amount", "ref('stg_payments')")):
+        picked = _cli(host, "model", f"total {wording} by customer city", "--dry-run")
+        assert picked.exit_code == 0, picked.output
+        assert f"reads: {base}" in picked.output

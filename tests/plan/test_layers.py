@@ -135,3 +135,32 @@ def test_paths_through_unrelated_tables_name_each_hop_once():
     message = str(err.value)
     assert "'customer_id' or 'customer_id'" not in message
     assert "through orders" in message and "through stg_orders" in message
+
+
+def test_a_mart_is_a_later_layer_of_its_own_entity_only():
+    """orders is built on stg_orders and stg_payments: a later layer of the order, not of the
+    payment, so a payment's amount per method is read from the payments."""
+    pays = model(
+        "stg_payments",
+        [("payment_id", "INTEGER"), ("order_id", "INTEGER"), ("method", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+        "payment_id",
+        ["payment_id"],
+    )
+    stg = model("stg_orders", [("order_id", "INTEGER"), ("status", "VARCHAR")], "order_id", ["order_id"])
+    mart = model(
+        "orders",
+        [("order_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+        "order_id",
+        ["order_id"],
+    )
+    tables = [pays, stg, mart]
+    cat = Catalog(
+        tables=tables,
+        foreign_keys=infer_foreign_keys(tables, []),
+        ancestors={"orders": {"stg_orders", "stg_payments"}},
+    )
+    assert cat.is_upstream_of("stg_orders", "orders") and not cat.is_upstream_of("stg_payments", "orders")
+    spec = plan_offline("total amount per method", cat)
+    assert [i.table for i in spec.inputs] == ["stg_payments"]
+    spec = plan_offline("number of orders per status", cat)
+    assert [i.table for i in spec.inputs] == ["orders"]

@@ -129,8 +129,16 @@ class Catalog:
     staging: dict[str, str] = field(default_factory=dict)
 
     def is_upstream_of(self, label: str, other: str) -> bool:
-        """True when `other` is built (directly or not) from `label`."""
-        return label in self.ancestors.get(other, set())
+        """True when `other` is `label` at a later layer: built (directly or not) from it, and
+        the same entity (`raw_orders` -> `stg_orders` -> `orders`, `stg_customers` ->
+        `dim_customer`) or built from nothing `label` is not built from. A mart that joins
+        another entity in (`orders` summing `stg_payments`) is no later layer of that entity."""
+        built_from = self.ancestors.get(other, set())
+        if label not in built_from:
+            return False
+        if entity_of(_name_of(label)) == entity_of(_name_of(other)):
+            return True
+        return built_from <= {label} | self.ancestors.get(label, set())
 
     def without_generated_aggregates(self) -> Catalog:
         """The catalog minus the aggregates martsmith generated: re-aggregating them would
@@ -170,6 +178,11 @@ class Catalog:
         for t in self.tables:
             out.setdefault(t.schema, {})[t.identifier] = {c.name: c.data_type for c in t.columns}
         return out
+
+
+def _name_of(label: str) -> str:
+    """The table name in a label: `source:shop.orders` -> `orders`, `stg_orders` -> itself."""
+    return label.rsplit(".", 1)[-1] if label.startswith("source:") else label
 
 
 def entity_of(table_name: str) -> str:
