@@ -1,10 +1,11 @@
 """martsmith in a host project of another style than the one `martsmith init` writes.
 
 tests/host/project is a small jaffle-shop-like project: a flat `models/` folder documented by one
-`schema.yml`, tests under `tests:`, seeds read with `ref()`, its own `stg_` models, and a
-`.sqlfluff` on `dialect = ansi` with the one line that loads martsmith's macros for sqlfluff.
-`model`, `tests` and `unit-test` write into it following its conventions; every file they
-write passes the host's own `sqlfluff lint`, and the host's own `dbt build` stays green.
+`schema.yml`, tests under `tests:`, seeds read with `ref()`, its own `stg_` models, the marts
+`customers` and `orders` built on them, and a `.sqlfluff` on `dialect = ansi` with the one line
+that loads martsmith's macros for sqlfluff. `model`, `tests` and `unit-test` write into it
+following its conventions; every file they write passes the host's own `sqlfluff lint`, and the
+host's own `dbt build` stays green.
 """
 
 from __future__ import annotations

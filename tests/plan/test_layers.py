@@ -3,7 +3,10 @@ read the modelled nodes, not the raw sources they are built on."""
 
 from __future__ import annotations
 
+import pytest
+
 from martsmith.context.catalog import Catalog, Column, ForeignKey, Table, infer_foreign_keys
+from martsmith.errors import PlanError
 from martsmith.plan.offline import plan_offline
 
 
@@ -85,10 +88,6 @@ def test_dimension_attributes_come_from_the_dimension():
 
 
 def test_without_lineage_the_same_names_are_still_ambiguous():
-    import pytest
-
-    from martsmith.errors import PlanError
-
     no_lineage = Catalog(tables=TABLES, foreign_keys=catalog().foreign_keys)
     with pytest.raises(PlanError, match="ambiguous"):
         plan_offline("number of orders per status", no_lineage)
@@ -99,3 +98,69 @@ def test_a_listing_reads_the_model_not_the_source_it_is_built_on():
     assert spec.kind == "listing"
     assert [i.table for i in spec.inputs] == ["dim_customer"]
     assert [(d.input, d.column) for d in spec.dimensions] == [("dim_customer", "country")]
+
+
+# A mart and its own staging model hold the same order_id: two equally short join paths.
+PAYMENTS = model(
+    "stg_payments",
+    [("payment_id", "INTEGER"), ("order_id", "INTEGER"), ("method", "VARCHAR"), ("paid", "DECIMAL(12,2)")],
+    "payment_id",
+    ["payment_id"],
+)
+STG = model("stg_orders", [("order_id", "INTEGER"), ("customer_id", "INTEGER")], "order_id", ["order_id"])
+MART = model(
+    "orders", [("order_id", "INTEGER"), ("customer_id", "INTEGER"), ("placed", "DATE")], "order_id", ["order_id"]
+)
+CUSTOMERS = model("customers", [("customer_id", "INTEGER"), ("city", "VARCHAR")], "customer_id", ["customer_id"])
+HOPS = [PAYMENTS, STG, MART, CUSTOMERS]
+
+
+def hops_catalog(lineage: bool = True) -> Catalog:
+    fks = infer_foreign_keys(HOPS, [])
+    ancestors = {"orders": {"stg_orders", "stg_payments"}} if lineage else {}
+    return Catalog(tables=HOPS, foreign_keys=fks, ancestors=ancestors)
+
+
+def test_a_join_path_hops_through_the_downstream_layer():
+    spec = plan_offline("total paid by customer city", hops_catalog())
+    assert [(j.left, j.left_column, j.right, j.right_column) for j in spec.joins] == [
+        ("stg_payments", "order_id", "orders", "order_id"),
+        ("orders", "customer_id", "customers", "customer_id"),
+    ]
+
+
+def test_paths_through_unrelated_tables_name_each_hop_once():
+    with pytest.raises(PlanError) as err:
+        plan_offline("total paid by customer city", hops_catalog(lineage=False))
+    message = str(err.value)
+    assert "'customer_id' or 'customer_id'" not in message
+    assert "through orders" in message and "through stg_orders" in message
+
+
+def test_a_mart_is_a_later_layer_of_its_own_entity_only():
+    """orders is built on stg_orders and stg_payments: a later layer of the order, not of the
+    payment, so a payment's amount per method is read from the payments."""
+    pays = model(
+        "stg_payments",
+        [("payment_id", "INTEGER"), ("order_id", "INTEGER"), ("method", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+        "payment_id",
+        ["payment_id"],
+    )
+    stg = model("stg_orders", [("order_id", "INTEGER"), ("status", "VARCHAR")], "order_id", ["order_id"])
+    mart = model(
+        "orders",
+        [("order_id", "INTEGER"), ("status", "VARCHAR"), ("amount", "DECIMAL(12,2)")],
+        "order_id",
+        ["order_id"],
+    )
+    tables = [pays, stg, mart]
+    cat = Catalog(
+        tables=tables,
+        foreign_keys=infer_foreign_keys(tables, []),
+        ancestors={"orders": {"stg_orders", "stg_payments"}},
+    )
+    assert cat.is_upstream_of("stg_orders", "orders") and not cat.is_upstream_of("stg_payments", "orders")
+    spec = plan_offline("total amount per method", cat)
+    assert [i.table for i in spec.inputs] == ["stg_payments"]
+    spec = plan_offline("number of orders per status", cat)
+    assert [i.table for i in spec.inputs] == ["orders"]

@@ -56,14 +56,61 @@ def sources(
     from martsmith.scaffold.sources import declare_source, source_summary
 
     proj = project(writes=True)
-    progress(f"Reading schema {schema} of {proj.target_name}", quiet=output_format == "json")
+    quiet = output_format == "json"
+    progress(f"Reading schema {schema} of {proj.target_name}", quiet=quiet)
+    wanted, left_out = _not_built_by_dbt(proj, schema, list(tables), quiet=quiet)
     notes: list[str] = []
-    path = declare_source(proj, schema, source_name, tables=list(tables) or None, force=force, notes=notes)
+    path = declare_source(proj, schema, source_name, tables=wanted, force=force, notes=notes)
     summary = source_summary(proj, path)
     summary["notes"] = notes
+    summary["left_out"] = left_out
     if output_format == "json":
         emit_json(summary)
     else:
         click.echo(_summary(summary, proj.root))
+        if left_out["count"]:
+            click.echo("  " + _left_out_line(left_out))
         for note in notes:
             click.echo(f"  note: {note}")
+
+
+def _left_out_line(left_out: dict) -> str:
+    nouns = {"temporary": "temporary relation"}
+    kinds = ", ".join(f"{n} {nouns.get(kind, kind)}{'s' if n > 1 else ''}" for kind, n in left_out["by"].items())
+    count = left_out["count"]
+    return (
+        f"left out {count} relation{'s' if count > 1 else ''} this dbt project builds itself ({kinds}): "
+        "read them with ref(), not as a source"
+    )
+
+
+def _not_built_by_dbt(proj, schema: str, tables: list[str], *, quiet: bool) -> tuple[list[str] | None, dict]:
+    """The tables to declare (None: every table of the schema) without the relations the
+    project's own dbt nodes build (models, seeds, snapshots, martsmith's generated models) or
+    dbt's and martsmith's temporary ones, and what was left out: {"count", "by" kind, "tables"}."""
+    # Imported when the command runs: reading the manifest starts dbt.
+    from martsmith.context.load import built_by_dbt, load_manifest
+    from martsmith.context.warehouse import Warehouse  # loads the warehouse driver
+    from martsmith.errors import UsageError
+
+    with Warehouse(proj) as wh:
+        actual = next((s for s, _ in wh.schema_comments() if s.lower() == schema.lower()), None)
+        names = sorted(n for n, _ in wh.relation_comments(actual)) if actual is not None else []
+    asked = tables or names
+    built = (
+        built_by_dbt(load_manifest(proj, lambda m: progress(m, quiet=quiet)), actual or schema, asked) if asked else {}
+    )
+    by: dict[str, int] = {}
+    for kind in built.values():
+        by[kind] = by.get(kind, 0) + 1
+    left_out = {"count": len(built), "by": dict(sorted(by.items())), "tables": sorted(built)}
+    if not built:
+        return tables or None, left_out
+    wanted = [n for n in asked if n not in built]
+    if not wanted:
+        raise UsageError(
+            f"Nothing to declare in schema '{actual}': {'the tables named are' if tables else 'every table of it is'} "
+            "built by this dbt project.",
+            hint=_left_out_line(left_out)[0].upper() + _left_out_line(left_out)[1:] + ".",
+        )
+    return wanted, left_out

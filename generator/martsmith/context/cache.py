@@ -317,6 +317,8 @@ def catalog_to_dict(catalog: Catalog) -> dict:
         "foreign_keys": [dataclasses.asdict(f) for f in catalog.foreign_keys],
         "undeclared": [list(u) for u in catalog.undeclared],
         "ancestors": {k: sorted(v) for k, v in catalog.ancestors.items()},
+        "aliases": dict(catalog.aliases),
+        "staging": dict(catalog.staging),
     }
 
 
@@ -327,6 +329,8 @@ def catalog_from_dict(data: dict) -> Catalog:
         foreign_keys=[ForeignKey(**f) for f in data["foreign_keys"]],
         undeclared=[(s, n) for s, n in data["undeclared"]],
         ancestors={k: set(v) for k, v in data["ancestors"].items()},
+        aliases=dict(data.get("aliases") or {}),
+        staging=dict(data.get("staging") or {}),
     )
 
 

@@ -8,6 +8,7 @@ messages can suggest `martsmith sources`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -121,10 +122,25 @@ class Catalog:
     undeclared: list[tuple[str, str]] = field(default_factory=list)
     # label -> labels of every node it is built from (dbt lineage, transitively)
     ancestors: dict[str, set[str]] = field(default_factory=dict)
+    # label of a source left out because it declares a relation another node of the catalog
+    # already is (a source over a dbt model's table) -> that node's label
+    aliases: dict[str, str] = field(default_factory=dict)
+    # label of a source -> label of the project's own staging model of it: a `stg_` model (or one
+    # under a staging folder) that selects from that source, or from the seed it stands in for,
+    # and from nothing else
+    staging: dict[str, str] = field(default_factory=dict)
 
     def is_upstream_of(self, label: str, other: str) -> bool:
-        """True when `other` is built (directly or not) from `label`."""
-        return label in self.ancestors.get(other, set())
+        """True when `other` is `label` at a later layer: built (directly or not) from it, and
+        the same entity (`raw_orders` -> `stg_orders` -> `orders`, `stg_customers` ->
+        `dim_customer`) or built from nothing `label` is not built from. A mart that joins
+        another entity in (`orders` summing `stg_payments`) is no later layer of that entity."""
+        built_from = self.ancestors.get(other, set())
+        if label not in built_from:
+            return False
+        if entity_of(_name_of(label)) == entity_of(_name_of(other)):
+            return True
+        return built_from <= {label} | self.ancestors.get(label, set())
 
     def without_generated_aggregates(self) -> Catalog:
         """The catalog minus the aggregates martsmith generated: re-aggregating them would
@@ -133,9 +149,19 @@ class Catalog:
         labels = {t.label for t in keep}
         fks = [f for f in self.foreign_keys if f.table in labels and f.ref_table in labels]
         ancestors = {k: v & labels for k, v in self.ancestors.items() if k in labels}
-        return Catalog(tables=keep, foreign_keys=fks, undeclared=self.undeclared, ancestors=ancestors)
+        aliases = {k: v for k, v in self.aliases.items() if v in labels}
+        staging = {k: v for k, v in self.staging.items() if k in labels and v in labels}
+        return Catalog(
+            tables=keep,
+            foreign_keys=fks,
+            undeclared=self.undeclared,
+            ancestors=ancestors,
+            aliases=aliases,
+            staging=staging,
+        )
 
     def table(self, label: str) -> Table | None:
+        label = self.aliases.get(label, label)
         return next((t for t in self.tables if t.label == label), None)
 
     def by_relation(self, schema: str, identifier: str) -> Table | None:
@@ -154,6 +180,11 @@ class Catalog:
         for t in self.tables:
             out.setdefault(t.schema, {})[t.identifier] = {c.name: c.data_type for c in t.columns}
         return out
+
+
+def _name_of(label: str) -> str:
+    """The table name in a label: `source:shop.orders` -> `orders`, `stg_orders` -> itself."""
+    return label.rsplit(".", 1)[-1] if label.startswith("source:") else label
 
 
 def entity_of(table_name: str) -> str:
@@ -495,21 +526,111 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
         ]
         present.append(t)
     declared = _declared_tests(manifest, present)
-    for t in present:
+    kept, aliases, same = one_per_relation(present, built_relations(manifest))
+    declared = _relabel(declared, aliases)
+    for t in kept:
         if profile:
             _profile(wh, t)
         _infer_primary_key(wh, t)
     known = {(t.schema.lower(), t.identifier.lower()) for t in present}
     undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)
-    fks = declared + infer_foreign_keys(present, declared)
-    return Catalog(tables=present, foreign_keys=fks, undeclared=undeclared, ancestors=lineage(manifest, present))
+    fks = declared + infer_foreign_keys(kept, declared)
+    stand_ins = same | {src.unique_id: aliases[src.label] for src in present if src.label in aliases}
+    ancestors = lineage(manifest, kept, stand_ins)
+    return Catalog(
+        tables=kept,
+        foreign_keys=fks,
+        undeclared=undeclared,
+        ancestors=ancestors,
+        aliases=aliases,
+        staging=staging_models(manifest, kept, stand_ins),
+    )
 
 
-def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
+def staging_models(manifest, tables: list[Table], stand_ins: dict[str, str]) -> dict[str, str]:
+    """source label -> the project's staging model of it: a model named `stg_...` or kept in a
+    `staging` folder whose one parent is that source (or the seed the source stands in for)."""
+    label_of = {**stand_ins, **{t.unique_id: t.label for t in tables}}
+    sources = {t.label for t in tables if t.kind == "source"}
+    in_catalog = {t.unique_id for t in tables if t.kind == "model"}
+    out: dict[str, str] = {}
+    for uid, node in sorted(manifest.nodes.items()):
+        if uid not in in_catalog:
+            continue
+        folders = [str(f).lower() for f in (getattr(node, "fqn", None) or [])[:-1]]
+        if not (node.name.lower().startswith("stg_") or "staging" in folders):
+            continue
+        parents = [
+            p for p in getattr(node.depends_on, "nodes", []) or [] if p.split(".")[0] in BUILT_RESOURCES + ("source",)
+        ]
+        if len(parents) == 1 and label_of.get(parents[0]) in sources:
+            out.setdefault(label_of[parents[0]], label_of[uid])
+    return out
+
+
+BUILT_RESOURCES = ("model", "seed", "snapshot")
+
+
+def built_relations(manifest) -> dict[tuple[str, str], str]:
+    """(schema, identifier), lower-cased -> unique_id of the enabled dbt node that builds that
+    relation: a model, a seed or a snapshot."""
+    out = {}
+    for node in manifest.nodes.values():
+        if node.resource_type in BUILT_RESOURCES and node.config.enabled:
+            out[(str(node.schema).lower(), str(node.alias or node.name).lower())] = node.unique_id
+    return out
+
+
+def one_per_relation(
+    tables: list[Table], built: dict[tuple[str, str], str]
+) -> tuple[list[Table], dict[str, str], dict[str, str]]:
+    """One catalog table per warehouse relation: a source declared over a relation a model of the
+    catalog builds is that model (and a second source over one relation is the first). Returns
+    the tables kept, {label left out: label kept} and {unique_id of a seed or snapshot: label of
+    the source that reads its relation}, so that what is built from the seed is built from it."""
+    by_uid = {t.unique_id: t for t in tables}
+    kept: list[Table] = []
+    aliases: dict[str, str] = {}
+    same: dict[str, str] = {}
+    source_of: dict[tuple[str, str], str] = {}
+    for t in sorted(tables, key=lambda t: (t.kind != "model", t.label)):
+        rel = (t.schema.lower(), t.identifier.lower())
+        if t.kind == "model":
+            kept.append(t)
+            continue
+        builder = built.get(rel)
+        if builder in by_uid and by_uid[builder].kind == "model":
+            aliases[t.label] = by_uid[builder].label
+        elif rel in source_of:
+            aliases[t.label] = source_of[rel]
+        else:
+            source_of[rel] = t.label
+            if builder is not None:
+                same[builder] = t.label
+            kept.append(t)
+    order = {id(t): n for n, t in enumerate(tables)}
+    return sorted(kept, key=lambda t: order[id(t)]), aliases, same
+
+
+def _relabel(fks: list[ForeignKey], aliases: dict[str, str]) -> list[ForeignKey]:
+    """Foreign keys declared on a source left out, moved to the table it is (once each)."""
+    out: list[ForeignKey] = []
+    seen = set()
+    for f in fks:
+        f = dataclasses.replace(f, table=aliases.get(f.table, f.table), ref_table=aliases.get(f.ref_table, f.ref_table))
+        key = (f.table, f.column, f.ref_table, f.ref_column)
+        if f.table != f.ref_table and key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def lineage(manifest, tables: list[Table], same: dict[str, str] | None = None) -> dict[str, set[str]]:
     """label -> labels of the catalog tables it is built from, following depends_on through any
-    node (ephemeral and intermediate models included)."""
+    node (ephemeral and intermediate models included). `same` maps the unique_id of a node not
+    in the catalog (a seed) to the catalog table that reads the same relation (its source)."""
     parents = {uid: set(getattr(n.depends_on, "nodes", []) or []) for uid, n in manifest.nodes.items()}
-    label_of = {t.unique_id: t.label for t in tables}
+    label_of = {**(same or {}), **{t.unique_id: t.label for t in tables}}
     out: dict[str, set[str]] = {}
     for t in tables:
         seen: set[str] = set()
@@ -520,7 +641,7 @@ def lineage(manifest, tables: list[Table]) -> dict[str, set[str]]:
                 continue
             seen.add(uid)
             stack.extend(parents.get(uid, ()))
-        out[t.label] = {label_of[u] for u in seen if u in label_of}
+        out[t.label] = {label_of[u] for u in seen if u in label_of} - {t.label}
     return out
 
 

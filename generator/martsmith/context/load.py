@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from martsmith.context import cache
-from martsmith.context.catalog import Catalog, build_catalog
+from martsmith.context.catalog import Catalog, build_catalog, built_relations
 from martsmith.context.dbt import Dbt
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse
@@ -49,6 +49,45 @@ def require_package(manifest) -> None:
             "its macros (martsmith.surrogate_key, its generic tests).",
             hint=f"Add it to packages.yml and run `dbt deps`:\n  packages:\n    - local: {package_path()}",
         )
+
+
+def load_manifest(project: Project, progress: Progress) -> Any:
+    """The project's manifest alone (no catalog, no warehouse read): the cached one while the
+    project is unchanged, else dbt's parse."""
+    dbt = Dbt(project)
+    ensure_packages(project, dbt)
+    kept = cache.read_cache(project)
+    fingerprint = cache.project_fingerprint(project)
+    manifest = kept.fresh_manifest(fingerprint)
+    if manifest is None:
+        progress("reading the dbt project")
+        manifest = dbt.parse()
+        if fingerprint is not None and cache.project_fingerprint(project) == fingerprint:
+            kept.keep_manifest(fingerprint, cache.summarize_manifest(manifest))
+            cache.write_cache(project, kept)
+    return manifest
+
+
+# Relations dbt makes while it materializes (`x__dbt_tmp`, `x__dbt_backup`) and those martsmith
+# makes while it writes or picks rows: none of them is data anyone loaded.
+TRANSIENT_MARKERS = ("__dbt_tmp", "__dbt_backup", "__martsmith_")
+
+
+def built_by_dbt(manifest, schema: str, names: list[str]) -> dict[str, str]:
+    """The relations among `names` (of warehouse schema `schema`) that the project builds
+    itself, each with what builds it: 'model', 'seed', 'snapshot' (nodes of the manifest,
+    martsmith's generated models among them) or 'temporary' (dbt's and martsmith's temporary
+    relations)."""
+    built = {rel: uid for rel, uid in built_relations(manifest).items() if rel[0] == schema.lower()}
+    kinds = {uid: str(getattr(n.resource_type, "value", n.resource_type)) for uid, n in manifest.nodes.items()}
+    out = {}
+    for name in names:
+        uid = built.get((schema.lower(), name.lower()))
+        if uid is not None:
+            out[name] = kinds[uid]
+        elif any(marker in name.lower() for marker in TRANSIENT_MARKERS):
+            out[name] = "temporary"
+    return out
 
 
 def load_context(project: Project, progress: Progress, *, profile: bool = True, need_package: bool = True) -> Context:
@@ -90,4 +129,12 @@ def load_context(project: Project, progress: Progress, *, profile: bool = True, 
     return Context(project, dbt, manifest, catalog, parsed=parsed)
 
 
-__all__ = ["Context", "Progress", "ensure_packages", "load_context", "require_package"]
+__all__ = [
+    "Context",
+    "Progress",
+    "built_by_dbt",
+    "ensure_packages",
+    "load_context",
+    "load_manifest",
+    "require_package",
+]

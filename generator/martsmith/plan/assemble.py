@@ -258,6 +258,7 @@ class _Assembler:
             raise PlanError(f"{self.tables[table].name} is not reachable from {self.tables[self.base].name}.")
         if via is not None and any(p and p[-1].column == via for p in paths):
             paths = [p for p in paths if p and p[-1].column == via]
+        paths = self._downstream_hops(paths)
         if len(paths) == 1:
             return paths[0]
 
@@ -274,12 +275,33 @@ class _Assembler:
         best = max(score(p) for p in paths)
         top = [p for p in paths if score(p) == best]
         if len(top) > 1:
-            cols = " or ".join(f"'{p[-1].column}'" for p in top)
+            roles = [f"'{p[-1].column}'" for p in top]
+            if len(set(roles)) < len(roles):  # one key reached through different tables
+                roles = [
+                    f"'{p[-1].column}' through {', '.join(self.tables[e.ref_table].name for e in p[:-1])}"
+                    if len(p) > 1
+                    else f"'{p[-1].column}' directly"
+                    for p in top
+                ]
+            cols = " or ".join(dict.fromkeys(roles))
             raise PlanError(
                 f"{self.tables[table].name} joins {self.tables[self.base].name} in several roles ({cols}).",
                 hint="Say which one, e.g. with the words of that key column.",
             )
         return top[0]
+
+    def _downstream_hops(self, paths: list[Path]) -> list[Path]:
+        """Of equally short paths, those whose hops are no upstream layer of another path's
+        hops: through `orders`, not through the `stg_orders` it is built on."""
+
+        def below(p: Path, q: Path) -> bool:  # q hops through p's tables or their later layers
+            return p != q and all(
+                a.ref_table == b.ref_table or self.catalog.is_upstream_of(a.ref_table, b.ref_table)
+                for a, b in zip(p, q)
+            )
+
+        kept = [p for p in paths if not any(len(q) == len(p) and below(p, q) for q in paths)]
+        return kept or paths
 
     def alias(self, path: Path) -> str:
         if path in self.aliases:

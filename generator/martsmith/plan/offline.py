@@ -341,12 +341,7 @@ class _Reader:
         if rivals:
             best, rivals = self._settle(best, rivals, prefer)
         if rivals:
-            names = [best.item.describe()] + [c.item.describe() for c in rivals]
-            quals = [f"'{n.split('.')[0].split(' ')[0]} {l.text}'" for n in names]
-            raise PlanError(
-                f"'{l.text}' is ambiguous: it could be " + " or ".join(names) + ".",
-                hint="Say which one, e.g. " + " or ".join(quals) + ".",
-            )
+            raise self._ambiguous(l, [best.item] + [c.item for c in rivals])
         if len(ranked) > 1:
             others = ", ".join(dict.fromkeys(c.item.describe() for c in ranked[1:] if c.item != best.item))
             if others:
@@ -354,6 +349,32 @@ class _Reader:
         if best.tier <= 20:
             self.intent.notes.append(f"'{l.text}' read as {best.item.describe()} from its description.")
         return best.item
+
+    def _ambiguous(self, l: Link, items: list[Item]) -> PlanError:
+        """'X is ambiguous' naming each alternative once, distinctly, and for each a wording
+        that picks it: its table's name before the words, or its column's words in a table
+        several alternatives share (a value there has none: the columns are named alike)."""
+        items = list(dict.fromkeys(items))
+        names = [i.describe() for i in items]
+        if len(set(names)) < len(names):  # tables of one name (two sources): their labels
+            names = [f"{i.table}.{i.column}" if i.column else i.table for i in items]
+        tables = [self.tables[i.table].name for i in items]
+        quals = []
+        for i, table in zip(items, tables):
+            if tables.count(table) == 1:
+                quals.append(f"'{table} {l.text}'")
+            elif i.kind == "column" and i.column:
+                quals.append(f"'{table} {' '.join(lx.name_words(i.column))}'")
+        quals = list(dict.fromkeys(quals))
+        if len(quals) > 1:
+            hint = "Say which one, e.g. " + " or ".join(quals) + "."
+        else:
+            shared = sorted({t for t in tables if tables.count(t) > 1})
+            hint = (
+                f"They are columns of {', '.join(shared)} with the same value: the offline planner cannot tell "
+                "them apart; use --llm MODEL, or build on a model that keeps one of them."
+            )
+        return PlanError(f"'{l.text}' is ambiguous: it could be " + " or ".join(dict.fromkeys(names)) + ".", hint=hint)
 
     # ---- reading -------------------------------------------------------------------------
     def read(self) -> Intent:

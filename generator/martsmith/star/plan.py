@@ -36,6 +36,7 @@ from martsmith.star.link import explicit_fact, link_words, star_index, words_of
 from martsmith.star.link import link_description as link_description
 from martsmith.star.probe import Probe
 from martsmith.star.spec import DateDimension, StarDimension, StarSpec
+from martsmith.star.staging import staged_name
 from martsmith.star.state import Pass, StarPlan
 
 # -- following foreign keys -------------------------------------------------------------------
@@ -104,13 +105,33 @@ def check_key_names(plan: StarPlan) -> StarPlan:
     return plan
 
 
+def _onto_sources(catalog: Catalog, by_label: dict[str, Table]) -> list[ForeignKey]:
+    """The catalog's foreign keys, those that point at the project's staging model of a source
+    table pointed at that table instead (order_items.product_id -> stg_products.product_id is
+    -> products.id): the star is planned over the source's tables, and reads staging later."""
+    of_staging = {model: source for source, model in catalog.staging.items() if source in by_label}
+    have = {(f.table, f.column) for f in catalog.foreign_keys if f.ref_table in by_label}
+    out = []
+    for fk in catalog.foreign_keys:
+        source = of_staging.get(fk.ref_table)
+        if source is not None and (fk.table, fk.column) not in have:
+            t, model = by_label[source], catalog.table(fk.ref_table)
+            entity = entity_of(t.name)
+            column = next((c.name for c in t.columns if staged_name(c.name, entity) == fk.ref_column), None)
+            column = column or (fk.ref_column if t.column(fk.ref_column) else None)
+            if column is not None and model is not None:
+                fk = ForeignKey(fk.table, fk.column, source, column, fk.origin, fk.cast)
+        out.append(fk)
+    return out
+
+
 def foreign_keys(plan: StarPlan) -> StarPlan:
     """The catalog's foreign keys between the source's tables, less those the data refutes
     (under half of the distinct values found in the target, with a probe); raise when one
     column points at several tables."""
     by_label = plan.by_label
     out = []
-    for fk in plan.catalog.foreign_keys:
+    for fk in _onto_sources(plan.catalog, by_label):
         if fk.table not in by_label or fk.ref_table not in by_label:
             continue
         if plan.probe is not None:

@@ -61,6 +61,30 @@ def staged_column(stg: StagingSpec, raw: str) -> str:
     return next((c.name for c in stg.columns if c.source_column == raw), raw)
 
 
+def _host_staging(t: Table, host: Table, entity: str, notes: list[str]) -> StagingSpec | None:
+    """The project's own staging model of `t`, reused when each column of `t` is one of its
+    columns, by the same name or the name staging gives it (`id` -> `order_id`); else None,
+    with a note saying which columns it does not carry so."""
+    columns, missing = [], []
+    for c in t.columns:
+        col = host.column(c.name) or host.column(staged_name(c.name, entity))
+        if col is None:
+            missing.append(c.name)
+        else:
+            columns.append(StagedColumn(name=col.name, source_column=c.name, data_type=col.data_type.lower()))
+    if missing:
+        notes.append(
+            f"{host.name} stages {t.name} but has no column for {', '.join(missing)} under that name or "
+            f"{entity}_<name>: a staging model of martsmith's own is written instead"
+        )
+        return None
+    key = host.primary_key or staged_name(t.primary_key or "id", entity)
+    notes.append(f"{host.name}: the project's own staging model of {t.name}, reused")
+    return StagingSpec(
+        name=host.name, source_name=t.source_name or "", table=t.name, key=key, columns=columns, existing=True
+    )
+
+
 def plan_staging(
     t: Table, catalog: Catalog, probe: Probe | None, notes: list[str], *, grain_of: str | None = None
 ) -> StagingSpec:
@@ -69,6 +93,11 @@ def plan_staging(
     entity = entity_of(t.name)
     existing = catalog.table(f"stg_{t.source_name}__{t.name}")
     name = f"stg_{t.source_name}__{t.name}"
+    host = catalog.table(catalog.staging.get(t.label, "")) if existing is None else None
+    if host is not None:
+        reused = _host_staging(t, host, entity, notes)
+        if reused is not None:
+            return reused
     if existing is not None:
         cols = [
             StagedColumn(name=c.name, source_column=c.name, data_type=c.data_type.lower()) for c in existing.columns

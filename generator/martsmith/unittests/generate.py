@@ -160,7 +160,7 @@ def plan_unit_test(
         inputs.append(PickInput(key, t.relation, cols, order))
     progress(f"picking at most {max_rows} rows per input")
     with Warehouse(ctx.project) as wh:
-        picked = pick_rows(wh.con, inputs, shape, max_rows=max_rows)
+        picked = pick_rows(wh.con, inputs, shape, max_rows=max_rows, sql=sql)
     progress("computing the expected rows")
     fixtures = [
         FixtureTable(

@@ -6,7 +6,11 @@ priority, one row per reason, the first in key order (so the same data gives the
 0. a row that reaches the output: for each input that is not the joined side of a join, a row
    that passes its WHERE filters and has a match in every join it drives (or, when the data has
    none, as close as it gets), and its join partners; without it, a model whose inputs have data
-   could get a unit test that expects no rows;
+   could get a unit test that expects no rows; and for each window function, a second row in a
+   partition staged already that is another row of the window's input (another ORDER BY value
+   or group), with its partners: a window over one row tests nothing; and for a filter on an
+   aggregate (a HAVING), every row of the smallest group that passes it on the real data, and
+   the rows joined to them (up to 4 x max_rows rows);
 1. for each join, a left row whose key has a match (and that match on the right) unless one is
    picked already, and a left row whose key has none; for right/full joins also a right row
    without a match;
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from martsmith.context.warehouse import quote
-from martsmith.unittests.shape import JoinEdge, ModelShape, RelKey
+from martsmith.unittests.shape import GroupRows, JoinEdge, ModelShape, RelKey, WindowRows
 
 TEMP_PREFIX = "__martsmith_pick_"
 
@@ -93,9 +97,10 @@ class _Stage:
     def count(self, key: RelKey) -> int:
         return int(self.q(f"select count(*) from {self.tmp[key]}")[0][0])
 
-    def add(self, key: RelKey, where: str, limit: int = 1) -> int:
-        """Stage up to `limit` new rows of input `key` satisfying `where` (over its columns)."""
-        room = min(limit, self.max_rows - self.count(key))
+    def add(self, key: RelKey, where: str, limit: int = 1, *, cap: int | None = None) -> int:
+        """Stage up to `limit` new rows of input `key` satisfying `where` (over its columns),
+        while it holds fewer than `cap` rows (default: max_rows)."""
+        room = min(limit, (self.max_rows if cap is None else cap) - self.count(key))
         if room <= 0:
             return 0
         i = self.inputs[key]
@@ -156,7 +161,7 @@ def _reaching_output(stage: _Stage, joins: list[JoinEdge], shape: ModelShape) ->
 
     def matches(key: RelKey, *, staged: bool) -> list[str]:
         return [
-            _matched(j, stage.tmp[j.right] if staged else stage.inputs[j.right].relation)
+            _through(j, stage.tmp[j.right] if staged else stage.inputs[j.right].relation)
             for j in joins
             if j.left == key
         ]
@@ -179,8 +184,98 @@ def _reaching_output(stage: _Stage, joins: list[JoinEdge], shape: ModelShape) ->
                 )
             )
     for j in joins:  # in join order, so that a chain a -> b -> c gets b, then c
-        _join_partner(stage, j, filters[j.right] + matches(j.right, staged=False))
+        if j.side != "anti":  # a partner under `not exists` would take the row out
+            _join_partner(stage, j, filters[j.right] + matches(j.right, staged=False))
     return checks
+
+
+def _through(edge: JoinEdge, right_relation: str) -> str:
+    """What a left row needs to pass `edge`: a match, or none under `not exists`."""
+    if edge.side == "anti":
+        return f"not ({_matched(edge, right_relation)})"
+    return _matched(edge, right_relation)
+
+
+def _tuple(exprs: list[str]) -> str:
+    return f"({exprs[0]})" if len(exprs) == 1 else f"row({', '.join(exprs)})"
+
+
+def _spans(w: WindowRows, relation: str) -> str:
+    """True (over any row) when `relation` holds two rows of one partition of window `w`."""
+    d = _tuple(w.distinct)
+    if not w.partition:
+        return f"(select count(distinct {d}) from {relation}) > 1"
+    p = _tuple(w.partition)
+    return f"{p} in (select {p} from {relation} group by {', '.join(w.partition)} having count(distinct {d}) > 1)"
+
+
+def _window_rows(
+    stage: _Stage, joins: list[JoinEdge], shape: ModelShape, w: WindowRows
+) -> tuple[str, RelKey, str, str]:
+    """Step 0b: a second row for window `w`: in a partition staged already, a different row of
+    the window's input, through the filters and joins if the data has one, with its partners."""
+    key = w.relation
+    tmp = stage.tmp[key]
+    same = [f"{_tuple(w.partition)} in (select {_tuple(w.partition)} from {tmp})"] if w.partition else []
+    new = f"{_tuple(w.distinct)} not in (select {_tuple(w.distinct)} from {tmp})"
+    through = [c.predicate for c in shape.conditions if c.relation == key and c.passes]
+    through += [_through(j, stage.inputs[j.right].relation) for j in joins if j.left == key]
+    through += [
+        f"({j.right_key}) in (select ({j.left_key}) from {stage.inputs[j.left].relation})"
+        for j in joins
+        if j.right == key and j.side == "inner"
+    ]
+    for preds in ([*same, new, *through], [*same, new]):
+        if stage.add(key, " and ".join(preds)):
+            break
+    for j in joins:
+        if j.left == key and j.side != "anti":
+            _join_partner(stage, j, [])
+        elif j.right == key:  # a row of the other side for the new row, so that it is joined
+            free = (
+                f"({j.left_key}) in (select ({j.right_key}) from {tmp} where ({j.right_key}) not in "
+                f"(select ({j.left_key}) from {stage.tmp[j.left]} where ({j.left_key}) is not null))"
+            )
+            filters = [c.predicate for c in shape.conditions if c.relation == j.left and c.passes]
+            for preds in ([free, *filters], [free]):
+                if stage.add(j.left, " and ".join(preds)):
+                    break
+    return (w.reason, key, _spans(w, tmp), _spans(w, stage.inputs[key].relation))
+
+
+GROUP_ROWS = 4  # a group through a HAVING may hold this many times --rows input rows
+
+
+def _group_rows(stage: _Stage, joins: list[JoinEdge], g: GroupRows, sql: str) -> tuple[str, RelKey, str, str] | None:
+    """Step 0c: every input row of the smallest group that passes the model's filter on an
+    aggregate (a HAVING), found by running the model on the real data, and the rows joined to
+    them: a group of some of its rows could fail the filter, and the test would expect nothing."""
+    rels: dict[RelKey, list[tuple[str, str]]] = {}
+    for column, (rel, expr) in g.keys.items():
+        if rel in stage.inputs:
+            rels.setdefault(rel, []).append((column, expr))
+    if not rels:
+        return None
+    key = max(rels, key=lambda r: len(rels[r]))
+    relation = stage.inputs[key].relation
+    cols, exprs = [quote(c) for c, _ in rels[key]], [e for _, e in rels[key]]
+    k, out = _tuple(exprs), _tuple(cols)
+    group = (
+        f"{k} = (select {k} from {relation} where {k} in (select {out} from ({sql}) as _model) "
+        f"group by {', '.join(exprs)} order by count(*), {', '.join(exprs)} limit 1)"
+    )
+    cap = stage.max_rows * GROUP_ROWS
+    if int(stage.q(f"select count(*) from {relation} where {group}")[0][0]) > cap - stage.max_rows:
+        return (g.reason, key, group, group)  # too big a group: left out, and said so
+    stage.add(key, group, cap, cap=cap)
+    for j in joins:
+        if j.right == key:
+            stage.add(j.left, f"({j.left_key}) in (select ({j.right_key}) from {relation} where {group})", cap, cap=cap)
+        elif j.left == key and j.side != "anti":
+            stage.add(
+                j.right, f"({j.right_key}) in (select ({j.left_key}) from {relation} where {group})", cap, cap=cap
+            )
+    return (g.reason, key, group, group)
 
 
 def _partners(stage: _Stage, edge: JoinEdge, *, limit: int) -> None:
@@ -189,18 +284,25 @@ def _partners(stage: _Stage, edge: JoinEdge, *, limit: int) -> None:
     stage.add(edge.left, f"({edge.left_key}) in (select ({edge.right_key}) from {stage.tmp[edge.right]})", limit)
 
 
-def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int = 5) -> Picked:
-    """At most `max_rows` rows of each input, and what they cover (see the module docstring).
-    `con` is a DuckDB connection that can read every input relation."""
+def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int = 5, sql: str | None = None) -> Picked:
+    """At most `max_rows` rows of each input (a group through a HAVING may take more), and what
+    they cover (see the module docstring). `con` is a DuckDB connection that can read every
+    input relation; `sql`, the model's compiled SQL, finds the groups through a HAVING."""
     stage = _Stage(con, inputs, max_rows)
     try:
         known = set(stage.inputs)
         joins = [j for j in shape.joins if j.left in known and j.right in known]
         # reason, input, staged test, data test
         checks: list[tuple[str, RelKey, str, str]] = _reaching_output(stage, joins, shape)
+        checks += [_window_rows(stage, joins, shape, w) for w in shape.windows if w.relation in known]
+        for g in shape.groups if sql else []:
+            check = _group_rows(stage, joins, g, (sql or "").strip().rstrip(";"))
+            if check is not None:
+                checks.append(check)
         for j in joins:
             left, right = stage.inputs[j.left], stage.inputs[j.right]
-            name = f"{j.side} join {left.label} -> {right.label} on {j.text}"
+            kind = {"semi": "exists", "anti": "not exists"}.get(j.side, f"{j.side} join")
+            name = f"{kind} {left.label} -> {right.label} on {j.text}"
             has_match = stage.staged_has(j.left, _matched(j, stage.tmp[j.right]))
             if not has_match and stage.add(j.left, _matched(j, right.relation)):
                 _join_partner(stage, j, [])
@@ -237,7 +339,8 @@ def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int 
                 checks.append((f"{col} is null", i.key, pred, pred))
         for _ in range(2):
             for j in joins:
-                _partners(stage, j, limit=max_rows)
+                if j.side != "anti":  # more related rows would only take more rows out
+                    _partners(stage, j, limit=max_rows)
         coverage = []
         for reason, key, staged, data in checks:
             covered = stage.staged_has(key, staged)

@@ -5,7 +5,8 @@
 through CTEs and subqueries to the input relation it comes from ("unfolding"). What it reports:
 
 - the columns the model uses from each input;
-- every join with an equality key whose two sides each come from one input;
+- every join with an equality key whose two sides each come from one input, and every
+  `[not] exists` subquery correlated by one (a semi or anti join);
 - every CASE branch and WHERE conjunct whose condition comes from one input, as a predicate that
   a row of that input satisfies (or fails).
 
@@ -45,7 +46,7 @@ def rel_key(schema: str, identifier: str) -> RelKey:
 class JoinEdge:
     """`left_key` (over the columns of `left`) = `right_key` (over `right`), joined as `side`."""
 
-    side: str  # "left", "right", "full", "inner"
+    side: str  # "left", "right", "full", "inner"; "semi" / "anti" for [not] exists (right's rows)
     left: RelKey
     left_key: str
     right: RelKey
@@ -64,10 +65,34 @@ class Condition:
 
 
 @dataclass
+class WindowRows:
+    """What a window function needs to be tested at all: two rows of `relation` in one of its
+    partitions (the same `partition` values) that are different rows of the window's input
+    (different `distinct` values: its ORDER BY, and the GROUP BY keys it reads)."""
+
+    relation: RelKey
+    partition: list[str]
+    distinct: list[str]
+    reason: str
+
+
+@dataclass
+class GroupRows:
+    """A filter on an aggregate (HAVING, or a WHERE over an aggregated column): the test needs
+    every input row of one group that passes it. `keys` maps output columns of the model that
+    are row values to the expression over one input's columns each is."""
+
+    keys: dict[str, tuple[RelKey, str]]
+    reason: str
+
+
+@dataclass
 class ModelShape:
     used: dict[RelKey, list[str]] = field(default_factory=dict)
     joins: list[JoinEdge] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
+    windows: list[WindowRows] = field(default_factory=list)
+    groups: list[GroupRows] = field(default_factory=list)
 
 
 class _NotRowLevel(Exception):
@@ -192,6 +217,137 @@ def _where_conditions(scope: Scope, inputs: dict[int, RelKey]) -> list[Condition
     return out
 
 
+def _group_keys(scope: Scope, inputs: dict[int, RelKey]) -> list[tuple[RelKey, str]]:
+    """The GROUP BY keys (over input columns) of the grouped query `scope` reads its rows
+    from, following single-source selects (a `computed` CTE over `aggregated`)."""
+    for _ in range(4):
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return []
+        group = select.args.get("group")
+        if group is not None:
+            keys = [_positional(g, select) for g in group.expressions]
+            return [k for k in (_single(g, scope, inputs) for g in keys) if k is not None]
+        source = select.args.get("from_") or select.args.get("from")  # the key's name differs by sqlglot version
+        if source is None or select.args.get("joins"):
+            return []
+        read = scope.sources.get(source.this.alias_or_name)
+        if not isinstance(read, Scope):
+            return []
+        scope = read
+    return []
+
+
+def _positional(key: exp.Expr, select: exp.Select) -> exp.Expr:
+    """`group by 2`: the second selected expression."""
+    if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.name) <= len(select.selects):
+        chosen = select.selects[int(key.name) - 1]
+        return chosen.this if isinstance(chosen, exp.Alias) else chosen
+    return key
+
+
+def _window_rows(scope: Scope, inputs: dict[int, RelKey]) -> list[WindowRows]:
+    out: list[WindowRows] = []
+    for window in scope.expression.find_all(exp.Window):
+        if not _owned_by(window, scope) or window.find_ancestor(exp.Qualify):
+            continue  # a QUALIFY row_number() is a dedupe, not a column of the output
+        named = window.find_ancestor(exp.Alias)
+        label = named.alias if named is not None and _owned_by(named, scope) else "a window"
+        if label.startswith("_martsmith"):  # the numbered subquery of martsmith.deduplicate
+            continue
+        singles = [_single(e, scope, inputs) for e in window.args.get("partition_by") or []]
+        partition = [p for p in singles if p is not None]
+        if len(partition) < len(singles):
+            continue
+        order = window.args.get("order")
+        ordered = [_single(o.this, scope, inputs) for o in (order.expressions if order else [])]
+        distinct = [d for d in ordered if d is not None]
+        distinct += [k for k in _group_keys(scope, inputs) if k not in distinct]
+        # The rows are picked in one input: the partition's, else the first ordering or key's
+        # (a key of a joined input repeats with its partner rows anyway).
+        rels = {r for r, _ in partition} or {r for r, _ in distinct[:1]}
+        if len(rels) != 1:
+            continue
+        rel = rels.pop()
+        distinct = [(r, d) for r, d in distinct if r == rel]
+        if not distinct:
+            continue
+        texts = [e.name if isinstance(e, exp.Column) else _text(e) for e in window.args.get("partition_by") or []]
+        out.append(
+            WindowRows(
+                rel,
+                [p for _, p in partition],
+                [d for _, d in distinct],
+                f"{label}: two rows in one window" + (f" (partition by {', '.join(texts)})" if texts else ""),
+            )
+        )
+    return out
+
+
+def _aggregate_filters(scope: Scope, inputs: dict[int, RelKey]) -> list[str]:
+    """The conditions of `scope` on aggregated values: its HAVING, and WHERE conjuncts over a
+    column of a grouped query it reads (`where order_count > 5` over `aggregated`)."""
+    select = scope.expression
+    out = []
+    having = select.args.get("having")
+    if having is not None:
+        out.append(_text(having.this))
+    where = select.args.get("where")
+    if where is not None and _group_keys(scope, inputs):
+        for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            if conjunct.find(exp.Exists, exp.Subquery) or not conjunct.find(exp.Column):
+                continue
+            try:
+                _unfold(conjunct, scope, inputs)
+            except _NotRowLevel:
+                out.append(_text(conjunct))
+    return out
+
+
+def _outputs(scope: Scope, inputs: dict[int, RelKey]) -> dict[str, tuple[RelKey, str]]:
+    """The output columns of `scope` that are one input's row values (a group key is)."""
+    out = {}
+    select = scope.expression
+    if isinstance(select, exp.Select):
+        for proj in select.selects:
+            single = _single(proj.this if isinstance(proj, exp.Alias) else proj, scope, inputs)
+            if single is not None:
+                out[proj.alias_or_name] = single
+    return out
+
+
+def _exists_edges(scope: Scope, inputs: dict[int, RelKey]) -> list[JoinEdge]:
+    """`where [not] exists (select ... from r where r.k = outer.k)`: a semi (anti) join of the
+    outer input to `r` on each equality between an inner and an outer column."""
+    out: list[JoinEdge] = []
+    where = scope.expression.args.get("where")
+    if where is None:
+        return out
+    for exists in where.find_all(exp.Exists):
+        sub = next((s for s in scope.subquery_scopes if s.expression is exists.this), None)
+        inner_where = sub.expression.args.get("where") if sub is not None else None
+        if sub is None or inner_where is None:
+            continue
+        side = "anti" if isinstance(exists.parent, exp.Not) else "semi"
+        inner_from = sub.expression.args.get("from_") or sub.expression.args.get("from")
+        read = {inner_from.this.alias_or_name} if inner_from is not None else set()
+        read |= {j.this.alias_or_name for j in sub.expression.args.get("joins") or []}
+        conjuncts = inner_where.this.flatten() if isinstance(inner_where.this, exp.And) else [inner_where.this]
+        for eq in conjuncts:
+            if not isinstance(eq, exp.EQ):
+                continue
+            sides = [eq.this, eq.expression]
+            own = [all(c.table in read for c in e.find_all(exp.Column)) for e in sides]
+            if own == [True, False]:
+                sides.reverse()
+            elif own != [False, True]:
+                continue
+            outer, inner = _single(sides[0], scope, inputs), _single(sides[1], sub, inputs)
+            if outer and inner and outer[0] != inner[0]:
+                out.append(JoinEdge(side, outer[0], outer[1], inner[0], inner[1], _text(eq)))
+    return out
+
+
 def _join_edges(scope: Scope, inputs: dict[int, RelKey]) -> list[JoinEdge]:
     select = scope.expression
     out: list[JoinEdge] = []
@@ -259,6 +415,7 @@ def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
             inputs[id(table)] = key
     shape = ModelShape()
     used: dict[RelKey, set[str]] = {}
+    filters: list[str] = []
     for scope in scopes:
         for col in scope.columns:
             source = scope.sources.get(col.table)
@@ -270,9 +427,15 @@ def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
             for source in scope.sources.values():
                 if isinstance(source, exp.Table) and id(source) in inputs:
                     used.setdefault(inputs[id(source)], set()).update(lowered[inputs[id(source)]])
-        shape.joins += _join_edges(scope, inputs)
+        shape.joins += _join_edges(scope, inputs) + _exists_edges(scope, inputs)
         shape.conditions += _case_conditions(scope, inputs)
         shape.conditions += _where_conditions(scope, inputs)
+        shape.windows += _window_rows(scope, inputs)
+        filters += _aggregate_filters(scope, inputs)
+    if filters and scopes:
+        keys = _outputs(scopes[-1], inputs)  # traverse_scope ends with the outermost query
+        if keys:
+            shape.groups.append(GroupRows(keys, f"a group through {' and '.join(dict.fromkeys(filters))}"))
     # In the input's column order: what users see in the fixture.
     shape.used = {k: [c for c in lowered[k] if c in cols] for k, cols in used.items()}
     return shape
