@@ -89,6 +89,19 @@ def test_model_builds_on_postgres_with_the_rows_duckdb_gives(pg_shop, sample_pro
     assert pg_rows == duck_rows and len(pg_rows) == 4
 
 
+def test_unit_test_picks_rows_on_postgres_and_dbt_runs_it_there(pg_shop):
+    """The row picker stages its rows in Postgres temp tables (pg_temp, dropped after); the
+    expected rows are computed from them and dbt runs the unit test on Postgres."""
+    built = _cli(pg_shop, "model", "total revenue by customer country per month", "--name", "pg_unit_revenue", "--yes")
+    assert built.exit_code == 0, built.output
+    result = _cli(pg_shop, "unit-test", "pg_unit_revenue", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "dbt test: passed" in result.output, result.output
+    with Warehouse(load_project(pg_shop)) as wh:
+        leftovers = wh.query("select count(*) from pg_tables where tablename like '__martsmith_pick_%'")
+    assert leftovers == [(0,)]
+
+
 def test_the_digest_on_postgres_names_a_change_outside_the_run(pg_shop):
     """Defence in depth on Postgres: a relation created behind martsmith's back is named."""
     from martsmith.write.digest import changes, take_digest

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from unittests.duck import raw_schema
+from unittests.duck import DuckQueries, raw_schema
 
 from martsmith.unittests import (
     FixtureTable,
@@ -93,7 +93,7 @@ def con(tmp_path):
 def _pick(con, max_rows=5):
     shape = model_shape(MODEL_SQL, raw_schema(con))
     inputs = [PickInput(k, f'"raw"."{k[1]}"', shape.used[k]) for k in sorted(shape.used)]
-    return shape, pick_rows(con, inputs, shape, max_rows=max_rows)
+    return shape, pick_rows(DuckQueries(con), inputs, shape, max_rows=max_rows)
 
 
 def _expected(con, picked):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from unittests.duck import raw_schema
+from unittests.duck import DuckQueries, raw_schema
 
 from martsmith.unittests import (
     FixtureTable,
@@ -65,7 +65,7 @@ def con(tmp_path):
 def _pick(con, max_rows=5):
     shape = model_shape(MODEL_SQL, raw_schema(con))
     inputs = [PickInput(k, f'"raw"."{k[1]}"', shape.used[k], ["id"]) for k in shape.used]
-    return shape, pick_rows(con, inputs, shape, max_rows=max_rows)
+    return shape, pick_rows(DuckQueries(con), inputs, shape, max_rows=max_rows)
 
 
 def test_shape_finds_used_columns_join_case_and_where(con):
@@ -183,7 +183,10 @@ def test_an_aggregate_that_does_not_select_the_key_still_gets_rows(con):
     shape = model_shape(AGGREGATE_SQL, raw_schema(con))
     (key,) = shape.used
     assert "id" not in shape.used[key]
-    picked = pick_rows(con, [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape)
+    picked = pick_rows(DuckQueries(con), [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape)
     rows = picked.rows[key]
     assert rows and all(set(r) == set(shape.used[key]) for r in rows)
-    assert rows == pick_rows(con, [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape).rows[key]
+    assert (
+        rows
+        == pick_rows(DuckQueries(con), [PickInput(key, '"raw"."orders"', shape.used[key], ["id"])], shape).rows[key]
+    )

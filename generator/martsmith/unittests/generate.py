@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from martsmith import __version__
 from martsmith.context.catalog import Table, resolve_node
 from martsmith.context.conventions import detect_conventions
-from martsmith.context.warehouse import Warehouse
+from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
 from martsmith.unittests.expect import FixtureTable, expected_rows
 from martsmith.unittests.fixture import merge_unit_test, unit_test_entry
@@ -112,6 +113,30 @@ def _compiled_sql(ctx, node, progress: Progress) -> str:
     raise ValidationFailed(f"dbt compiled no SQL for {node.name}.")
 
 
+def _decimals_as_the_warehouse_writes_them(wh: Warehouse, table, rows: list[dict]) -> None:
+    """Expected decimals with the scale the model's column has on the warehouse. dbt compares a
+    unit test's rows as text, and a Postgres `numeric` keeps each value's own scale (168.00),
+    while the expected rows come from DuckDB (168 or 168.000): each decimal column takes the
+    scale of a value the built model holds."""
+    if table is None or not rows:
+        return
+    columns = [c for c in rows[0] if any(isinstance(r.get(c), Decimal) for r in rows)]
+    if not columns:
+        return
+    items = ", ".join(f"max({quote(c)})" for c in columns)
+    (sample,) = wh.query(f"select {items} from {table.relation}")
+    for column, value in zip(columns, sample):
+        if not isinstance(value, Decimal):
+            continue
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int):
+            continue
+        step = Decimal(1).scaleb(exponent)
+        for r in rows:
+            if isinstance(r.get(column), Decimal):
+                r[column] = str(r[column].quantize(step))  # as text: the fixture keeps the digits
+
+
 def _yml_path(ctx, node) -> Path:
     if node.patch_path:
         return ctx.project.root / node.patch_path.split("://", 1)[-1]
@@ -132,11 +157,11 @@ def plan_unit_test(
 ) -> UnitTestResult:
     """Everything up to the YAML text; writes nothing."""
     node = _find_model(ctx, model)
-    if ctx.project.adapter_type != "duckdb":
+    if ctx.project.adapter_type == "spark":
         raise UsageError(
-            f"unit-test picks its rows and computes the expected ones on DuckDB; this target is "
-            f"{ctx.project.adapter_type}, which it does not support yet.",
-            hint="Generate the unit test on a DuckDB copy of the inputs; dbt runs the YAML it writes on any adapter.",
+            "unit-test stages the rows it picks in temp tables, and Spark's temporary views take no "
+            "inserts: unit-test does not support Spark targets yet.",
+            hint="Generate the unit test on a DuckDB or Postgres copy of the inputs; dbt runs the YAML it writes on Spark.",
         )
     if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
         raise UsageError(
@@ -160,7 +185,7 @@ def plan_unit_test(
         inputs.append(PickInput(key, t.relation, cols, order))
     progress(f"picking at most {max_rows} rows per input")
     with Warehouse(ctx.project) as wh:
-        picked = pick_rows(wh.con, inputs, shape, max_rows=max_rows, sql=sql)
+        picked = pick_rows(wh, inputs, shape, max_rows=max_rows, sql=sql)
     progress("computing the expected rows")
     fixtures = [
         FixtureTable(
@@ -173,6 +198,9 @@ def plan_unit_test(
         for t in parents
     ]
     expected = expected_rows(sql, fixtures)
+    if ctx.project.adapter_type != "duckdb":
+        with Warehouse(ctx.project) as wh:
+            _decimals_as_the_warehouse_writes_them(wh, ctx.catalog.table(node.name), expected.rows)
     given = [(_input_jinja(t), picked.rows[rel_key(t.schema, t.identifier)]) for t in parents]
     name = unit_test_name(node.name)
     entry = unit_test_entry(

@@ -19,19 +19,25 @@ priority, one row per reason, the first in key order (so the same data gives the
 3. a row with a null in each column the model uses;
 4. the join partners of the rows picked so far, while there is room.
 
-Rows are staged in TEMP tables of the warehouse connection (in memory, never in the database
-file) and dropped before returning: the warehouse is left unchanged.
+Rows are staged in TEMP tables of the warehouse session (DuckDB's in memory, never in the
+database file; Postgres's pg_temp) and dropped before returning: the warehouse is left unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from martsmith.context.warehouse import quote
 from martsmith.unittests.shape import GroupRows, JoinEdge, ModelShape, RelKey, WindowRows
 
 TEMP_PREFIX = "__martsmith_pick_"
+
+
+class Queries(Protocol):
+    """What the picker needs of a warehouse (`Warehouse.query`: DuckDB's spelling in, rows out)."""
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]: ...
 
 
 @dataclass
@@ -71,8 +77,8 @@ class Picked:
 class _Stage:
     """The temp tables holding the rows picked so far."""
 
-    def __init__(self, con, inputs: list[PickInput], max_rows: int) -> None:
-        self.con = con
+    def __init__(self, wh: Queries, inputs: list[PickInput], max_rows: int) -> None:
+        self.wh = wh
         self.inputs = {i.key: i for i in inputs}
         self.tmp = {i.key: f"{TEMP_PREFIX}{n}" for n, i in enumerate(inputs)}
         self.max_rows = max_rows
@@ -80,7 +86,8 @@ class _Stage:
             self.q(f"create or replace temp table {self.tmp[i.key]} as select {self.cols(i)} from {i.relation} limit 0")
 
     def q(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
+        """Rows of `sql` (DuckDB's spelling, translated for the warehouse's engine)."""
+        return self.wh.query(sql)
 
     @staticmethod
     def cols(i: PickInput, alias: str | None = None) -> str:
@@ -121,14 +128,14 @@ class _Stage:
 
     def rows(self, key: RelKey) -> list[dict[str, Any]]:
         i = self.inputs[key]
-        cur = self.con.execute(
+        rows = self.q(
             f"select {self.cols(i, '_src')} from {self.tmp[key]} as _src order by {self.order(i, staged=True)}"
         )
-        return [dict(zip(i.columns, r)) for r in cur.fetchall()]
+        return [dict(zip(i.columns, r)) for r in rows]
 
     def drop(self) -> None:
         for name in self.tmp.values():
-            self.con.execute(f"drop table if exists temp.{name}")
+            self.q(f"drop table if exists temp.{name}")
 
 
 def _matched(edge: JoinEdge, right_relation: str) -> str:
@@ -284,11 +291,13 @@ def _partners(stage: _Stage, edge: JoinEdge, *, limit: int) -> None:
     stage.add(edge.left, f"({edge.left_key}) in (select ({edge.right_key}) from {stage.tmp[edge.right]})", limit)
 
 
-def pick_rows(con, inputs: list[PickInput], shape: ModelShape, *, max_rows: int = 5, sql: str | None = None) -> Picked:
+def pick_rows(
+    wh: Queries, inputs: list[PickInput], shape: ModelShape, *, max_rows: int = 5, sql: str | None = None
+) -> Picked:
     """At most `max_rows` rows of each input (a group through a HAVING may take more), and what
-    they cover (see the module docstring). `con` is a DuckDB connection that can read every
-    input relation; `sql`, the model's compiled SQL, finds the groups through a HAVING."""
-    stage = _Stage(con, inputs, max_rows)
+    they cover (see the module docstring). `wh` is the warehouse that holds every input relation
+    (its session keeps the temp tables); `sql`, the model's compiled SQL, finds the groups through a HAVING."""
+    stage = _Stage(wh, inputs, max_rows)
     try:
         known = set(stage.inputs)
         joins = [j for j in shape.joins if j.left in known and j.right in known]
