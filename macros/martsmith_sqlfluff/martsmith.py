@@ -5,9 +5,10 @@ import re
 
 def surrogate_key(fields):
     """md5 of the fields with nulls made explicit, as macros/sql/surrogate_key.sql builds it.
-    Each field becomes text through concat(), not a cast: no one type name parses in every
-    sqlfluff dialect (`varchar` fails in sparksql and bigquery, `string` in trino)."""
-    parts = " || '-' || ".join(f"coalesce(concat({f}, ''), '_martsmith_null_')" for f in fields)
+    Each field becomes text by `|| ''`, not a cast: no one type name parses in every sqlfluff
+    dialect (`varchar` fails in sparksql and bigquery, `string` in trino), and `|| ''` keeps a
+    null null (concat() would not), so null and '' still differ."""
+    parts = " || '-' || ".join(f"coalesce({f} || '', '_martsmith_null_')" for f in fields)
     return "md5(" + (parts or "''") + ")"
 
 

@@ -31,7 +31,9 @@ def _date_trunc(datepart: str, expr: str) -> str:
 
 
 def _surrogate_key(fields: list[str]) -> str:
-    parts = " || '-' || ".join(f"coalesce(cast({f} as varchar), '_martsmith_null_')" for f in fields)
+    # `|| ''` makes text of any type and keeps a null null; the same as the host's sqlfluff
+    # stand-in (macros/martsmith_sqlfluff), which must parse in every dialect.
+    parts = " || '-' || ".join(f"coalesce({f} || '', '_martsmith_null_')" for f in fields)
     return "md5(" + (parts or "''") + ")"
 
 

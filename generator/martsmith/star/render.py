@@ -92,7 +92,7 @@ def sql_type(data_type: str) -> str:
     them.
 
     >>> sql_type("VARCHAR"), sql_type("decimal(18,2)")
-    ("{{ dbt.type_string() }}", 'decimal(18, 2)')
+    ('{{ dbt.type_string() }}', 'decimal(18, 2)')
     """
     if data_type.lower().split("(")[0].strip() in TEXT_TYPES:
         return "{{ dbt.type_string() }}"

@@ -156,13 +156,13 @@ def plan_unit_test(
     ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: Progress = lambda _m: None
 ) -> UnitTestResult:
     """Everything up to the YAML text; writes nothing."""
-    node = _find_model(ctx, model)
     if ctx.project.adapter_type == "spark":
         raise UsageError(
             "unit-test stages the rows it picks in temp tables, and Spark's temporary views take no "
             "inserts: unit-test does not support Spark targets yet.",
             hint="Generate the unit test on a DuckDB or Postgres copy of the inputs; dbt runs the YAML it writes on Spark.",
         )
+    node = _find_model(ctx, model)
     if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
         raise UsageError(
             f"Model '{node.name}' is not built in the warehouse yet.",
