@@ -271,6 +271,20 @@ class _Reader:
                     holder = next(c for c in cols if c.item.table == f.table)
                     named = [c for c in cols if c.item.table in self.intent.subjects]
                     return (named[0] if len(named) == 1 else holder), []
+        # 'number of orders per status, excluding cancelled orders': a value held by the table
+        # whose rows the request counts or names (orders.status) and by another table that
+        # copies it (order lines' order_status) reads the request's own table.
+        own = set(self.intent.subjects) | {m.table for m in self.intent.measures if m.table}
+        held = [c for c in tied if c.item.kind in ("column", "value")]
+        if len(held) == len(tied) and own:
+            mine = [c for c in held if c.item.table in own]
+            if len(mine) == 1:
+                others = ", ".join(dict.fromkeys(c.item.describe() for c in held if c is not mine[0]))
+                self.intent.notes.append(
+                    f"{mine[0].item.describe()}: in {self.tables[mine[0].item.table].name}, the table the "
+                    f"request is about (also possible: {others})."
+                )
+                return mine[0], []
         return best, rivals
 
     def _choose(
