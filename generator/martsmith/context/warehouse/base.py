@@ -269,6 +269,28 @@ class Warehouse:
         self.close()
 
 
+def sample_comments(source: Any, schema: str, tables: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    """The comments of a DuckDB schema, its `tables` and their columns (what `load_tables` copies
+    with the data), as (kind, table, column, text): kind 'schema', 'table' or 'column'; table and
+    column '' where they do not apply."""
+    out = []
+    wanted = set(tables)
+    for (comment,) in source.execute("select comment from duckdb_schemas() where schema_name = ?", [schema]).fetchall():
+        if comment:
+            out.append(("schema", "", "", comment))
+    for table, comment in source.execute(
+        "select table_name, comment from duckdb_tables() where schema_name = ?", [schema]
+    ).fetchall():
+        if comment and table in wanted:
+            out.append(("table", table, "", comment))
+    for table, column, comment in source.execute(
+        "select table_name, column_name, comment from duckdb_columns() where schema_name = ?", [schema]
+    ).fetchall():
+        if comment and table in wanted:
+            out.append(("column", table, column, comment))
+    return out
+
+
 @contextmanager
 def open_warehouse(project: Project, must_exist: bool = True) -> Iterator[Warehouse]:
     wh = Warehouse(project, must_exist=must_exist)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from martsmith.context.project import Project
-from martsmith.context.warehouse.base import SYSTEM_SCHEMAS, Warehouse
+from martsmith.context.warehouse.base import SYSTEM_SCHEMAS, Warehouse, sample_comments
 from martsmith.context.warehouse.translate import pyformat, to_dialect
 from martsmith.errors import ProjectError, WarehouseError
 
@@ -232,23 +232,13 @@ class PostgresWarehouse(Warehouse):
 
 
 def _comments(source: Any, schema: str, tables: tuple[str, ...]) -> list[tuple[str, str, str]]:
-    """The comments of a DuckDB schema, its tables and their columns, as (kind, name, text)."""
-    out = []
-    wanted = set(tables)
-    for (comment,) in source.execute("select comment from duckdb_schemas() where schema_name = ?", [schema]).fetchall():
-        if comment:
-            out.append(("schema", _quote(schema), comment))
-    for table, comment in source.execute(
-        "select table_name, comment from duckdb_tables() where schema_name = ?", [schema]
-    ).fetchall():
-        if comment and table in wanted:
-            out.append(("table", f"{_quote(schema)}.{_quote(table)}", comment))
-    for table, column, comment in source.execute(
-        "select table_name, column_name, comment from duckdb_columns() where schema_name = ?", [schema]
-    ).fetchall():
-        if comment and table in wanted:
-            out.append(("column", f"{_quote(schema)}.{_quote(table)}.{_quote(column)}", comment))
-    return out
+    """The sample's comments as (kind, quoted name, text) for COMMENT ON."""
+    names = {
+        "schema": lambda t, c: _quote(schema),
+        "table": lambda t, c: f"{_quote(schema)}.{_quote(t)}",
+        "column": lambda t, c: f"{_quote(schema)}.{_quote(t)}.{_quote(c)}",
+    }
+    return [(kind, names[kind](t, c), text) for kind, t, c, text in sample_comments(source, schema, tables)]
 
 
 def _quote(identifier: str) -> str:

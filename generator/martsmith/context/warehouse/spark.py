@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from martsmith.context.project import Project
-from martsmith.context.warehouse.base import Warehouse
+from martsmith.context.warehouse.base import Warehouse, sample_comments
 from martsmith.errors import ProjectError, WarehouseError
 
 SESSION_METHODS = ("session",)
@@ -248,7 +248,10 @@ class SparkWarehouse(Warehouse):
         counts: dict[str, int] = {}
         spark.sql(f"drop schema if exists `{schema}` cascade")
         spark.sql(f"create schema `{schema}`")
-        comments = {(kind, name): text for kind, name, text in _comments(source, schema, tables)}
+        comments = {
+            (kind, f"{t}.{c}" if kind == "column" else t or schema): text
+            for kind, t, c, text in sample_comments(source, schema, tables)
+        }
         for table in tables:
             described = source.execute(f'describe "{schema}"."{table}"').fetchall()
             ddl = ", ".join(f"`{c[0]}` {spark_type(str(c[1]))}" for c in described)
@@ -306,26 +309,6 @@ def _split(sql: str) -> list[str]:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _comments(source: Any, schema: str, tables: tuple[str, ...]) -> list[tuple[str, str, str]]:
-    """The comments of a DuckDB schema, its tables and their columns, as (kind, name, text)."""
-    out = []
-    wanted = set(tables)
-    for (comment,) in source.execute("select comment from duckdb_schemas() where schema_name = ?", [schema]).fetchall():
-        if comment:
-            out.append(("schema", schema, comment))
-    for table, comment in source.execute(
-        "select table_name, comment from duckdb_tables() where schema_name = ?", [schema]
-    ).fetchall():
-        if comment and table in wanted:
-            out.append(("table", table, comment))
-    for table, column, comment in source.execute(
-        "select table_name, column_name, comment from duckdb_columns() where schema_name = ?", [schema]
-    ).fetchall():
-        if comment and table in wanted:
-            out.append(("column", f"{table}.{column}", comment))
-    return out
 
 
 def duckdb_type(spark_type: str) -> str:
