@@ -150,6 +150,18 @@ def test_a_read_only_check_on_spark_refuses_a_write_before_it_runs(spark_shop):
         with pytest.raises(WarehouseError, match="no transactions"), wh.read_only():
             wh.execute("drop table raw.products")
         assert wh.relation_kind("raw", "products") == "table"
+        # A permanent view, qualified or not, is not a temporary view: not dropped in a check.
+        wh.execute("create view raw.kept as select 1 as a")
+        with pytest.raises(WarehouseError, match="no transactions"), wh.read_only():
+            wh.query_native("drop view raw.kept")
+        wh.query_native("use raw")
+        try:
+            with pytest.raises(WarehouseError, match="no transactions"), wh.read_only():
+                wh.query_native("drop view kept")
+        finally:
+            wh.query_native("use default")
+        assert wh.relation_kind("raw", "kept") == "view"
+        wh.execute("drop view raw.kept")
         with wh.read_only():
             wh.execute('create or replace temp table "probe" as select 1 as a')
             assert wh.temp_columns("probe") == [("a", "INTEGER")]

@@ -34,6 +34,7 @@ _READ_ONLY = re.compile(
     r"create\s+(or\s+replace\s+)?temp(orary)?\s+view\b|describe\b|show\b|explain\b)",
     re.IGNORECASE,
 )
+_DROP_VIEW = re.compile(r"^\s*drop\s+view\s+(?:if\s+exists\s+)?(`[^`]+`|[^\s;.`]+)\s*;?\s*$", re.IGNORECASE)
 _QUOTED = re.compile(r"('(?:[^'\\]|\\.|'')*')|\"((?:[^\"]|\"\")*)\"")
 
 
@@ -150,7 +151,7 @@ class SparkWarehouse(Warehouse):
         rows: list[tuple] = []
         args = list(params or [])
         for statement in statements:
-            if self._read_only_depth and not _READ_ONLY.match(statement):
+            if self._read_only_depth and not self._may_run_read_only(statement):
                 raise WarehouseError(
                     "Spark has no transactions: a read-only check may only query, but it would run "
                     f"{statement.split()[0].upper()}.\n{statement}"
@@ -172,6 +173,22 @@ class SparkWarehouse(Warehouse):
             return list(self.con.sql(statement).columns)
         except Exception as exc:  # noqa: BLE001 - AnalysisException, ParseException
             raise WarehouseError(f"Query failed: {_first_line(exc)}") from exc
+
+    def _may_run_read_only(self, statement: str) -> bool:
+        """Queries, temporary views and their caches; a DROP VIEW only of a temporary view (an
+        unqualified name could otherwise drop a permanent view of the current schema)."""
+        if not _READ_ONLY.match(statement):
+            return False
+        if re.match(r"\s*drop\s+view\b", statement, re.IGNORECASE):
+            dropped = _DROP_VIEW.match(statement)
+            if dropped is None:
+                return False  # qualified: never a temporary view
+            name = dropped.group(1).strip("`")
+            if name in self._temp_views():
+                return True
+            # No such temporary view: DROP VIEW would fall through to the current schema's.
+            return self.relation_kind(self.con.catalog.currentDatabase(), name) is None
+        return True
 
     # -- what exists --------------------------------------------------------------------------
 
