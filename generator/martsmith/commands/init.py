@@ -47,14 +47,15 @@ def _summary(result) -> str:
     type=click.Choice(["duckdb", "postgres", "spark"]),
     default="duckdb",
     show_default=True,
-    help="Warehouse of the profile: a DuckDB file in the project, or PostgreSQL from PGHOST, PGPORT, PGUSER, "
-    "PGDATABASE (PGPASSWORD is read when dbt runs).",
+    help="Warehouse of the profile: a DuckDB file in the project; PostgreSQL from PGHOST, PGPORT, PGUSER, "
+    "PGDATABASE (PGPASSWORD is read when dbt runs); or Apache Spark in the process (dbt-spark's session "
+    "method, a local metastore in DIR/.spark; needs pyspark and Java 17).",
 )
 @format_option
 def init(
     directory: Path, sample: bool, scale: float | None, name: str | None, adapter: str, output_format: str
 ) -> None:
-    """Scaffold a dbt project on DuckDB in DIRECTORY that installs the martsmith package.
+    """Scaffold a dbt project in DIRECTORY (DuckDB by default) that installs the martsmith package.
 
     Writes dbt_project.yml, profiles.yml (a DuckDB file inside the project), packages.yml,
     .sqlfluff, .gitignore and models/staging + models/marts, then runs `dbt deps`. With
@@ -69,6 +70,7 @@ def init(
       martsmith init bench --sample --scale 1000
       martsmith init analytics --name acme
       PGHOST=db.internal PGDATABASE=analytics martsmith init shop --sample --adapter postgres
+      martsmith init shop --sample --adapter spark
     """
     # Imported when the command runs: scaffolding loads pydantic and DuckDB, which --help needs not.
     from martsmith.scaffold.init import init_project
