@@ -59,30 +59,43 @@ def bench_help(runs: int) -> dict:
     }
 
 
+def alternate(project: Path, requests: list[str], runs: int, prefix: str, say=None) -> tuple[list[float], list[float]]:
+    """Alternating rounds of `martsmith model "<request>" --name <prefix>_i --yes` and a bare
+    `dbt build --select <prefix>_i` on `project`, both subprocesses: their times."""
+    ours, bare = [], []
+    for i in range(runs):
+        name = f"{prefix}_{i}"
+        ours.append(
+            timed([str(BIN / "martsmith"), "model", requests[i % len(requests)], "--name", name, "--yes"], cwd=project)
+        )
+        bare.append(timed([str(BIN / "dbt"), "build", "--select", name], cwd=project))
+        if say:
+            say(f"  round {i + 1}: martsmith {ours[-1]:.1f} s, dbt build {bare[-1]:.1f} s")
+    return ours, bare
+
+
+def summary(ours: list[float], bare: list[float], **extra) -> dict:
+    m_ours, m_bare = statistics.median(ours), statistics.median(bare)
+    return {
+        **extra,
+        "runs": len(ours),
+        "martsmith_model_s": m_ours,
+        "dbt_build_subprocess_s": m_bare,
+        "ratio": m_ours / m_bare,
+        "all_martsmith_s": ours,
+        "all_dbt_s": bare,
+    }
+
+
 def bench_model(runs: int, scale: float) -> dict:
     work = Path(tempfile.mkdtemp(prefix="martsmith-bench-"))
     project = work / "shop"
     timed([str(BIN / "martsmith"), "init", str(project), "--sample", "--scale", str(scale)])
     # Warm dbt's partial-parse state once, as a user's project would have it.
     timed([str(BIN / "dbt"), "parse"], cwd=project)
-    ours, bare = [], []
-    for i in range(runs):
-        request = REQUESTS[i % len(REQUESTS)]
-        name = f"bench_model_{i}"
-        ours.append(timed([str(BIN / "martsmith"), "model", request, "--name", name, "--yes"], cwd=project))
-        bare.append(timed([str(BIN / "dbt"), "build", "--select", name], cwd=project))
+    ours, bare = alternate(project, REQUESTS, runs, "bench_model")
     shutil.rmtree(work, ignore_errors=True)
-    m_ours, m_bare = statistics.median(ours), statistics.median(bare)
-    return {
-        "scale": scale,
-        "runs": runs,
-        "martsmith_model_s": m_ours,
-        "dbt_build_subprocess_s": m_bare,
-        "ratio": m_ours / m_bare,
-        "target_ratio": 1.2,
-        "all_martsmith_s": ours,
-        "all_dbt_s": bare,
-    }
+    return summary(ours, bare, scale=scale, target_ratio=1.2)
 
 
 def main() -> None:

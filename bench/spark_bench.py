@@ -19,31 +19,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-ENV = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import BIN, alternate, summary, timed  # noqa: E402 - bench/ is not a package: by path
+
 REQUESTS = [
     "total revenue by customer country per month",
     "number of orders per status",
     "number of payments per month with one column per method",
 ]
-
-
-def timed(cmd: list[str], cwd: Path | None = None) -> float:
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return elapsed
 
 
 def bench(runs: int, scale: float, keep: Path | None) -> dict:
@@ -52,27 +41,11 @@ def bench(runs: int, scale: float, keep: Path | None) -> dict:
     if not project.exists():
         timed([str(BIN / "martsmith"), "init", str(project), "--sample", "--adapter", "spark", "--scale", str(scale)])
     timed([str(BIN / "dbt"), "parse"], cwd=project)
-    ours, bare = [], []
     stamp = int(time.time())  # model names of their own, when --keep reuses a project
-    for i in range(runs):
-        request = REQUESTS[i % len(REQUESTS)]
-        name = f"bench_spark_{stamp}_{i}"
-        ours.append(timed([str(BIN / "martsmith"), "model", request, "--name", name, "--yes"], cwd=project))
-        bare.append(timed([str(BIN / "dbt"), "build", "--select", name], cwd=project))
-        print(f"  round {i + 1}: martsmith {ours[-1]:.1f} s, dbt build {bare[-1]:.1f} s", flush=True)
+    ours, bare = alternate(project, REQUESTS, runs, f"bench_spark_{stamp}", say=lambda m: print(m, flush=True))
     if keep is None:
         shutil.rmtree(work, ignore_errors=True)
-    m_ours, m_bare = statistics.median(ours), statistics.median(bare)
-    return {
-        "scale": scale,
-        "runs": runs,
-        "martsmith_model_s": m_ours,
-        "dbt_build_subprocess_s": m_bare,
-        "ratio": m_ours / m_bare,
-        "target_ratio": 1.3,
-        "all_martsmith_s": ours,
-        "all_dbt_s": bare,
-    }
+    return summary(ours, bare, scale=scale, target_ratio=1.3)
 
 
 def main() -> None:

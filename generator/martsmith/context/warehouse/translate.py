@@ -63,9 +63,9 @@ def text_hash(tree: Any) -> Any:
     return tree
 
 
-def smallest_values(tree: Any) -> Any:
-    """DuckDB's `min(x, n)` (the n smallest values, a list) -> a slice of a sorted array_agg,
-    keeping a FILTER clause on the aggregate."""
+def _smallest_values(tree: Any, dialect: str, template: str) -> Any:
+    """DuckDB's `min(x, n)` (the n smallest values, a list) -> `template` with {value}, {filter}
+    (the aggregate's FILTER clause, kept) and {n}, in `dialect`."""
     import sqlglot
     from sqlglot import exp
 
@@ -73,12 +73,16 @@ def smallest_values(tree: Any) -> Any:
         count = node.args.get("count") or (node.expressions[0] if node.expressions else None)
         if count is None:
             continue
-        value, n = node.this.sql("postgres"), count.sql("postgres")
         wrapped = node.parent if isinstance(node.parent, exp.Filter) else None
-        where = f" filter ({wrapped.expression.sql('postgres')})" if wrapped is not None else ""
-        sliced = sqlglot.parse_one(f"(array_agg({value} order by {value}){where})[1:{n}]", read="postgres")
-        (wrapped or node).replace(sliced)
+        where = f" filter (where {wrapped.expression.this.sql(dialect)})" if wrapped is not None else ""
+        text = template.format(value=node.this.sql(dialect), filter=where, n=count.sql(dialect))
+        (wrapped or node).replace(sqlglot.parse_one(text, read=dialect))
     return tree
+
+
+def smallest_values(tree: Any) -> Any:
+    """`min(x, n)` on Postgres: a slice of a sorted array_agg."""
+    return _smallest_values(tree, "postgres", "(array_agg({value} order by {value}){filter})[1:{n}]")
 
 
 def no_cascade(tree: Any) -> Any:
@@ -91,20 +95,8 @@ def no_cascade(tree: Any) -> Any:
 
 
 def spark_smallest_values(tree: Any) -> Any:
-    """DuckDB's `min(x, n)` -> the first n of the sorted list of values, keeping a FILTER."""
-    import sqlglot
-    from sqlglot import exp
-
-    for node in list(tree.find_all(exp.Min)):
-        count = node.args.get("count") or (node.expressions[0] if node.expressions else None)
-        if count is None:
-            continue
-        value, n = node.this.sql("spark"), count.sql("spark")
-        wrapped = node.parent if isinstance(node.parent, exp.Filter) else None
-        where = f" filter (where {wrapped.expression.this.sql('spark')})" if wrapped is not None else ""
-        sliced = sqlglot.parse_one(f"slice(array_sort(collect_list({value}){where}), 1, {n})", read="spark")
-        (wrapped or node).replace(sliced)
-    return tree
+    """`min(x, n)` on Spark: the first n of the sorted list of values."""
+    return _smallest_values(tree, "spark", "slice(array_sort(collect_list({value}){filter}), 1, {n})")
 
 
 PASSES: dict[str, tuple[Pass, ...]] = {
