@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from martsmith.cli import main
 from martsmith.context import cache
-from martsmith.context.dbt import Dbt
+from martsmith.context.dbt import Dbt, DbtResult
 from martsmith.context.load import load_context
 from martsmith.context.project import load_project
 
@@ -122,3 +122,48 @@ def test_a_refusal_with_yes_plans_from_the_cache_too(sample_project, monkeypatch
         main, ["model", "number of frobnicators per status", "--yes", "--project-dir", str(sample_project)]
     )
     assert result.exit_code == 2, result.output
+
+
+def test_a_build_keeps_its_parse_for_the_next_command(sample_project, monkeypatch):
+    """The write stage parses once, builds from that manifest and keeps it: the command after a
+    build plans without dbt, on a manifest that has the model just built."""
+    built = CliRunner().invoke(
+        main,
+        [
+            "model",
+            "number of orders per status",
+            "--name",
+            "orders_by_status",
+            "--yes",
+            "--project-dir",
+            str(sample_project),
+        ],
+    )
+    assert built.exit_code == 0, built.output
+    _no_dbt(monkeypatch)
+    monkeypatch.setattr(Dbt, "parse", lambda self, **_: pytest.fail("the kept manifest is fresh: no parse"))
+    ctx = _load(sample_project)
+    assert not ctx.parsed
+    assert "model.shop.orders_by_status" in ctx.manifest.nodes
+    assert ctx.catalog.table("orders_by_status") is not None  # built, and read from the warehouse
+
+
+def test_a_failed_build_keeps_nothing_of_its_parse(sample_project, monkeypatch):
+    _load(sample_project)
+    kept = (sample_project / "target" / cache.CACHE_FILE).read_text()
+    real = Dbt.invoke
+
+    def build_fails(self, args, **kw):
+        if args[0] == "build":  # after the write stage's real parse of the new files
+            return DbtResult(success=False, error="the build failed")
+        return real(self, args, **kw)
+
+    monkeypatch.setattr(Dbt, "invoke", build_fails)
+    failing = CliRunner().invoke(
+        main, ["model", "number of orders per status", "--yes", "--project-dir", str(sample_project)]
+    )
+    assert failing.exit_code != 0 and "the build failed" in failing.output, failing.output
+    assert (sample_project / "target" / cache.CACHE_FILE).read_text() == kept
+    monkeypatch.undo()
+    _no_dbt(monkeypatch)
+    assert not _load(sample_project).parsed  # the project is as it was, and so is its kept parse

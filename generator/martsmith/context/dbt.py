@@ -4,7 +4,9 @@ the first call. dbt is imported here, lazily, and nowhere at module level elsewh
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +60,25 @@ def _cwd(path: Path) -> Iterator[None]:
 
 
 _LAST_ROOT: list[Path] = []
+
+
+def import_in_background(adapter_type: str) -> threading.Thread:
+    """Import dbt and the adapter's plugin (~2 s) in a daemon thread, for a command that will
+    run dbt after planning: the planning (which starts no dbt while the cached manifest is
+    fresh) then overlaps the import instead of waiting for it. Only imports: dbt's own state
+    (flags, adapters, events) is set up by `Dbt.invoke`, in the calling thread. Start it after
+    any fork (a child forked mid-import would inherit the import lock held)."""
+
+    def load() -> None:
+        for module in ("dbt.cli.main", f"dbt.adapters.{adapter_type}"):
+            try:
+                importlib.import_module(module)
+            except Exception:  # an install problem: Dbt.invoke reports it where it is used
+                return
+
+    thread = threading.Thread(target=load, name="martsmith-import-dbt", daemon=True)
+    thread.start()
+    return thread
 
 
 def _release_duckdb_if_project_changed(root: Path) -> None:
@@ -114,7 +135,9 @@ class Dbt:
                 self._profile_target = ""
         return self._profile_target or None
 
-    def invoke(self, args: list[str]) -> DbtResult:
+    def invoke(self, args: list[str], *, manifest: Any = None) -> DbtResult:
+        """dbt with `args`, in this process. With `manifest` (what `parse()` returned, for the
+        project as it is now) dbt starts from it instead of parsing the project again."""
         try:
             from dbt.cli.main import dbtRunner
         except ImportError as exc:  # pragma: no cover - install problem
@@ -126,7 +149,7 @@ class Dbt:
         flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
         _release_duckdb_if_project_changed(self.project.root)
         with _cwd(self.project.root):
-            res = dbtRunner(callbacks=[self._callback]).invoke(flags + full)
+            res = dbtRunner(manifest=manifest, callbacks=[self._callback]).invoke(flags + full)
         return self._convert(res)
 
     def _convert(self, res) -> DbtResult:
@@ -161,11 +184,13 @@ class Dbt:
             error = "; ".join(f"{n.name}: {n.message}" for n in failed) or "\n".join(self.messages)
         return DbtResult(success=bool(res.success), nodes=nodes, error=error, raw=result)
 
-    def parse(self):
-        """The project's manifest (dbt parse, partial parsing on)."""
-        # The manifest comes back in memory: skip writing manifest.json (partial parsing state is
-        # still saved, so the build that follows re-parses only what changed).
-        res = self.invoke(["parse", "--no-write-json"])
+    def parse(self, *, write_json: bool = False):
+        """The project's manifest (dbt parse, partial parsing on).
+
+        It comes back in memory, so manifest.json is written only with `write_json` (for a
+        build that will start from this manifest: dbt's own build would have written it); the
+        partial parsing state is saved either way."""
+        res = self.invoke(["parse"] if write_json else ["parse", "--no-write-json"])
         if not res.success or res.raw is None:
             raise ProjectError(
                 "dbt could not parse the project: " + (res.error or "\n".join(self.messages)),

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import click
 
 from martsmith.commands.output import emit_json, preview, progress, safe
-from martsmith.context.dbt import DbtResult
+from martsmith.context.dbt import DbtResult, import_in_background
 from martsmith.context.load import Context, load_context
 from martsmith.context.project import Project
 from martsmith.errors import WriteRefused
@@ -81,6 +81,8 @@ class Run:
                 run = cls(project(writes=not dry_run), dry_run=dry_run, yes=yes, output_format=output_format)
                 if checks:
                     run.checks = CheckWorker(run.project.root)
+                    if not dry_run:  # it will build: dbt's import overlaps the planning
+                        import_in_background(run.project.adapter_type)
                 try:
                     with ledger() as run.llm:
                         yield run

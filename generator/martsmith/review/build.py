@@ -22,7 +22,6 @@ from typing import Any
 
 import yaml
 
-from martsmith.context import dbt as context_dbt
 from martsmith.context.dbt import Dbt, DbtResult, NodeResult
 from martsmith.context.project import Project
 from martsmith.context.warehouse import Warehouse, quote
@@ -112,20 +111,11 @@ class _ParsedDbt(Dbt):
         super().__init__(project)
         self.manifest: Any = None
 
-    def invoke(self, args: list[str]) -> DbtResult:
+    def invoke(self, args: list[str], *, manifest: Any = None) -> DbtResult:
         if self.manifest is None or args[0] == "parse":
-            return super().invoke(args)
-        from dbt.cli.main import dbtRunner
-
+            return super().invoke(args, manifest=manifest)
         manifest, self.manifest = self.manifest, None  # a build changes it: used once
-        self.messages = []
-        full = [*args, "--project-dir", str(self.project.root), "--profiles-dir", str(self.project.profiles_dir)]
-        full += ["--target", self.project.target_name]
-        flags = ["--log-level", "none", "--no-send-anonymous-usage-stats", "--no-use-colors"]
-        context_dbt._release_duckdb_if_project_changed(self.project.root)
-        with context_dbt._cwd(self.project.root):
-            res = dbtRunner(manifest=manifest, callbacks=[self._callback]).invoke(flags + full)
-        return self._convert(res)
+        return super().invoke(args, manifest=manifest)
 
 
 @dataclass

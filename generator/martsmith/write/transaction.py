@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from martsmith.context import cache
 from martsmith.context.warehouse import Warehouse, quote
-from martsmith.errors import ValidationFailed, WarehouseChanged, WriteRefused
+from martsmith.errors import ProjectError, ValidationFailed, WarehouseChanged, WriteRefused
 from martsmith.validate.findings import Finding
 from martsmith.validate.jinja_allowlist import check_files_jinja
 from martsmith.write.digest import Digest, changes, take_digest
@@ -236,6 +237,36 @@ def _digest(project) -> Digest:
         return take_digest(wh)
 
 
+# dbt commands that parse the project before they run.
+PARSING_COMMANDS = frozenset({"build", "compile", "run", "test", "seed", "snapshot"})
+
+
+def _parse_first(ctx, dbt_args: list[str]) -> tuple[object | None, str | None]:
+    """For a dbt command that parses: the project's manifest as the run wrote it (dbt's own
+    partial parse, manifest.json written as the command would have), and the project's
+    fingerprint it was parsed at. The command then starts from that manifest, so the project is
+    parsed once, and after a commit the manifest is kept for the next command (which then plans
+    without starting dbt). (None, None) when dbt cannot parse: the command itself then fails
+    with dbt's own message."""
+    if not dbt_args or dbt_args[0] not in PARSING_COMMANDS:
+        return None, None
+    fingerprint = cache.project_fingerprint(ctx.project)
+    try:
+        return ctx.dbt.parse(write_json=True), fingerprint
+    except ProjectError:
+        return None, None
+
+
+def _keep_manifest(project, manifest, fingerprint: str | None) -> None:
+    """Keep the run's manifest as the project's context, if the project is still what was
+    parsed (a file edited meanwhile: the next command parses again)."""
+    if fingerprint is None or cache.project_fingerprint(project) != fingerprint:
+        return
+    kept = cache.read_cache(project)
+    kept.keep_manifest(fingerprint, cache.summarize_manifest(manifest))
+    cache.write_cache(project, kept)
+
+
 def write_and_run(
     ctx,
     files: dict,
@@ -272,7 +303,8 @@ def write_and_run(
                 tx.write(path, text, overwrite=True)
             relations = RelationGuard(Warehouse(project), allowed, journal, started=False)
             relations.dbt_starting()
-            result = ctx.dbt.invoke(dbt_args)
+            manifest, parsed_at = _parse_first(ctx, dbt_args)
+            result = ctx.dbt.invoke(dbt_args, manifest=manifest)
             pause_point("dbt-done")
             changed = changes(before, _digest(project), allowed)
             if changed:
@@ -306,4 +338,6 @@ def write_and_run(
         pause_point("committing")
         relations.commit()
         journal.remove()
+        if manifest is not None:
+            _keep_manifest(project, manifest, parsed_at)
         return result
