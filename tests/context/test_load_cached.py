@@ -140,6 +140,9 @@ def test_a_build_keeps_its_parse_for_the_next_command(sample_project, monkeypatc
         ],
     )
     assert built.exit_code == 0, built.output
+    # manifest.json as a dbt build leaves it (the build started from the parse writes it).
+    written = json.loads((sample_project / "target" / "manifest.json").read_text())
+    assert "model.shop.orders_by_status" in written["nodes"]
     _no_dbt(monkeypatch)
     monkeypatch.setattr(Dbt, "parse", lambda self, **_: pytest.fail("the kept manifest is fresh: no parse"))
     ctx = _load(sample_project)

@@ -184,13 +184,12 @@ class Dbt:
             error = "; ".join(f"{n.name}: {n.message}" for n in failed) or "\n".join(self.messages)
         return DbtResult(success=bool(res.success), nodes=nodes, error=error, raw=result)
 
-    def parse(self, *, write_json: bool = False):
-        """The project's manifest (dbt parse, partial parsing on).
-
-        It comes back in memory, so manifest.json is written only with `write_json` (for a
-        build that will start from this manifest: dbt's own build would have written it); the
-        partial parsing state is saved either way."""
-        res = self.invoke(["parse"] if write_json else ["parse", "--no-write-json"])
+    def parse(self):
+        """The project's manifest (dbt parse, partial parsing on)."""
+        # The manifest comes back in memory: skip writing manifest.json (partial parsing state is
+        # still saved, so a build that follows re-parses only what changed, and a build started
+        # from this manifest writes manifest.json when it ends).
+        res = self.invoke(["parse", "--no-write-json"])
         if not res.success or res.raw is None:
             raise ProjectError(
                 "dbt could not parse the project: " + (res.error or "\n".join(self.messages)),
