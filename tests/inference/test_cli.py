@@ -86,7 +86,10 @@ def test_a_new_test_failing_in_dbt_rolls_the_yaml_back(tmp_path):
     yml.parent.mkdir()
     yml.write_text("models:\n  - name: m\n")
     failing = NodeResult("test.p.unique_m_id", "unique_m_id", "test", "fail", "Got 2 results")
-    dbt = SimpleNamespace(invoke=lambda args: DbtResult(success=False, nodes=[failing], raw=object()))
+    dbt = SimpleNamespace(
+        parse=lambda: None,  # no manifest: the test run below starts without one
+        invoke=lambda args, manifest=None: DbtResult(success=False, nodes=[failing], raw=object()),
+    )
     # write_and_run guards the warehouse around dbt: the project needs a (here empty) DuckDB file.
 
     project = duckdb_project(tmp_path)

@@ -16,7 +16,7 @@ from typing import Literal
 from martsmith.context.suggest import suggest
 from martsmith.context.warehouse import Warehouse, quote, relation_sql
 from martsmith.context.words import singular
-from martsmith.errors import UsageError
+from martsmith.errors import UsageError, WarehouseError
 from martsmith.render.jinja_safe import data_problem
 
 LOW_CARDINALITY = 30  # distinct values at most, for a column's values to be linkable words
@@ -316,39 +316,79 @@ def _natural_key_named(table: Table) -> bool:
     )
 
 
-def _profile(wh: Warehouse, table: Table) -> None:
-    """Row count, nulls and distinct counts — and the exact distinct count of the likely key,
-    which `_infer_primary_key` then reads instead of asking again — in one query; values of
-    low-cardinality text columns in a second one. (On a server every query is a round trip;
-    on Spark each is a job.)"""
-    if not table.columns:
-        return
+def _statistics(table: Table) -> list[str]:
+    """Row count, then non-null and approximate distinct counts of each column, then the exact
+    distinct count of each likely key (`_key_candidates`)."""
     parts = ["count(*)"]
     for c in table.columns:
         q = quote(c.name)
         parts += [f"count({q})", f"approx_count_distinct({q})"]
+    return parts + [f"count(distinct {quote(k)})" for k in _key_candidates(table)]
+
+
+def _apply_statistics(table: Table, row: list) -> None:
     keys = _key_candidates(table)
-    parts += [f"count(distinct {quote(k)})" for k in keys]
-    row = wh.query(f"select {', '.join(parts)} from {table.relation}")[0]
     table.row_count = int(row[0])
     for i, c in enumerate(table.columns):
         non_null, distinct = row[1 + 2 * i], row[2 + 2 * i]
         c.null_count = table.row_count - int(non_null)
         c.distinct_count = int(distinct)
     table.exact_distinct = {k: int(v) for k, v in zip(keys, row[1 + 2 * len(table.columns) :])}
-    low = [
+
+
+def _low_cardinality(table: Table) -> list[Column]:
+    return [
         c
         for c in table.columns
         if c.family == "text" and (c.distinct_count or 0) <= LOW_CARDINALITY and c.distinct_count
     ]
-    if low:
-        aggs = ", ".join(f"list(distinct {quote(c.name)} order by {quote(c.name)})" for c in low)
-        row = wh.query(f"select {aggs} from {table.relation}")[0]
-        for c, values in zip(low, row):
-            vals = [v for v in (values or []) if v is not None]
-            if len(vals) <= LOW_CARDINALITY:
-                # A value dbt would run as Jinja is never a word the planner can filter on.
-                c.values = [str(v) for v in vals if not data_problem(str(v))]
+
+
+def _values(table: Table) -> list[str]:
+    """The distinct values of each low-cardinality text column (sorted by `_apply_values`:
+    Spark's collect_list keeps no ORDER BY)."""
+    return [
+        f"list(distinct cast({quote(c.name)} as varchar) order by cast({quote(c.name)} as varchar))"
+        for c in _low_cardinality(table)
+    ]
+
+
+def _apply_values(table: Table, row: list) -> None:
+    for c, values in zip(_low_cardinality(table), row):
+        vals = sorted(str(v) for v in (values or []) if v is not None)
+        if len(vals) <= LOW_CARDINALITY:
+            # A value dbt would run as Jinja is never a word the planner can filter on.
+            c.values = [str(v) for v in vals if not data_problem(str(v))]
+
+
+def _profile(wh: Warehouse, tables: list[Table]) -> None:
+    """Row count, nulls and distinct counts — and the exact distinct count of the likely key,
+    which `_infer_primary_key` then reads instead of asking again — in one query per table;
+    values of low-cardinality text columns in a second one. (On a server every query is a round
+    trip.) Where each query is a job with a fixed cost of its own (`wh.batch_queries`: Spark),
+    the tables' queries run as one UNION ALL per step (each table's figures as one list), one
+    by one if that fails."""
+    tables = [t for t in tables if t.columns]
+    _each(wh, tables, _statistics, _apply_statistics)
+    _each(wh, [t for t in tables if _low_cardinality(t)], _values, _apply_values)
+
+
+def _each(wh: Warehouse, tables: list[Table], exprs, apply) -> None:
+    """`apply(table, row)` with the row of `exprs(table)` over each table."""
+    if wh.batch_queries and len(tables) > 1:
+        union = " union all ".join(
+            f"select {i} as i, [{', '.join(exprs(t))}] as v from {t.relation}" for i, t in enumerate(tables)
+        )
+        try:
+            rows = wh.query(union)
+        except WarehouseError:
+            pass  # one odd table (a type an aggregate refuses): each on its own below
+        else:
+            for i, row in rows:
+                apply(tables[i], list(row))
+            return
+    for t in tables:
+        apply(t, list(wh.query(f"select {', '.join(exprs(t))} from {t.relation}")[0]))
 
 
 def _infer_primary_key(wh: Warehouse, table: Table) -> None:
@@ -528,9 +568,9 @@ def build_catalog(manifest, wh: Warehouse, *, profile: bool = True) -> Catalog:
     declared = _declared_tests(manifest, present)
     kept, aliases, same = one_per_relation(present, built_relations(manifest))
     declared = _relabel(declared, aliases)
+    if profile:
+        _profile(wh, kept)
     for t in kept:
-        if profile:
-            _profile(wh, t)
         _infer_primary_key(wh, t)
     known = {(t.schema.lower(), t.identifier.lower()) for t in present}
     undeclared = sorted((s, n) for (s, n) in physical if (s.lower(), n.lower()) not in known)

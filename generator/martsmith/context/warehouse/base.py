@@ -65,6 +65,9 @@ class Warehouse:
     dialect: ClassVar[str] = "duckdb"  # sqlglot's name for the engine's SQL
     sqlfluff_dialect: ClassVar[str] = "duckdb"
     temp_schema: ClassVar[str] = "temp"  # where `create temp table` puts a relation
+    # Whether a query has a fixed cost large enough (a Spark job: scheduling, code generation)
+    # that many small queries are better run as one UNION ALL (context/catalog.py's profile).
+    batch_queries: ClassVar[bool] = False
     path: Path | None = None  # the database file, for engines that have one
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

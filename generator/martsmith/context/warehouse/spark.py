@@ -96,6 +96,7 @@ class SparkWarehouse(Warehouse):
     dialect = "spark"
     sqlfluff_dialect = "sparksql"
     temp_schema = ""  # temporary views have no schema
+    batch_queries = True  # each query is a job (~0.3-1 s on a small table, whatever its size)
 
     def __init__(self, project: Project, *, must_exist: bool = True) -> None:
         super().__init__(project, must_exist=must_exist)
@@ -192,36 +193,47 @@ class SparkWarehouse(Warehouse):
 
     # -- what exists --------------------------------------------------------------------------
 
-    def _tables(self, schema: str) -> list[Any]:
-        return [t for t in self.con.catalog.listTables(schema) if not t.isTemporary]
+    # Listing goes through SHOW commands and the resolved relation's schema rather than
+    # pyspark's Catalog API: listDatabases/listTables/listColumns fetch every table's whole
+    # metadata through py4j, 5-15x slower (1.7 s against 0.07 s for three schemas here).
+
+    def _tables(self, schema: str) -> list[tuple[str, str]]:
+        """(name, 'table' | 'view') of the permanent relations of `schema`."""
+        quoted = _backquoted(schema)
+        views = {r.viewName for r in self.con.sql(f"show views in {quoted}").collect() if not r.isTemporary}
+        rows = self.con.sql(f"show tables in {quoted}").collect()
+        return [(r.tableName, "view" if r.tableName in views else "table") for r in rows if not r.isTemporary]
+
+    def _schema_exists(self, schema: str) -> bool:
+        return schema.lower() in {s.lower() for s in self.user_schemas()}
 
     def user_schemas(self) -> list[str]:
-        return [d.name for d in self.con.catalog.listDatabases()]
+        return [r[0] for r in self.con.sql("show databases").collect()]
 
     def relations(self) -> set[tuple[str, str]]:
-        return {(s, t.name) for s in self.user_schemas() for t in self._tables(s)}
+        return {(s, name) for s in self.user_schemas() for name, _ in self._tables(s)}
 
     def relation_kind(self, schema: str, name: str) -> str | None:
-        if not self.con.catalog.databaseExists(schema):
+        if not self._schema_exists(schema):
             return None
-        for t in self._tables(schema):
-            if t.name.lower() == name.lower():
-                return "view" if t.tableType == "VIEW" else "table"
-        return None
+        return next((kind for n, kind in self._tables(schema) if n.lower() == name.lower()), None)
+
+    def _fields(self, relation: str) -> list[Any]:
+        return list(self.con.table(relation).schema.fields)
 
     def columns(self, schemas: list[str] | None = None) -> dict[tuple[str, str], list[tuple[str, str]]]:
         out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for schema in sorted(schemas or self.user_schemas()):
-            if not self.con.catalog.databaseExists(schema):
+        known = {s.lower() for s in self.user_schemas()}
+        for schema in sorted(schemas or known):
+            if schema.lower() not in known:
                 continue
-            for t in sorted(self._tables(schema), key=lambda t: t.name):
-                out[(schema, t.name)] = [
-                    (c.name, duckdb_type(c.dataType)) for c in self.con.catalog.listColumns(f"`{schema}`.`{t.name}`")
-                ]
+            for name, _ in sorted(self._tables(schema)):
+                fields = self._fields(f"{_backquoted(schema)}.{_backquoted(name)}")
+                out[(schema, name)] = [(f.name, duckdb_type(f.dataType.simpleString())) for f in fields]
         return out
 
     def temp_columns(self, name: str) -> list[tuple[str, str]]:
-        return [(f.name, duckdb_type(f.dataType.simpleString())) for f in self.con.table(f"`{name}`").schema.fields]
+        return [(f.name, duckdb_type(f.dataType.simpleString())) for f in self._fields(_backquoted(name))]
 
     def view_definition(self, schema: str, name: str) -> str:
         (text,) = self.query_native(f'show create table "{schema}"."{name}" as serde')[0]
@@ -230,13 +242,14 @@ class SparkWarehouse(Warehouse):
     def relation_states(self) -> list[tuple[str, str, str, int | None, str | None, list[str]]]:
         out: list[tuple[str, str, str, int | None, str | None, list[str]]] = []
         for schema in self.user_schemas():
-            for t in self._tables(schema):
-                cols = [f"{c.name} {c.dataType}" for c in self.con.catalog.listColumns(f"`{schema}`.`{t.name}`")]
-                if t.tableType == "VIEW":
-                    out.append(("view", schema, t.name, None, self.view_definition(schema, t.name), cols))
+            for name, kind in self._tables(schema):
+                fields = self._fields(f"{_backquoted(schema)}.{_backquoted(name)}")
+                cols = [f"{f.name} {f.dataType.simpleString()}" for f in fields]
+                if kind == "view":
+                    out.append(("view", schema, name, None, self.view_definition(schema, name), cols))
                 else:
                     # No row estimate without ANALYZE: every table counts as small and gets a checksum.
-                    out.append(("table", schema, t.name, 0, None, cols))
+                    out.append(("table", schema, name, 0, None, cols))
         return out
 
     @property
@@ -246,12 +259,17 @@ class SparkWarehouse(Warehouse):
     def schema_comments(self) -> list[tuple[str, str | None]]:
         return sorted((d.name, d.description or None) for d in self.con.catalog.listDatabases())
 
+    # Comments come from the Catalog API (only `sources` reads them).
+
+    def _described(self, schema: str) -> list[Any]:
+        return [t for t in self.con.catalog.listTables(schema) if not t.isTemporary]
+
     def relation_comments(self, schema: str) -> list[tuple[str, str | None]]:
-        return sorted((t.name, t.description or None) for t in self._tables(schema))
+        return sorted((t.name, t.description or None) for t in self._described(schema))
 
     def column_comments(self, schema: str) -> list[tuple[str, str, str, str | None]]:
         out = []
-        for t in sorted(self._tables(schema), key=lambda t: t.name):
+        for t in sorted(self._described(schema), key=lambda t: t.name):
             for c in self.con.catalog.listColumns(f"`{schema}`.`{t.name}`"):
                 out.append((t.name, c.name, duckdb_type(c.dataType), c.description or None))
         return out
@@ -289,7 +307,7 @@ class SparkWarehouse(Warehouse):
     # -- transactions ---------------------------------------------------------------------------
 
     def _temp_views(self) -> set[str]:
-        return {t.name for t in self.con.catalog.listTables() if t.isTemporary}
+        return {r.tableName for r in self.con.sql("show tables").collect() if r.isTemporary}
 
     def _begin(self) -> None:
         self._temp_before = self._temp_views()
@@ -322,6 +340,10 @@ def _split(sql: str) -> list[str]:
             current += p
     out.append(current)
     return [s.strip() for s in out if s.strip()]
+
+
+def _backquoted(identifier: str) -> str:
+    return "`" + identifier.replace("`", "``") + "`"
 
 
 def _literal(text: str) -> str:
