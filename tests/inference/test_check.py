@@ -81,3 +81,44 @@ def test_composite_and_expression_and_range(duck):
     assert results[0].message == "(id, status) is not unique: 1 duplicated combination (e.g. (4, placed))"
     assert results[1].message == "3 orders have an amount outside [0, 2000] (ids: 17, 204, 811)"
     assert results[2].passed
+
+
+class _Batching:
+    """The test's DuckDB connection as a warehouse whose queries are jobs (`batch_queries`, as on
+    Spark), counting the queries it is asked."""
+
+    batch_queries = True
+
+    def __init__(self, duck) -> None:
+        self._duck, self.queries = duck, []
+
+    def query(self, sql, params=None):
+        self.queries.append(sql)
+        return self._duck.query(sql, params)
+
+    def __getattr__(self, name):
+        return getattr(self._duck, name)
+
+
+def test_checks_in_one_union_give_the_same_results_with_fewer_queries(duck):
+    orders, prof, cat = _setup(duck)
+    tests = [
+        TestSpec(name="martsmith.not_negative", column="amount"),
+        TestSpec(name="unique", column="id"),
+        TestSpec(name="accepted_values", column="status", arguments={"values": ["placed", "shipped"]}),
+        TestSpec(name="not_null", column="id"),
+        TestSpec(name="not_null", column="status"),
+        TestSpec(name="martsmith.accepted_range", column="amount", arguments={"min_value": -10, "max_value": 2000}),
+        TestSpec(name="martsmith.not_empty"),
+    ]
+    one_by_one = check_tests(duck, orders, prof, tests, cat)
+    batching = _Batching(duck)
+    batched = check_tests(batching, orders, prof, tests, cat)
+    assert [(r.failures, r.examples, r.message) for r in batched] == [
+        (r.failures, r.examples, r.message) for r in one_by_one
+    ]
+    assert [r.passed for r in batched] == [False, False, True, True, True, True, True]
+    # One union for the five that count rows, each failing one again for its examples, and
+    # not_empty on its own: 4 queries instead of 7.
+    assert sum(" union all " in q for q in batching.queries) == 1
+    assert len(batching.queries) == 4

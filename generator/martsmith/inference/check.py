@@ -16,6 +16,7 @@ from typing import Any
 
 from martsmith.context.catalog import Catalog, Table
 from martsmith.context.warehouse import Warehouse, quote
+from martsmith.errors import WarehouseError
 from martsmith.inference import evidence as ev
 from martsmith.profiling.types import TableProfile
 from martsmith.spec import TestSpec
@@ -221,16 +222,30 @@ def describe(result: CheckResult, table: Table, key: str | None, catalog: Catalo
     return f"{t.name} fails on {rows}{ids}"
 
 
+def _counted_query(test: TestSpec, table: Table, key: str | None, catalog: Catalog) -> str | None:
+    """The query giving (failures, examples) of a test that counts failing rows or values;
+    None for the other tests (recency, not_empty) and for tests with nothing to check here."""
+    relation = table.relation
+    name = test.name.split(".")[-1]
+    if name == "unique" and test.column:
+        return _duplicates_query(relation, [test.column])
+    if name == "unique_combination_of_columns":
+        return _duplicates_query(relation, list(test.arguments.get("combination_of_columns", [])))
+    if name in ("recency", "not_empty"):
+        return None
+    joined = _orphans_relation(test, catalog, relation)
+    condition = failing_condition(test, catalog) if joined is None else ORPHAN
+    if condition is None:
+        return None
+    return _row_query(relation, condition, key, test, joined)
+
+
 def _run_one(
     wh: Warehouse, test: TestSpec, table: Table, key: str | None, catalog: Catalog
 ) -> tuple[int, list[Any]] | None:
     relation = table.relation
     name = test.name.split(".")[-1]
-    if name == "unique" and test.column:
-        row = wh.query(_duplicates_query(relation, [test.column]))[0]
-    elif name == "unique_combination_of_columns":
-        row = wh.query(_duplicates_query(relation, list(test.arguments.get("combination_of_columns", []))))[0]
-    elif name == "recency":
+    if name == "recency":
         a = test.arguments
         field_ = quote(str(a["field"]))
         row = wh.query(
@@ -242,13 +257,35 @@ def _run_one(
         (count,) = wh.query(f"select count(*) from (select 1 from {relation} limit 1)")[0]
         row = (0 if count else 1, [])
     else:
-        joined = _orphans_relation(test, catalog, relation)
-        condition = failing_condition(test, catalog) if joined is None else ORPHAN
-        if condition is None:
+        sql = _counted_query(test, table, key, catalog)
+        if sql is None:
             return None
-        row = wh.query(_row_query(relation, condition, key, test, joined))[0]
+        row = wh.query(sql)[0]
     failures, examples = int(row[0] or 0), list(row[1] or [])
     return failures, examples if failures else []
+
+
+def _passing_at_once(wh: Warehouse, tests: list[TestSpec], table: Table, key: str | None, catalog: Catalog) -> set[int]:
+    """Where each query is a job (`wh.batch_queries`: Spark), the failure counts of the tests
+    that count failing rows, in one UNION ALL: the indexes (into `tests`) of those that pass.
+    The others, and every test if the union fails, are checked one by one (a failing one then
+    runs again on its own, for its examples)."""
+    if not wh.batch_queries:
+        return set()
+    queries = {
+        i: q
+        for i, t in enumerate(tests)
+        if not unsafe_expression(t, table) and (q := _counted_query(t, table, key, catalog)) is not None
+    }
+    if len(queries) < 2:
+        return set()
+    union = " union all ".join(f"select {i} as i, f from ({q}) as q{i}(f, e)" for i, q in queries.items())
+    try:
+        with wh.read_only():  # a check reads; nothing it runs may persist
+            rows = wh.query(union)
+    except WarehouseError:
+        return set()
+    return {int(i) for i, failures in rows if not failures}
 
 
 def unsafe_expression(test: TestSpec, table: Table) -> str | None:
@@ -277,17 +314,22 @@ def unsafe_expression(test: TestSpec, table: Table) -> str | None:
 def check_tests(
     wh: Warehouse, table: Table, profile: TableProfile, tests: list[TestSpec], catalog: Catalog
 ) -> list[CheckResult]:
-    """Run every test against the data (one query each); tests that can't be checked here
-    (another package's generic test) are kept unchecked, as passing."""
+    """Run every test against the data (one query each, or one for all that pass where queries
+    are jobs: `_passing_at_once`); tests that can't be checked here (another package's generic
+    test) are kept unchecked, as passing."""
     key = example_key(table, profile)
     inferred_fks = {(fk.column) for fk in catalog.foreign_keys if fk.table == table.label and fk.origin == "inferred"}
     out = []
-    for test in tests:
+    passing = _passing_at_once(wh, tests, table, key, catalog)
+    for index, test in enumerate(tests):
         result = CheckResult(test)
         unsafe = unsafe_expression(test, table)
         if unsafe:
             result.dropped = f"{test.name} on {table.label} not used: {unsafe}"
             out.append(result)
+            continue
+        if index in passing:
+            out.append(result)  # no failures: nothing more to ask
             continue
         with wh.read_only():  # a check reads; nothing it runs may persist
             ran = _run_one(wh, test, table, key, catalog)
