@@ -17,14 +17,28 @@
     DuckDB filters with `qualify`; PostgreSQL keeps the first row with `distinct on`; the default
     version numbers the rows in a subquery and selects the relation's own columns by name
     (adapter.get_columns_in_relation), which needs the relation to exist when the model compiles.
+    In a dbt unit test the relation is the CTE of the given rows, which no warehouse holds: its
+    columns come from the test's `overrides: vars: martsmith_fixture_columns` ({CTE name: [column,
+    ...]}), which `martsmith unit-test` writes.
 -#}
 {%- macro deduplicate(relation, partition_by, order_by) -%}
     {{ return(adapter.dispatch('deduplicate', 'martsmith')(relation, partition_by, order_by)) }}
 {%- endmacro -%}
 
 {%- macro default__deduplicate(relation, partition_by, order_by) -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
-    {%- if execute and columns | length == 0 -%}
+    {%- set given = execute and relation.type == 'cte' -%}
+    {%- if given -%}
+        {%- set columns = var('martsmith_fixture_columns', {}).get(relation.identifier, []) -%}
+    {%- else -%}
+        {%- set columns = (adapter.get_columns_in_relation(relation) if execute else []) | map(attribute='name') | list -%}
+    {%- endif -%}
+    {%- if execute and columns | length == 0 and given -%}
+        {{ exceptions.raise_compiler_error(
+            "martsmith.deduplicate: no columns for " ~ relation ~ ", the given rows of a unit test "
+            ~ "(the default implementation reads them from the test's overrides: vars: "
+            ~ "martsmith_fixture_columns: {" ~ relation ~ ": [column, ...]}, as martsmith unit-test writes)."
+        ) }}
+    {%- elif execute and columns | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             "martsmith.deduplicate: no columns found for " ~ relation
             ~ " (the default implementation reads them from the warehouse: build it first)."
@@ -33,7 +47,7 @@
 select
     {%- if columns %}
     {%- for column in columns %}
-    ranked.{{ adapter.quote(column.name) }}{% if not loop.last %},{% endif %}
+    ranked.{{ adapter.quote(column) }}{% if not loop.last %},{% endif %}
     {%- endfor %}
     {%- else %} *
     {%- endif %}

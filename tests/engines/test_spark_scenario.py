@@ -120,12 +120,6 @@ def test_a_star_schema_builds_on_spark_with_the_rows_duckdb_gives(spark_shop, sa
     assert days["20250131"][1:] == ("2025-01-31", "2025", "1", "1", "January", "5", "31", "5", "Friday", "False")
 
 
-def test_unit_test_is_refused_on_spark_in_one_line(spark_shop):
-    result = _cli(spark_shop, "unit-test", "order_count_by_status", "--yes")
-    assert result.exit_code == 2, result.output
-    assert "temporary views take no inserts" in result.output and "Traceback" not in result.output
-
-
 def test_the_digest_on_spark_names_a_change_outside_the_run(spark_shop):
     """Defence in depth on Spark: a relation created and a table changed behind martsmith's back
     are named."""

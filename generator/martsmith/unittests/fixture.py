@@ -76,13 +76,19 @@ def unit_test_entry(
     *,
     description: str,
     meta: dict[str, Any] | None = None,
+    fixture_columns: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """One item of `unit_tests:`; `given` is [(input, rows)] with input like `ref('x')`."""
+    """One item of `unit_tests:`; `given` is [(input, rows)] with input like `ref('x')`.
+    `fixture_columns` ({CTE of an input's given rows: its columns}) goes to the test's
+    `overrides: vars:`, for martsmith.deduplicate where it reads columns (macros/sql/deduplicate.sql)."""
     entry: dict[str, Any] = {"name": name, "description": inert(description), "model": model}
     if meta:
         entry["config"] = {"meta": {"martsmith": inert_all(meta)}}
     entry["given"] = [{"input": inp, "rows": render_rows(rows)} for inp, rows in given]
     entry["expect"] = {"rows": render_rows(expect)}
+    if fixture_columns:
+        columns = {cte: [render_value(c) for c in cols] for cte, cols in fixture_columns.items()}
+        entry["overrides"] = {"vars": {"martsmith_fixture_columns": columns}}
     return entry
 
 
@@ -99,8 +105,8 @@ def _to_ruamel(value: Any, *, flow: bool = False):
     if isinstance(value, dict):
         m = CommentedMap()
         for k, v in value.items():
-            # A fixture row is one line: `- {id: 1, status: 'done'}`.
-            m[k] = _to_ruamel(v, flow=flow or k == "rows")
+            # A fixture row is one line: `- {id: 1, status: 'done'}`; so is an input's columns.
+            m[k] = _to_ruamel(v, flow=flow or k in ("rows", "martsmith_fixture_columns"))
         return m
     if isinstance(value, list):
         seq = CommentedSeq(_to_ruamel(v, flow=flow) for v in value)
@@ -108,6 +114,8 @@ def _to_ruamel(value: Any, *, flow: bool = False):
             for item in seq:
                 if isinstance(item, CommentedMap):
                     item.fa.set_flow_style()
+            if not any(isinstance(item, (CommentedMap, CommentedSeq)) for item in seq):
+                seq.fa.set_flow_style()
         return seq
     if isinstance(value, str) and (_yaml11_would_retype(value) or value == ""):
         return SingleQuotedScalarString(value)

@@ -1,7 +1,8 @@
 """A dbt unit test of a model from real input rows, decided in memory: context (manifest +
 catalog) -> compiled SQL -> shape (sqlglot) -> picked rows (warehouse, read only) -> expected rows
-(in-memory DuckDB) -> YAML merge. pipelines/unit_test.py writes it and keeps it only if
-`dbt test` passes it.
+(in-memory DuckDB; on Spark, whose compiled SQL DuckDB does not run, the warehouse itself on
+temporary views of the picked rows) -> YAML merge. pipelines/unit_test.py writes it and keeps it
+only if `dbt test` passes it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from martsmith.context.catalog import Table, resolve_node
 from martsmith.context.conventions import detect_conventions
 from martsmith.context.warehouse import Warehouse, quote
 from martsmith.errors import PlanError, UsageError, ValidationFailed, WriteRefused
-from martsmith.unittests.expect import FixtureTable, expected_rows
+from martsmith.unittests.expect import FixtureTable, expected_rows, expected_rows_on
 from martsmith.unittests.fixture import merge_unit_test, unit_test_entry
-from martsmith.unittests.pick import Coverage, PickInput, pick_rows
-from martsmith.unittests.shape import model_shape, rel_key
+from martsmith.unittests.pick import TEMP_PREFIX, Coverage, Picked, PickInput, RowViews, pick_rows
+from martsmith.unittests.shape import ModelShape, model_shape, rel_key
 from martsmith.validate.findings import Finding
 
 Progress = Callable[[str], None]
@@ -137,6 +138,39 @@ def _decimals_as_the_warehouse_writes_them(wh: Warehouse, table, rows: list[dict
                 r[column] = str(r[column].quantize(step))  # as text: the fixture keeps the digits
 
 
+def _pick(wh: Warehouse, inputs: list[PickInput], shape: ModelShape, max_rows: int, sql: str) -> Picked:
+    """The picked rows. A model's SQL compiled for Spark is no query in DuckDB's spelling: where
+    the picker runs the model (to find a group through its HAVING), it reads a temporary view of
+    it, made by Spark from the SQL as compiled, and dropped after."""
+    if not (isinstance(wh, RowViews) and shape.groups):
+        return pick_rows(wh, inputs, shape, max_rows=max_rows, sql=sql)
+    view = f"{TEMP_PREFIX}model"
+    wh.query_native(f"create or replace temporary view {view} as\n{sql.strip().rstrip(';')}")
+    try:
+        return pick_rows(wh, inputs, shape, max_rows=max_rows, sql=f"select * from {quote(view)}")
+    finally:
+        wh.query(f"drop table if exists temp.{view}")
+
+
+# Adapters with their own martsmith.deduplicate; the default version reads the input's columns
+# from the warehouse, and in a unit test the input is the CTE of its given rows (macros/sql/deduplicate.sql).
+OWN_DEDUPLICATE = ("duckdb", "postgres")
+
+
+def _fixture_columns(ctx, node, parents: list[Table]) -> dict[str, list[str]] | None:
+    """The columns of each input's given rows, by the name of the CTE dbt gives them in a unit
+    test, when the model deduplicates with martsmith.deduplicate's default version."""
+    if ctx.project.adapter_type in OWN_DEDUPLICATE or "martsmith.deduplicate" not in (node.raw_code or ""):
+        return None
+    # dbt's CTE names: a source's `<source>__<table>`, a model's identifier, behind `__dbt__cte__`.
+    return {
+        "__dbt__cte__" + (f"{t.source_name}__{t.name}" if t.kind == "source" else t.identifier): [
+            c.name for c in t.columns
+        ]
+        for t in parents
+    }
+
+
 def _yml_path(ctx, node) -> Path:
     if node.patch_path:
         return ctx.project.root / node.patch_path.split("://", 1)[-1]
@@ -156,12 +190,6 @@ def plan_unit_test(
     ctx, model: str, *, max_rows: int = DEFAULT_ROWS, progress: Progress = lambda _m: None
 ) -> UnitTestResult:
     """Everything up to the YAML text; writes nothing."""
-    if ctx.project.adapter_type == "spark":
-        raise UsageError(
-            "unit-test stages the rows it picks in temp tables, and Spark's temporary views take no "
-            "inserts: unit-test does not support Spark targets yet.",
-            hint="Generate the unit test on a DuckDB or Postgres copy of the inputs; dbt runs the YAML it writes on Spark.",
-        )
     node = _find_model(ctx, model)
     if ctx.catalog.table(node.name) is None and not any(t.unique_id == node.unique_id for t in ctx.catalog.tables):
         raise UsageError(
@@ -176,7 +204,9 @@ def plan_unit_test(
         )
     sql = _compiled_sql(ctx, node, progress)
     schema = {rel_key(t.schema, t.identifier): {c.name: c.data_type for c in t.columns} for t in parents}
-    shape = model_shape(sql, schema)
+    # A model compiled for Spark is Spark's SQL (backquoted names, its functions); Postgres's
+    # compiled SQL reads as DuckDB's.
+    shape = model_shape(sql, schema, "spark" if ctx.project.adapter_type == "spark" else "duckdb")
     inputs: list[PickInput] = []
     for t in parents:
         key = rel_key(t.schema, t.identifier)
@@ -185,22 +215,24 @@ def plan_unit_test(
         inputs.append(PickInput(key, t.relation, cols, order))
     progress(f"picking at most {max_rows} rows per input")
     with Warehouse(ctx.project) as wh:
-        picked = pick_rows(wh, inputs, shape, max_rows=max_rows, sql=sql)
-    progress("computing the expected rows")
-    fixtures = [
-        FixtureTable(
-            t.schema,
-            t.identifier,
-            [(c.name, c.data_type) for c in t.columns],
-            picked.rows[rel_key(t.schema, t.identifier)],
-            t.database,
-        )
-        for t in parents
-    ]
-    expected = expected_rows(sql, fixtures)
-    if ctx.project.adapter_type != "duckdb":
-        with Warehouse(ctx.project) as wh:
-            _decimals_as_the_warehouse_writes_them(wh, ctx.catalog.table(node.name), expected.rows)
+        picked = _pick(wh, inputs, shape, max_rows, sql)
+        progress("computing the expected rows")
+        fixtures = [
+            FixtureTable(
+                t.schema,
+                t.identifier,
+                [(c.name, c.data_type) for c in t.columns],
+                picked.rows[rel_key(t.schema, t.identifier)],
+                t.database,
+            )
+            for t in parents
+        ]
+        if isinstance(wh, RowViews):  # Spark: its own SQL, on its own types
+            expected = expected_rows_on(wh, sql, fixtures, wh.dialect)
+        else:
+            expected = expected_rows(sql, fixtures)
+            if ctx.project.adapter_type != "duckdb":
+                _decimals_as_the_warehouse_writes_them(wh, ctx.catalog.table(node.name), expected.rows)
     given = [(_input_jinja(t), picked.rows[rel_key(t.schema, t.identifier)]) for t in parents]
     name = unit_test_name(node.name)
     entry = unit_test_entry(
@@ -213,6 +245,7 @@ def plan_unit_test(
             "version": __version__,
             "covers": [c.reason for c in picked.coverage if c.covered],
         },
+        fixture_columns=_fixture_columns(ctx, node, parents),
     )
     yml_path = _yml_path(ctx, node)
     for ut in getattr(ctx.manifest, "unit_tests", {}).values():

@@ -21,12 +21,14 @@ priority, one row per reason, the first in key order (so the same data gives the
 
 Rows are staged in TEMP tables of the warehouse session (DuckDB's in memory, never in the
 database file; Postgres's pg_temp) and dropped before returning: the warehouse is left unchanged.
+Spark's temporary views take no INSERT: there the stage keeps the rows it picked and makes each
+input's temporary view of them again after each pick (`RowViews`), through the same queries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from martsmith.context.warehouse import quote
 from martsmith.unittests.shape import GroupRows, JoinEdge, ModelShape, RelKey, WindowRows
@@ -38,6 +40,19 @@ class Queries(Protocol):
     """What the picker needs of a warehouse (`Warehouse.query`: DuckDB's spelling in, rows out)."""
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]: ...
+
+
+@runtime_checkable
+class RowViews(Queries, Protocol):
+    """A warehouse whose temporary relations take no INSERT (Spark's temporary views): it makes a
+    temporary view of given rows instead (`SparkWarehouse.temp_view`). It also runs its own SQL
+    (a model compiled for it, which DuckDB may not run) and reads a temporary view's columns."""
+
+    def temp_view(self, name: str, rows: list[dict[str, Any]], like: str) -> None: ...
+
+    def query_native(self, sql: str, params: list[Any] | None = None) -> list[tuple]: ...
+
+    def temp_columns(self, name: str) -> list[tuple[str, str]]: ...
 
 
 @dataclass
@@ -113,12 +128,17 @@ class _Stage:
         i = self.inputs[key]
         same = " and ".join(f"_p.{quote(c)} is not distinct from _src.{quote(c)}" for c in i.columns)
         before = self.count(key)
-        self.q(
-            f"insert into {self.tmp[key]} select {self.cols(i, '_src')} from {i.relation} as _src "
+        self.stage(
+            key,
+            f"select {self.cols(i, '_src')} from {i.relation} as _src "
             f"where ({where}) and not exists (select 1 from {self.tmp[key]} as _p where {same}) "
-            f"order by {self.order(i)} limit {room}"
+            f"order by {self.order(i)} limit {room}",
         )
         return self.count(key) - before
+
+    def stage(self, key: RelKey, select: str) -> None:
+        """Add the rows of `select` (the input's staged columns) to the temp table of `key`."""
+        self.q(f"insert into {self.tmp[key]} {select}")
 
     def staged_has(self, key: RelKey, where: str) -> bool:
         return bool(self.q(f"select exists (select 1 from {self.tmp[key]} where {where})")[0][0])
@@ -136,6 +156,27 @@ class _Stage:
     def drop(self) -> None:
         for name in self.tmp.values():
             self.q(f"drop table if exists temp.{name}")
+
+
+class _KeptStage(_Stage):
+    """The stage on a warehouse whose temp relations take no INSERT: the picked rows are kept
+    here, and each addition makes the input's temporary view again, holding them all, with the
+    input's column types (the view's name stays, so every query above reads it as a temp table)."""
+
+    def __init__(self, wh: RowViews, inputs: list[PickInput], max_rows: int) -> None:
+        self.views = wh
+        self.kept: dict[RelKey, list[dict[str, Any]]] = {i.key: [] for i in inputs}
+        super().__init__(wh, inputs, max_rows)
+
+    def count(self, key: RelKey) -> int:
+        return len(self.kept[key])
+
+    def stage(self, key: RelKey, select: str) -> None:
+        i = self.inputs[key]
+        new = [dict(zip(i.columns, r)) for r in self.q(select)]
+        if new:
+            self.kept[key] += new
+            self.views.temp_view(self.tmp[key], self.kept[key], like=f"select {self.cols(i)} from {i.relation}")
 
 
 def _matched(edge: JoinEdge, right_relation: str) -> str:
@@ -297,7 +338,7 @@ def pick_rows(
     """At most `max_rows` rows of each input (a group through a HAVING may take more), and what
     they cover (see the module docstring). `wh` is the warehouse that holds every input relation
     (its session keeps the temp tables); `sql`, the model's compiled SQL, finds the groups through a HAVING."""
-    stage = _Stage(wh, inputs, max_rows)
+    stage = _KeptStage(wh, inputs, max_rows) if isinstance(wh, RowViews) else _Stage(wh, inputs, max_rows)
     try:
         known = set(stage.inputs)
         joins = [j for j in shape.joins if j.left in known and j.right in known]
@@ -361,4 +402,4 @@ def pick_rows(
         stage.drop()
 
 
-__all__ = ["PickInput", "Coverage", "Picked", "pick_rows"]
+__all__ = ["PickInput", "Coverage", "Picked", "RowViews", "pick_rows"]

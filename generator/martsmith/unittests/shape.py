@@ -33,7 +33,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from martsmith.errors import ValidationFailed
 
-DIALECT = "duckdb"
+DIALECT = "duckdb"  # the picker's spelling: every predicate and key is rendered in it
 
 RelKey = tuple[str, str]  # (schema, identifier), lower case
 
@@ -372,9 +372,10 @@ def _join_edges(scope: Scope, inputs: dict[int, RelKey]) -> list[JoinEdge]:
     return out
 
 
-def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
-    """The shape of compiled `sql`, whose inputs are the relations in `schema`
-    ({(schema, identifier): {column: type}}); other relations in the SQL are ignored.
+def model_shape(sql: str, schema: dict[RelKey, dict[str, str]], dialect: str = DIALECT) -> ModelShape:
+    """The shape of compiled `sql` (written in `dialect`, the target's), whose inputs are the
+    relations in `schema` ({(schema, identifier): {column: type}}); other relations in the SQL
+    are ignored. Predicates and keys come back in DuckDB's spelling, as the picker writes SQL.
 
     >>> s = model_shape(
     ...     "select o.id, case when o.status = 'x' then 1 else 0 end as f "
@@ -385,7 +386,7 @@ def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
     (['id', 'status', 'customer_id'], 'left', ["f: WHEN o.status = 'x'", 'f: ELSE'])
     """
     try:
-        tree = parse_one(sql, dialect=DIALECT)
+        tree = parse_one(sql, dialect=dialect)
     except SqlglotError as exc:
         raise ValidationFailed(f"sqlglot cannot parse the model's compiled SQL: {exc}") from exc
     # The schema for qualify is keyed like the SQL spells each table (with or without catalog).
@@ -403,7 +404,7 @@ def model_shape(sql: str, schema: dict[RelKey, dict[str, str]]) -> ModelShape:
         for (s, t), cols in lowered.items():
             nested.setdefault(s, {})[t] = cols
     try:
-        tree = qualify(tree, schema=nested, dialect=DIALECT, validate_qualify_columns=False)
+        tree = qualify(tree, schema=nested, dialect=dialect, validate_qualify_columns=False)
         tree = pushdown_projections(tree)
         scopes = traverse_scope(tree)
     except SqlglotError as exc:

@@ -167,9 +167,25 @@ class SparkWarehouse(Warehouse):
                 raise WarehouseError(f"Query failed: {_first_line(exc)}\n{statement}") from exc
         return names, rows
 
+    def temp_view(self, name: str, rows: list[dict[str, Any]], like: str) -> None:
+        """A cached temporary view `name` holding exactly `rows`, with the columns and types of
+        the query `like` (DuckDB's spelling; analysed, not run); a column a row lacks is null
+        (names match case-insensitively, as Spark's do). Spark's temporary views take no INSERT:
+        the unit-test picker makes the rows it stages a view."""
+        try:
+            schema = self.con.sql(_single(backquote(self.translate(like)))).schema
+            names = [f.name.lower() for f in schema.fields]
+            values = [{str(k).lower(): v for k, v in r.items()} for r in rows]
+            frame = self.con.createDataFrame([tuple(r.get(n) for n in names) for r in values], schema)
+            self.con.sql(f"uncache table if exists {_backquoted(name)}")
+            frame.createOrReplaceTempView(name)
+            self.con.sql(f"cache table {_backquoted(name)}")
+        except Exception as exc:  # noqa: BLE001 - AnalysisException, a value of another type
+            raise WarehouseError(f"Cannot stage rows in the temporary view {name}: {_first_line(exc)}") from exc
+
     def result_columns(self, sql: str) -> list[str]:
         """Spark analyses a query without running it: its columns come from the plan."""
-        (statement,) = _split(backquote(self.translate(sql)))
+        statement = _single(backquote(self.translate(sql)))
         try:
             return list(self.con.sql(statement).columns)
         except Exception as exc:  # noqa: BLE001 - AnalysisException, ParseException
@@ -344,6 +360,11 @@ def _split(sql: str) -> list[str]:
 
 def _backquoted(identifier: str) -> str:
     return "`" + identifier.replace("`", "``") + "`"
+
+
+def _single(sql: str) -> str:
+    (statement,) = _split(sql)
+    return statement
 
 
 def _literal(text: str) -> str:

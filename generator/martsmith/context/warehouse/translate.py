@@ -99,9 +99,38 @@ def spark_smallest_values(tree: Any) -> Any:
     return _smallest_values(tree, "spark", "slice(array_sort(collect_list({value}){filter}), 1, {n})")
 
 
+def _is_row(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "row"
+
+
+def spark_rows(tree: Any) -> Any:
+    """DuckDB's `row(a, b)` on Spark: the columns themselves on each side of IN (subquery), where
+    Spark compares a list of columns (and refuses a struct), a struct elsewhere (`=`, count(distinct)).
+
+    >>> to_dialect("select 1 from t where row(a, b) in (select row(a, b) from u) and row(a, b) = (select row(a, b) from u)", "spark")
+    'SELECT 1 FROM t WHERE (a, b) IN (SELECT a, b FROM u) AND STRUCT(a, b) = (SELECT STRUCT(a, b) FROM u)'
+    """
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.In)):
+        query = node.args.get("query")
+        select = query.this if isinstance(query, exp.Subquery) else query
+        if _is_row(node.this) and isinstance(select, exp.Select) and len(select.selects) == 1:
+            (row,) = select.selects
+            if _is_row(row):
+                node.set("this", exp.Tuple(expressions=list(node.this.expressions)))
+                select.set("expressions", list(row.expressions))
+    for node in list(tree.find_all(exp.Anonymous)):
+        if _is_row(node):
+            node.replace(exp.Struct(expressions=list(node.expressions)))
+    return tree
+
+
 PASSES: dict[str, tuple[Pass, ...]] = {
     "postgres": (exact_distinct, alias_subqueries, temp_schema, text_hash, smallest_values),
-    "spark": (no_cascade, spark_smallest_values),
+    "spark": (no_cascade, spark_smallest_values, spark_rows),
 }
 
 
