@@ -1,4 +1,6 @@
-"""Shared fixtures: a scaffolded sample project, made once per session and copied per test."""
+"""Shared fixtures: a scaffolded sample project, made once per session and copied per test, and
+the one Spark project of a test process (tests/engines' Spark scenario and tests/render's adapter
+goldens share it: a process has one SparkSession)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.engines.spark import GROUP, why_spark_cannot_run
 
 # Before dbt or litellm are imported anywhere: no tracking, no network for the cost map.
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -36,6 +40,27 @@ def sample_project(sample_project_template: Path, tmp_path: Path) -> Path:
     # symlinks=True keeps dbt_packages/martsmith pointing at the package; the profile's
     # DuckDB path is relative, so the copy needs no fixing.
     shutil.copytree(sample_project_template, root, symlinks=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def spark_shop(tmp_path_factory) -> Path:
+    """`martsmith init shop --sample --adapter spark`: the sample shop in a local Spark metastore
+    (in a temp directory), loaded by the SparkSession of this process, which every Spark test
+    of the process then shares (as dbt and martsmith share it in one command). Defined once,
+    here: a second definition would be a second fixture, and a second SparkSession refused."""
+    why = why_spark_cannot_run()
+    if why:
+        pytest.skip(why)
+    from click.testing import CliRunner  # only the Spark tests need the CLI here
+
+    from martsmith.cli import main  # same reason
+
+    root = tmp_path_factory.mktemp("spark") / "shop"
+    result = CliRunner().invoke(
+        main, ["init", str(root), "--sample", "--adapter", "spark", "--scale", str(SAMPLE_SCALE)]
+    )
+    assert result.exit_code == 0, result.output
     return root
 
 
@@ -78,5 +103,10 @@ INTEGRATION_FIXTURES = {"sample_project", "sample_project_template"}
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if INTEGRATION_FIXTURES & names:
             item.add_marker(pytest.mark.integration)
+        if "spark_shop" in names:  # Spark runs in the process: its tests share one worker
+            item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.xdist_group(GROUP))

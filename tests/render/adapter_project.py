@@ -131,10 +131,17 @@ def seeds() -> dict[str, tuple[dict[str, str], list[tuple]]]:
     }
 
 
+# A seed's column type as an adapter spells it, where it differs: Spark has no unbounded
+# varchar (its text type is `string`).
+SEED_TYPES = {"spark": {"varchar": "string"}}
+
+
 def write_project(root: Path, target: dict) -> None:
     """The project under `root`, on `target` (a dbt profile target)."""
     root.mkdir(parents=True, exist_ok=True)
     data = seeds()
+    spelled = SEED_TYPES.get(target["type"], {})
+    data = {name: ({c: spelled.get(t, t) for c, t in types.items()}, rows) for name, (types, rows) in data.items()}
     config = {
         "name": PROJECT,
         "version": "1.0.0",
@@ -193,6 +200,24 @@ class Built:
     failed: dict[str, str] = field(default_factory=dict)  # node -> dbt's message
 
 
+def _native_columns(wh: Warehouse, schema: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{(schema, table): [(column, type)]} in the engine's own type names (Warehouse.columns
+    would translate them to DuckDB's): information_schema, or Spark's catalog (it has none)."""
+    types: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    if wh.adapter == "spark":
+        for table in sorted(t.name for t in wh.con.catalog.listTables(schema) if not t.isTemporary):
+            columns = wh.con.catalog.listColumns(f"`{schema}`.`{table}`")
+            types[(schema, table)] = [(c.name, c.dataType) for c in columns]
+        return types
+    for table, column, data_type in wh.query_native(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = ? order by table_name, ordinal_position",
+        [schema],
+    ):
+        types.setdefault((schema, table), []).append((column, data_type))
+    return types
+
+
 def build(root: Path, target: dict) -> Built:
     """Write the project, seed and run it, and read back every case."""
     write_project(root, target)
@@ -211,14 +236,7 @@ def build(root: Path, target: dict) -> Built:
     compiled = root / "target" / "compiled" / PROJECT / "models"
     schema = project.schema
     with Warehouse(project) as wh:
-        # The engine's own type names (Warehouse.columns would translate Postgres's to DuckDB's).
-        types: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for table, column, data_type in wh.query_native(
-            "select table_name, column_name, data_type from information_schema.columns "
-            "where table_schema = ? order by table_name, ordinal_position",
-            [schema],
-        ):
-            types.setdefault((schema, table), []).append((column, data_type))
+        types = _native_columns(wh, schema)
         for case in case_names():
             path = compiled / f"{case}.sql"
             if path.exists():

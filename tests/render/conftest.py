@@ -1,5 +1,6 @@
 """The adapter goldens (test_adapters.py) compile and run on a real PostgreSQL: the same server
-tests/engines uses, one per test process (tests/engines/postgres.py `shared_server`)."""
+tests/engines uses, one per test process (tests/engines/postgres.py `shared_server`). On Spark
+they use `spark_shop` (tests/conftest.py), the one Spark project of the process."""
 
 from __future__ import annotations
 

@@ -3,9 +3,12 @@ tests/render/adapters/<adapter>/<case>.sql, and the rows it gives, the same on e
 
 The cases' golden .sql files (tests/render/cases) are built by real dbt — `dbt seed` and
 `dbt run` on a small project of their inputs (tests/render/adapter_project.py) — on a DuckDB
-file and on the throwaway PostgreSQL of tests/engines. What dbt compiled is compared with the
-adapter's golden files; the rows are compared across engines, value for value. The column types
-each engine gives are a golden file too (`columns.yml`): a reviewer sees where they differ.
+file, on the throwaway PostgreSQL of tests/engines, and on Apache Spark (dbt-spark's `session`
+method: pyspark in the test process, on the SparkSession and metastore of the Spark tests'
+`spark_shop` project, in a schema of its own that is dropped once read). What dbt compiled is
+compared with the adapter's golden files; the rows are compared across engines, value for value.
+The column types each engine gives are a golden file too (`columns.yml`): a reviewer sees where
+they differ.
 
 The warehouses martsmith does not run on yet get the compiled DuckDB SQL transpiled by sqlglot
 (unsupported constructs raise), parsed back in their dialect, and stored as goldens too:
@@ -27,17 +30,24 @@ from pathlib import Path
 import pytest
 import yaml
 
+from martsmith.context.project import load_project
+from martsmith.context.warehouse import Warehouse
+from tests.engines.spark import GROUP
 from tests.golden import assert_golden_tree
 from tests.render.adapter_project import Built, build, case_names
 
 GOLDEN = Path(__file__).parent / "adapters"
 
-# The adapters martsmith compiles and runs every case on, each with its test markers. "spark"
-# joins here (a target factory below, and a server fixture) when dbt-spark is supported.
+# The adapters martsmith compiles and runs every case on, each with its test markers. Spark's
+# tests share the worker of the other Spark tests: a process has one SparkSession.
 ADAPTERS: dict[str, list[pytest.MarkDecorator]] = {
     "duckdb": [pytest.mark.integration],
     "postgres": [pytest.mark.integration, pytest.mark.postgres],
+    "spark": [pytest.mark.integration, pytest.mark.spark, pytest.mark.xdist_group(GROUP)],
 }
+# Spark's build: a fixed schema (the compiled SQL names it), and one dbt thread, as spark_shop's
+# profile has (on 2 cores, 2 threads were not clearly faster: local[2] runs each statement on both).
+SPARK_SCHEMA, SPARK_THREADS = "adapters", 1
 REFERENCE = "duckdb"  # the engine the others' rows are compared with, and the transpiler's source
 
 # Warehouses without an adapter here: the reference's compiled SQL transpiled by sqlglot.
@@ -56,6 +66,11 @@ def _target(adapter: str, folder: Path, request: pytest.FixtureRequest) -> dict:
         server = request.getfixturevalue("postgres_server")
         # A fixed database name: the compiled SQL names it (the goldens must not change per run).
         return server.target(server.create_database("adapters"), schema="public")
+    if adapter == "spark":
+        # The SparkSession this process may already run is spark_shop's (static settings, the
+        # metastore and warehouse, cannot change once Spark runs): its target, another schema.
+        shop = load_project(request.getfixturevalue("spark_shop"))
+        return {**shop.target, "schema": SPARK_SCHEMA, "threads": SPARK_THREADS}
     raise AssertionError(f"no target for {adapter}")
 
 
@@ -67,10 +82,23 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     def get(adapter: str) -> Built:
         if adapter not in cache:
             folder = tmp_path_factory.mktemp(f"adapter-{adapter}")
-            cache[adapter] = build(folder / "project", _target(adapter, folder, request))
+            target = _target(adapter, folder, request)
+            try:
+                cache[adapter] = build(folder / "project", target)
+            finally:
+                if adapter == "spark":
+                    _drop_schema(folder / "project", SPARK_SCHEMA)
         return cache[adapter]
 
     return get
+
+
+def _drop_schema(project: Path, schema: str) -> None:
+    """The Spark build's schema, dropped once read: the other Spark tests of the process share
+    its metastore, and martsmith's catalog, digest and guards read every schema there."""
+    with Warehouse(load_project(project)) as wh:
+        wh.query_native(f'drop schema if exists "{schema}" cascade')
+        assert schema not in wh.user_schemas()
 
 
 def _adapters(*names: str) -> list:
