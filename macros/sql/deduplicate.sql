@@ -30,7 +30,8 @@
     {%- if given -%}
         {%- set columns = var('martsmith_fixture_columns', {}).get(relation.identifier, []) -%}
     {%- else -%}
-        {%- set columns = (adapter.get_columns_in_relation(relation) if execute else []) | map(attribute='name') | list -%}
+        {%- set found = adapter.get_columns_in_relation(relation) if execute else [] -%}
+        {%- set columns = found | map(attribute='name') | list -%}
     {%- endif -%}
     {%- if execute and columns | length == 0 and given -%}
         {{ exceptions.raise_compiler_error(
