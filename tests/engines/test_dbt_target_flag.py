@@ -16,7 +16,7 @@ from martsmith.context.project import load_project
 class _Runner:
     seen: list[list[str]] = []
 
-    def __init__(self, callbacks=None) -> None:
+    def __init__(self, manifest=None, callbacks=None) -> None:
         pass
 
     def invoke(self, args: list[str]):
