@@ -244,10 +244,10 @@ PARSING_COMMANDS = frozenset({"build", "compile", "run", "test", "seed", "snapsh
 def _parse_first(ctx, dbt_args: list[str]) -> tuple[object | None, str | None]:
     """For a dbt command that parses: the project's manifest as the run wrote it (dbt's own
     partial parse; manifest.json is left to the command, which writes it when it ends), and
-    the project's fingerprint it was parsed at. The command then starts from that manifest, so the project is
-    parsed once, and after a commit the manifest is kept for the next command (which then plans
-    without starting dbt). (None, None) when dbt cannot parse: the command itself then fails
-    with dbt's own message."""
+    the project's fingerprint it was parsed at. The command then starts from that manifest, so
+    the project is parsed once, and after a commit the manifest is kept for the next command
+    (which then plans without starting dbt). (None, None) when dbt cannot parse: the command
+    itself then fails with dbt's own message."""
     if not dbt_args or dbt_args[0] not in PARSING_COMMANDS:
         return None, None
     fingerprint = cache.project_fingerprint(ctx.project)
